@@ -1,0 +1,215 @@
+"""The ``bakegen`` command line: signatures, help texts and exit codes only; the work is in ``core``."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from . import core
+from .errors import BakegenError
+
+app = typer.Typer(
+    help="Render, check and build slim CPython images (wee, wee-optimized, wee-optimized-lto) "
+    "with docker buildx bake.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ProjectDir = Annotated[
+    Path,
+    typer.Option(
+        "--project-dir", "-C", envvar="BAKEGEN_PROJECT_DIR", file_okay=False,
+        help="The project folder holding versions/, docker-bake.hcl.j2 and the Dockerfile.",
+    ),
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"bakegen: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def user_errors(func: F) -> F:
+    """Turn the errors a user can fix into one line on stderr and a non-zero exit."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BakegenError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@user_errors
+def render(
+    project_dir: ProjectDir = Path("."),
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 and show a diff if docker-bake.hcl is stale.")
+    ] = False,
+) -> None:
+    """Render docker-bake.hcl from versions/ and docker-bake.hcl.j2 (offline, deterministic).
+
+    The text is checked with python-hcl2 before it is written, and written atomically: on any
+    error the old file stays as it was.
+    """
+    project = core.Project(project_dir)
+    if check:
+        diff = core.check_project(project)
+        if diff:
+            sys.stderr.write(diff)
+            raise fail("docker-bake.hcl is stale: run `bakegen render` and commit the result")
+        typer.echo("docker-bake.hcl is up to date")
+        return
+    changed = core.render_project(project)
+    typer.echo(f"{'wrote' if changed else 'unchanged:'} {project.output}")
+
+
+@app.command("list")
+@user_errors
+def list_targets(
+    project_dir: ProjectDir = Path("."),
+    groups: Annotated[bool, typer.Option("--groups", help="List the groups instead of the targets.")] = False,
+) -> None:
+    """Show the bake targets (one per line x variant) with their release and tags."""
+    plan = core.Project(project_dir).plan()
+    if groups:
+        for g in plan.groups:
+            typer.echo(f"{g.name:<20} {' '.join(g.targets)}")
+        return
+    typer.echo(f"{'TARGET':<26} {'VERSION':<9} {'BASE':<9} TAGS")
+    for t in plan.targets:
+        typer.echo(f"{t.name:<26} {t.release.version:<9} {t.release.debian:<9} {' '.join(t.tag_names)}")
+    typer.echo(f"{'custom':<26} {'$PYTHON_VERSION':<19} (any release: PYTHON_VERSION, OPTIMAL, LTO)")
+
+
+@app.command()
+@user_errors
+def validate(
+    project_dir: ProjectDir = Path("."),
+    engine: Annotated[
+        bool,
+        typer.Option(
+            "--engine/--no-engine",
+            help="Also compare `docker buildx bake --print` with the plan, with every buildx found "
+            "(the docker plugin and Debian's standalone one).",
+        ),
+    ] = True,
+) -> None:
+    """Check the committed docker-bake.hcl: fresh, well-formed, and read by bake as planned."""
+    project = core.Project(project_dir)
+    diff = core.check_project(project)
+    if diff:
+        raise fail("docker-bake.hcl is stale: run `bakegen render`")
+    typer.echo("python-hcl2: targets, groups and attributes match the plan")
+    if not engine:
+        return
+    failed = False
+    for result in core.check_with_bake(project):
+        status = "agrees with the plan" if not result.problems else f"{len(result.problems)} difference(s)"
+        typer.echo(f"{result.buildx} {result.version}: bake --print {status}")
+        for problem in result.problems:
+            typer.echo(f"  {problem}", err=True)
+        failed = failed or bool(result.problems)
+    if failed:
+        raise fail("bake reads docker-bake.hcl differently from the plan")
+
+
+@app.command()
+@user_errors
+def build(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="Targets or groups (see `bakegen list`); default: every target.", show_default=False),
+    ] = None,
+    project_dir: ProjectDir = Path("."),
+    load: Annotated[bool, typer.Option("--load", help="Load the images into the local engine.")] = False,
+    push: Annotated[bool, typer.Option("--push", help="Push the images (and their manifest lists).")] = False,
+    platform: Annotated[
+        str | None,
+        typer.Option("--platform", envvar="PLATFORMS", help="Comma-separated platforms, e.g. linux/amd64,linux/arm64."),
+    ] = None,
+    registry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--registry", envvar="REGISTRY",
+            help="Registry or registry namespace to tag for; repeat or comma-separate for several.",
+        ),
+    ] = None,
+    image_name: Annotated[
+        str | None, typer.Option("--image-name", envvar="IMAGE_NAME", help="Repository name below the registry.")
+    ] = None,
+    base_image: Annotated[
+        str | None,
+        typer.Option("--base-image", envvar="BASE_IMAGE", help="Base image for trixie lines, e.g. a private mirror's."),
+    ] = None,
+    mirror: Annotated[
+        str | None,
+        typer.Option("--mirror", envvar="PYTHON_MIRROR", help="CPython source mirror in python.org /ftp/python layout."),
+    ] = None,
+    mirror_sums: Annotated[
+        str | None,
+        typer.Option(
+            "--mirror-sums", envvar="PYTHON_MIRROR_SHA256SUMS",
+            help="A mirror's SHA256SUMS (file or URL): build, per line, the newest release it holds.",
+        ),
+    ] = None,
+    cache: Annotated[
+        str | None,
+        typer.Option("--cache", envvar="CACHE", help='Build cache: "gha", or a repository for registry cache.'),
+    ] = None,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option("--ca-bundle", envvar="CA_BUNDLE", dir_okay=False, help="Extra CA certificates (PEM) for apt."),
+    ] = None,
+    builder: Annotated[str | None, typer.Option("--builder", help="The buildx builder to use.")] = None,
+) -> None:
+    """Build images with docker buildx bake, showing the build's progress.
+
+    Without --load or --push the result stays in the build cache. Options override the bake
+    variables of the same name (REGISTRY, PLATFORMS, BASE_IMAGE, PYTHON_MIRROR, CACHE, CA_BUNDLE),
+    which are also read from the environment.
+    """
+    variables: dict[str, str] = {}
+    if platform:
+        variables["PLATFORMS"] = platform
+    if registry:
+        variables["REGISTRY"] = ",".join(r.strip() for item in registry for r in item.split(",") if r.strip())
+    if image_name:
+        variables["IMAGE_NAME"] = image_name
+    if base_image:
+        variables["BASE_IMAGE"] = base_image
+    if mirror:
+        variables["PYTHON_MIRROR"] = mirror.rstrip("/")
+    if cache is not None:
+        variables["CACHE"] = cache
+    if ca_bundle is not None:
+        if not ca_bundle.is_file():
+            raise fail(f"--ca-bundle {ca_bundle}: no such file")
+        variables["CA_BUNDLE"] = str(ca_bundle.resolve())
+    request = core.BuildRequest(
+        targets=list(targets or []),
+        variables=variables,
+        load=load,
+        push=push,
+        builder=builder,
+        sha256sums=mirror_sums,
+    )
+    built = core.build(core.Project(project_dir), request, on_line=lambda line: typer.echo(line, err=True))
+    typer.echo(f"built {' '.join(built)}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,168 @@
+"""What the commands do, importable and testable without the CLI.
+
+data (versions/, variants.toml) -> plan -> render -> validate -> bake.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import engine
+from .data import load_releases, load_variants, validate_releases, validate_variants
+from .errors import BakegenError, DataError
+from .model import Plan
+from .plan import build_plan, parse_sha256sums, pin_to_available
+from .render import OUTPUT, render, write_atomic
+from .validate import check_text, compare_printed, settings
+
+#: Debian stable's buildx, which bakegen also supports; checked when present.
+DEBIAN_BUILDX = "/usr/libexec/docker/cli-plugins/docker-buildx"
+
+
+@dataclass
+class Project:
+    """A bakegen project folder: versions/, docker-bake.hcl.j2, Dockerfile, docker-bake.hcl."""
+
+    root: Path
+
+    @property
+    def output(self) -> Path:
+        return self.root / OUTPUT
+
+    def plan(self, *, sha256sums: str | None = None) -> Plan:
+        releases = load_releases(self.root / "versions")
+        validate_releases(releases)
+        variants = load_variants()
+        validate_variants(variants)
+        if sha256sums:
+            releases = pin_to_available(releases, parse_sha256sums(read_text(sha256sums), sha256sums))
+        return build_plan(releases, variants)
+
+    def render_text(self, plan: Plan | None = None, *, context: str = ".") -> str:
+        plan = plan or self.plan()
+        text = render(plan, self.root, context=context)
+        check_text(text, plan)
+        return text
+
+
+def read_text(location: str) -> str:
+    """A local file or an http(s) URL."""
+    if location.startswith(("http://", "https://")):
+        try:
+            with urllib.request.urlopen(location, timeout=30) as resp:
+                return resp.read().decode("utf-8")
+        except (urllib.error.URLError, TimeoutError, UnicodeDecodeError) as exc:
+            raise DataError(f"{location}: cannot fetch: {getattr(exc, 'reason', exc)}") from None
+    try:
+        return Path(location).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"{location}: cannot read: {exc.strerror or exc}") from None
+
+
+def render_project(project: Project) -> bool:
+    """Render and write docker-bake.hcl; returns whether its content changed."""
+    text = project.render_text()
+    old = project.output.read_text(encoding="utf-8") if project.output.exists() else None
+    if old == text:
+        return False
+    write_atomic(project.output, text)
+    return True
+
+
+def check_project(project: Project) -> str:
+    """An empty string when docker-bake.hcl is what a render gives today, else a unified diff."""
+    text = project.render_text()
+    old = project.output.read_text(encoding="utf-8") if project.output.exists() else ""
+    if old == text:
+        return ""
+    diff = difflib.unified_diff(
+        old.splitlines(keepends=True), text.splitlines(keepends=True), f"{OUTPUT} (committed)", f"{OUTPUT} (rendered)"
+    )
+    return "".join(diff) or f"{OUTPUT} is missing\n"
+
+
+@dataclass
+class PrintCheck:
+    """One buildx's ``--print`` compared with the plan."""
+
+    buildx: str
+    version: str
+    problems: list[str] = field(default_factory=list)
+
+
+def check_with_bake(
+    project: Project, environ: Mapping[str, str] | None = None, binaries: list[str | None] | None = None
+) -> list[PrintCheck]:
+    """Run ``bake --print`` on the committed file with each buildx and compare with the plan."""
+    environ = dict(os.environ if environ is None else environ)
+    plan = project.plan()
+    text = project.output.read_text(encoding="utf-8") if project.output.exists() else ""
+    parsed = check_text(text, plan)
+    values = settings(parsed, environ)
+    if binaries is None:
+        binaries = [None] + ([DEBIAN_BUILDX] if Path(DEBIAN_BUILDX).exists() else [])
+    results = []
+    for binary in binaries:
+        printed = engine.bake_print([project.output], ["default"], values, binary=binary)
+        results.append(
+            PrintCheck(binary or "docker buildx", engine.buildx_version(binary), compare_printed(printed, plan, values))
+        )
+    return results
+
+
+@dataclass
+class BuildRequest:
+    """What ``bakegen build`` was asked for."""
+
+    targets: list[str]
+    #: Bake variables set by options; the environment supplies the rest.
+    variables: dict[str, str] = field(default_factory=dict)
+    load: bool = False
+    push: bool = False
+    builder: str | None = None
+    #: A mirror's SHA256SUMS: build the newest release of each line it holds instead of versions/.
+    sha256sums: str | None = None
+
+
+def resolve_targets(plan: Plan, names: list[str], text: str) -> list[str]:
+    """Check requested names against the plan's targets and groups (and ``custom``)."""
+    known = set(plan.names()) | {g.name for g in plan.groups} | {"custom"}
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else "; see `bakegen list`"
+            raise BakegenError(f"unknown target '{name}'{hint}")
+    return names or ["default"]
+
+
+def build(project: Project, request: BuildRequest, on_line: Callable[[str], None] | None = None) -> list[str]:
+    """Render a fresh bake file for this request and run bake on it. Returns the targets built."""
+    if request.load and request.push:
+        raise BakegenError("--load and --push exclude each other: load into the local engine, or push")
+    plan = project.plan(sha256sums=request.sha256sums)
+    text = project.render_text(plan, context=str(project.root.resolve()))
+    targets = resolve_targets(plan, request.targets, text)
+    engine.require_daemon()
+    fd, tmp = tempfile.mkstemp(prefix="bakegen-", suffix=".hcl")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        engine.bake_build(
+            [Path(tmp)],
+            targets,
+            request.variables,
+            load=request.load,
+            push=request.push,
+            builder=request.builder,
+            on_line=on_line,
+        )
+    finally:
+        os.unlink(tmp)
+    return targets

@@ -1,0 +1,176 @@
+"""Loading the data files into the model.
+
+Two steps, kept apart on purpose:
+
+* *parsing* (``load_*``) is strict about form: TOML syntax, known keys only, the right types, and
+  well-formed versions and checksums. Every error names the file and the field.
+* *validation* (``validate_*``) checks what only makes sense across fields and files, and says how to
+  fix what it finds.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from .errors import DataError
+from .model import Release, Tarball, Variant
+
+VERSION_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)((a|b|rc)[1-9]\d*)?$")
+LINE_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SUITE_RE = re.compile(r"^[a-z]+$")
+NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+_TARBALL_KEYS = {"version": str, "tarball": str, "sha256": str}
+_RELEASE_KEYS = {**_TARBALL_KEYS, "source": str, "debian": str, "previous": list}
+_RELEASE_REQUIRED = ("version", "tarball", "sha256", "source")
+_PREVIOUS_KEYS = {**_TARBALL_KEYS, "source": str}
+_VARIANT_KEYS = {"name": str, "summary": str, "optimal": bool, "lto": bool}
+
+DEFAULT_DEBIAN = "trixie"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _check_keys(
+    where: str, table: Mapping[str, Any], allowed: Mapping[str, type], required: Iterable[str]
+) -> None:
+    for key, value in table.items():
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise DataError(f"{where}: unknown field '{key}' (known fields: {known})")
+        want = allowed[key]
+        if not isinstance(value, want) or (want is not bool and isinstance(value, bool)):
+            raise DataError(
+                f"{where}: field '{key}' must be a {want.__name__}, not {type(value).__name__}"
+            )
+    for key in required:
+        if key not in table:
+            raise DataError(f"{where}: missing field '{key}'")
+
+
+def _tarball(where: str, table: Mapping[str, Any]) -> Tarball:
+    version, name, sha256 = table["version"], table["tarball"], table["sha256"]
+    if not VERSION_RE.match(version):
+        raise DataError(
+            f"{where}: field 'version' is '{version}', not a CPython release like 3.13.5 or 3.15.0a2"
+        )
+    if not SHA256_RE.match(sha256):
+        raise DataError(f"{where}: field 'sha256' must be 64 lower-case hex digits, got '{sha256}'")
+    allowed = (f"Python-{version}.tar.xz", f"Python-{version}.tgz")
+    if name not in allowed:
+        raise DataError(f"{where}: field 'tarball' must be one of {' or '.join(allowed)}, got '{name}'")
+    return Tarball(version=version, name=name, sha256=sha256)
+
+
+def load_release(path: Path) -> Release:
+    """Parse one ``versions/<line>.toml`` file."""
+    data = _read_toml(path)
+    _check_keys(str(path), data, _RELEASE_KEYS, _RELEASE_REQUIRED)
+    line = path.stem
+    if not LINE_RE.match(line):
+        raise DataError(f"{path}: the file name must be a CPython line such as 3.13.toml")
+    tarball = _tarball(str(path), data)
+    debian = data.get("debian", DEFAULT_DEBIAN)
+    if not SUITE_RE.match(debian):
+        raise DataError(f"{path}: field 'debian' must be a Debian suite name such as trixie, got '{debian}'")
+    previous = []
+    for i, entry in enumerate(data.get("previous", [])):
+        where = f"{path}: previous[{i}]"
+        if not isinstance(entry, dict):
+            raise DataError(f"{where}: must be a table ([[previous]])")
+        _check_keys(where, entry, _PREVIOUS_KEYS, ("version", "tarball", "sha256", "source"))
+        previous.append(_tarball(where, entry))
+    return Release(
+        line=line,
+        tarball=tarball,
+        debian=debian,
+        source=data["source"],
+        previous=tuple(previous),
+        origin=str(path),
+    )
+
+
+def load_releases(directory: Path) -> list[Release]:
+    """Parse every ``*.toml`` file in ``versions/``, oldest line first."""
+    if not directory.is_dir():
+        raise DataError(f"{directory}: no such directory (run bakegen from the project folder, or pass -C)")
+    files = sorted(directory.glob("*.toml"))
+    if not files:
+        raise DataError(f"{directory}: no release data (*.toml) found")
+    releases = [load_release(f) for f in files]
+    return sorted(releases, key=lambda r: Version(r.line))
+
+
+def validate_releases(releases: list[Release]) -> None:
+    """Cross-field checks on parsed releases. Raises with a hint on the first problem."""
+    seen: dict[str, str] = {}
+    for r in releases:
+        v = Version(r.version)
+        if f"{v.major}.{v.minor}" != r.line:
+            raise DataError(
+                f"{r.origin}: field 'version' is {r.version}, which is not a {r.line} release: "
+                f"fix the version, or move it to versions/{v.major}.{v.minor}.toml"
+            )
+        for p in r.previous:
+            pv = Version(p.version)
+            if f"{pv.major}.{pv.minor}" != r.line:
+                raise DataError(f"{r.origin}: previous release {p.version} is not a {r.line} release")
+            if pv >= v:
+                raise DataError(
+                    f"{r.origin}: previous release {p.version} is not older than {r.version}: "
+                    "the top-level version must be the newest one"
+                )
+        ordered = [Version(p.version) for p in r.previous]
+        if ordered != sorted(ordered, reverse=True):
+            raise DataError(f"{r.origin}: keep [[previous]] sorted, newest first")
+        for t in (r.tarball, *r.previous):
+            if t.version in seen:
+                raise DataError(f"{r.origin}: release {t.version} is listed twice (also in {seen[t.version]})")
+            seen[t.version] = r.origin
+
+
+def load_variants(path: Path | None = None) -> list[Variant]:
+    """Parse the variant definitions; by default the ones shipped with bakegen."""
+    if path is None:
+        path = Path(__file__).with_name("variants.toml")
+    where = str(path)
+    data = _read_toml(path)
+    _check_keys(where, data, {"variant": list}, ("variant",))
+    variants = []
+    for i, entry in enumerate(data["variant"]):
+        at = f"{where}: variant[{i}]"
+        if not isinstance(entry, dict):
+            raise DataError(f"{at}: must be a table ([[variant]])")
+        _check_keys(at, entry, _VARIANT_KEYS, tuple(_VARIANT_KEYS))
+        variants.append(Variant(**entry))
+    return variants
+
+
+def validate_variants(variants: list[Variant]) -> None:
+    names = set()
+    for v in variants:
+        if not NAME_RE.match(v.name):
+            raise DataError(f"variant '{v.name}': names take lower-case letters, digits and single dashes")
+        if v.name in names:
+            raise DataError(f"variant '{v.name}' is defined twice")
+        names.add(v.name)
+        if v.lto and not v.optimal:
+            raise DataError(f"variant '{v.name}': lto = true needs optimal = true (LTO is built on PGO)")
+    if not variants:
+        raise DataError("no variants defined")

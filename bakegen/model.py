@@ -1,0 +1,156 @@
+"""The typed model: what a release, a variant and a bake target are.
+
+Everything here is plain data. Loading (``versions``/``variants``), planning (``plan``) and
+rendering (``render``) are separate modules that produce or consume these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from packaging.version import Version
+
+
+@dataclass(frozen=True)
+class Tarball:
+    """One upstream source tarball whose checksum is known."""
+
+    #: The release it holds, e.g. ``3.13.15`` or ``3.15.0a2``.
+    version: str
+    #: File name as published on python.org, e.g. ``Python-3.13.15.tar.xz`` or ``Python-2.7.18.tgz``.
+    name: str
+    #: Lower-case hex sha256 of that file, as published upstream.
+    sha256: str
+
+    @property
+    def path(self) -> str:
+        """Path below a python.org-layout mirror: pre-releases live in their final release's folder."""
+        return f"{Version(self.version).base_version}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Release:
+    """One CPython line (``versions/<line>.toml``) and the patch release built for it."""
+
+    #: The minor line, ``3.13``. Equals the data file's stem.
+    line: str
+    #: The release built for this line; its version is the newest known patch release.
+    tarball: Tarball
+    #: Debian suite of the base image, e.g. ``trixie``.
+    debian: str
+    #: Where the version and checksum were taken from (a URL or a named index).
+    source: str
+    #: Older releases of the line whose checksums are known, so ``custom`` builds them by version alone.
+    previous: tuple[Tarball, ...] = ()
+    #: Path of the data file it was read from, for error messages.
+    origin: str = ""
+
+    @property
+    def version(self) -> str:
+        return self.tarball.version
+
+    @property
+    def is_prerelease(self) -> bool:
+        return Version(self.version).is_prerelease
+
+    @property
+    def major(self) -> str:
+        return self.line.split(".")[0]
+
+    @property
+    def key(self) -> str:
+        """The line as used in bake names, which may not contain dots: ``3_13``."""
+        return self.line.replace(".", "_")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of building a release (``bakegen/variants.toml``)."""
+
+    #: Name used in target names and tags, e.g. ``wee-optimized-lto``.
+    name: str
+    #: One sentence for ``bakegen list`` and the image description.
+    summary: str
+    #: Profile-guided optimization: passed as ``OPTIMAL=1`` (``--enable-optimizations``).
+    optimal: bool
+    #: Link-time optimization: passed as ``LTO=1`` (``--with-lto``); needs ``optimal``.
+    lto: bool
+
+    @property
+    def configure_flags(self) -> tuple[str, ...]:
+        flags = []
+        if self.optimal:
+            flags.append("--enable-optimizations")
+        if self.lto:
+            flags.append("--with-lto")
+        return tuple(flags)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One bake target: a release built as a variant."""
+
+    release: Release
+    variant: Variant
+    #: Tag names without the repository, e.g. ``3.13.15-wee``, ``3.13-wee``, ``3-wee``.
+    tag_names: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.release.key}-{self.variant.name}"
+
+    @property
+    def args(self) -> dict[str, str]:
+        """Build args that do not depend on bake variables."""
+        return {
+            "PYTHON_VERSION": self.release.version,
+            "PYTHON_SHA256": self.release.tarball.sha256,
+            "PYTHON_TARBALL": self.release.tarball.path,
+            "OPTIMAL": "1" if self.variant.optimal else "0",
+            "LTO": "1" if self.variant.lto else "0",
+        }
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """OCI and bakegen labels that do not depend on bake variables."""
+        return {
+            "org.opencontainers.image.title": f"CPython {self.release.version} ({self.variant.name})",
+            "org.opencontainers.image.description": self.variant.summary,
+            "org.opencontainers.image.version": self.release.version,
+            "org.opencontainers.image.licenses": "PSF-2.0",
+            "io.bakegen.variant": self.variant.name,
+            "io.bakegen.configure-flags": " ".join(self.variant.configure_flags),
+        }
+
+
+@dataclass(frozen=True)
+class Group:
+    """A bake group: a name standing for several targets."""
+
+    name: str
+    targets: tuple[str, ...]
+    #: Why the group exists, rendered as a comment.
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything ``docker-bake.hcl`` says, before it is written as HCL."""
+
+    releases: tuple[Release, ...]
+    variants: tuple[Variant, ...]
+    targets: tuple[Target, ...]
+    groups: tuple[Group, ...]
+    #: The Debian suite whose base image is the ``BASE_IMAGE`` variable; others get ``BASE_IMAGE_<SUITE>``.
+    default_debian: str = "trixie"
+    #: Checksums known for ``custom``: every release and previous release, by version.
+    known: tuple[Tarball, ...] = field(default=())
+
+    def target(self, name: str) -> Target:
+        for t in self.targets:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    def names(self) -> list[str]:
+        return [t.name for t in self.targets]

@@ -1,0 +1,133 @@
+"""From releases and variants to the plan: targets, their tags, and groups."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from packaging.version import Version
+
+from .data import DEFAULT_DEBIAN, VERSION_RE
+from .errors import BakegenError, DataError
+from .model import Group, Plan, Release, Tarball, Target, Variant
+
+#: Bake rejects other characters in target and group names.
+BAKE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
+#: Registry tag grammar (distribution/reference): 128 characters at most.
+TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
+
+
+def newest_stable_lines(releases: Iterable[Release]) -> set[str]:
+    """The newest line of each major version that has a final (non pre-release) release."""
+    best: dict[str, Release] = {}
+    for r in releases:
+        if r.is_prerelease:
+            continue
+        cur = best.get(r.major)
+        if cur is None or Version(r.line) > Version(cur.line):
+            best[r.major] = r
+    return {r.line for r in best.values()}
+
+
+def tag_names(release: Release, variant: Variant, *, newest_stable: bool) -> tuple[str, ...]:
+    names = [f"{release.version}-{variant.name}", f"{release.line}-{variant.name}"]
+    if newest_stable:
+        names.append(f"{release.major}-{variant.name}")
+    return tuple(names)
+
+
+def build_plan(releases: list[Release], variants: list[Variant]) -> Plan:
+    newest = newest_stable_lines(releases)
+    targets = tuple(
+        Target(release=r, variant=v, tag_names=tag_names(r, v, newest_stable=r.line in newest))
+        for r in releases
+        for v in variants
+    )
+    groups = [
+        Group("default", tuple(t.name for t in targets), "every line in every variant"),
+        *(
+            Group(r.key, tuple(t.name for t in targets if t.release is r), f"CPython {r.line}, every variant")
+            for r in releases
+        ),
+        *(
+            Group(v.name, tuple(t.name for t in targets if t.variant is v), f"every line as {v.name}")
+            for v in variants
+        ),
+    ]
+    known = sorted(
+        {t for r in releases for t in (r.tarball, *r.previous)}, key=lambda t: Version(t.version)
+    )
+    plan = Plan(
+        releases=tuple(releases),
+        variants=tuple(variants),
+        targets=targets,
+        groups=tuple(groups),
+        default_debian=DEFAULT_DEBIAN,
+        known=tuple(known),
+    )
+    check_plan(plan)
+    return plan
+
+
+def check_plan(plan: Plan) -> None:
+    """Names bake accepts, no name used twice, no tag claimed by two targets."""
+    names: set[str] = set()
+    for name in [*plan.names(), *(g.name for g in plan.groups), "custom"]:
+        if not BAKE_NAME_RE.match(name):
+            raise BakegenError(f"'{name}' is not a valid bake name (letters, digits, '_' and '-' only)")
+        if name in names:
+            raise BakegenError(f"the name '{name}' is used twice in the plan")
+        names.add(name)
+    owners: dict[str, str] = {}
+    for t in plan.targets:
+        for tag in t.tag_names:
+            if not TAG_RE.match(tag):
+                raise BakegenError(f"target {t.name}: '{tag}' is not a valid image tag")
+            if tag in owners:
+                raise BakegenError(f"tag '{tag}' is claimed by both {owners[tag]} and {t.name}")
+            owners[tag] = t.name
+
+
+def base_variable(debian: str, default_debian: str = DEFAULT_DEBIAN) -> str:
+    """The bake variable holding the base image for a Debian suite."""
+    return "BASE_IMAGE" if debian == default_debian else f"BASE_IMAGE_{debian.upper()}"
+
+
+def parse_sha256sums(text: str, origin: str) -> dict[str, Tarball]:
+    """Read a mirror's ``SHA256SUMS`` (``<sha256>  Python-<version>.<ext>`` per line), by version.
+
+    Where a release has both a ``.tar.xz`` and a ``.tgz``, the ``.tar.xz`` wins.
+    """
+    found: dict[str, Tarball] = {}
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        m = re.match(r"^Python-(.+?)\.(tar\.xz|tgz)$", parts[-1].lstrip("*./")) if len(parts) >= 2 else None
+        if not m or not re.match(r"^[0-9a-f]{64}$", parts[0]) or not VERSION_RE.match(m.group(1)):
+            raise DataError(f"{origin}:{n}: not a '<sha256>  Python-<version>.tar.xz' line: {raw!r}")
+        tarball = Tarball(version=m.group(1), name=parts[-1].lstrip("*./"), sha256=parts[0])
+        if m.group(1) not in found or tarball.name.endswith(".tar.xz"):
+            found[m.group(1)] = tarball
+    return found
+
+
+def pin_to_available(releases: list[Release], available: Mapping[str, Tarball]) -> list[Release]:
+    """Build, for each line, the newest final release that a mirror actually holds.
+
+    Lines the mirror has nothing for keep the release from ``versions/``.
+    """
+    pinned = []
+    for r in releases:
+        candidates = [
+            t
+            for t in available.values()
+            if not Version(t.version).is_prerelease and Version(t.version).release[:2] == Version(r.line).release
+        ]
+        if candidates:
+            newest = max(candidates, key=lambda t: Version(t.version))
+            r = replace(r, tarball=newest, source=f"pinned from a mirror's SHA256SUMS ({newest.name})")
+        pinned.append(r)
+    return pinned
