@@ -1,0 +1,183 @@
+"""The CLI through typer's CliRunner, with the Docker binding of bakegen.engine swapped for a fake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from python_on_whales.exceptions import DockerException
+from typer.testing import CliRunner
+
+from bakegen import engine
+from bakegen.cli import app
+
+runner = CliRunner()
+
+
+class FakeBuildx:
+    def __init__(self, fail_with: str | None = None) -> None:
+        self.calls: list[dict] = []
+        self.fail_with = fail_with
+
+    def bake(self, targets, **kwargs):
+        self.calls.append({"targets": targets, **kwargs, "file_text": Path(kwargs["files"][0]).read_text()})
+
+        def lines():
+            yield "#1 [internal] load local bake definitions\n"
+            if self.fail_with:
+                raise DockerException(["docker", "buildx", "bake"], 1, stderr=self.fail_with.encode())
+            yield "#9 DONE 1.0s\n"
+
+        return lines()
+
+
+class FakeDocker:
+    def __init__(self, daemon: bool = True, fail_with: str | None = None) -> None:
+        self.daemon = daemon
+        self.buildx = FakeBuildx(fail_with)
+
+    def version(self):
+        if not self.daemon:
+            raise DockerException(
+                ["docker", "version"], 1,
+                stderr=b"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+            )
+        return SimpleNamespace(server=SimpleNamespace(version="26.1.5"))
+
+
+def invoke(*args: str, env: dict | None = None):
+    return runner.invoke(app, list(args), env=env or {}, catch_exceptions=False)
+
+
+def one_line_error(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    assert lines[0].startswith("bakegen: error: ")
+    return lines[0]
+
+
+def test_help_explains_every_command() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("render", "list", "validate", "build"):
+        assert command in result.stdout
+        sub = invoke(command, "--help")
+        assert sub.exit_code == 0 and len(sub.stdout) > 200, command
+
+
+def test_render_then_check(project_dir: Path, clean_env) -> None:
+    out = project_dir / "docker-bake.hcl"
+    result = invoke("render", "-C", str(project_dir))
+    assert result.exit_code == 0 and out.exists()
+    assert invoke("render", "--check", "-C", str(project_dir)).exit_code == 0
+    out.write_text(out.read_text().replace("3.13.15", "3.13.14"))
+    stale = invoke("render", "--check", "-C", str(project_dir))
+    assert stale.exit_code == 1
+    assert "stale" in stale.stderr and "-  args" not in stale.stderr and "+    PYTHON_VERSION" in stale.stderr
+
+
+def test_corrupted_versions_file_leaves_bake_file_alone(project_dir: Path, clean_env) -> None:
+    assert invoke("render", "-C", str(project_dir)).exit_code == 0
+    before = (project_dir / "docker-bake.hcl").read_text()
+    (project_dir / "versions" / "3.13.toml").write_text('version = "3.13.15"\nsha256 = "xyz"\n')
+    result = invoke("render", "-C", str(project_dir))
+    assert result.exit_code == 2
+    assert "3.13.toml" in one_line_error(result)
+    assert (project_dir / "docker-bake.hcl").read_text() == before
+    assert sorted(p.name for p in project_dir.iterdir()) == ["Dockerfile", "docker-bake.hcl", "docker-bake.hcl.j2", "versions"]
+
+
+def test_broken_template_leaves_no_file(project_dir: Path, clean_env) -> None:
+    (project_dir / "docker-bake.hcl.j2").write_text("{% for x in %}\n")
+    result = invoke("render", "-C", str(project_dir))
+    assert result.exit_code != 0
+    assert "template" in one_line_error(result)
+    assert not (project_dir / "docker-bake.hcl").exists()
+
+
+def test_list(project_dir: Path, clean_env) -> None:
+    result = invoke("list", "-C", str(project_dir))
+    assert result.exit_code == 0
+    assert "3_13-wee-optimized-lto" in result.stdout and "3.13.15-wee-optimized-lto" in result.stdout
+    groups = invoke("list", "--groups", "-C", str(project_dir))
+    assert "wee-optimized-lto" in groups.stdout and "default" in groups.stdout
+
+
+def test_unknown_target(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDocker()
+    monkeypatch.setattr(engine, "docker", fake)
+    result = invoke("build", "3_13-wee-optimised", "-C", str(project_dir))
+    assert result.exit_code == 1
+    assert "unknown target '3_13-wee-optimised'; did you mean 3_13-wee-optimized?" in one_line_error(result)
+    assert fake.buildx.calls == []
+
+
+def test_no_daemon(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "docker", FakeDocker(daemon=False))
+    result = invoke("build", "3_13-wee", "-C", str(project_dir))
+    assert result.exit_code == 3
+    assert "cannot reach the Docker daemon" in one_line_error(result)
+
+
+def test_failed_build(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDocker(fail_with="#5 ERROR: process did not complete successfully\nERROR: failed to solve: exit code 2\n")
+    monkeypatch.setattr(engine, "docker", fake)
+    result = invoke("build", "3_13-wee", "-C", str(project_dir))
+    assert result.exit_code == 3
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    # The progress streamed so far, then exactly one error line.
+    assert lines[0] == "#1 [internal] load local bake definitions"
+    assert [line for line in lines if line.startswith("bakegen: error:")] == [lines[-1]]
+    assert lines[-1] == "bakegen: error: build failed: failed to solve: exit code 2"
+    assert "Traceback" not in result.output
+    assert not Path(fake.buildx.calls[0]["files"][0]).exists()
+
+
+def test_build_maps_options_to_bake(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = FakeDocker()
+    monkeypatch.setattr(engine, "docker", fake)
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    sums = tmp_path / "SHA256SUMS"
+    sums.write_text("93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640  Python-3.13.5.tar.xz\n")
+    result = invoke(
+        "build", "3_13-wee", "--load", "-C", str(project_dir),
+        "--platform", "linux/amd64", "--registry", "reg.example/a", "--registry", "reg.example/b",
+        "--base-image", "mirror.example/debian:trixie-slim", "--mirror", "http://mirror.example/python/",
+        "--mirror-sums", str(sums), "--ca-bundle", str(ca), "--cache", "reg.example/cache",
+    )
+    assert result.exit_code == 0, result.output
+    assert "load local bake definitions" in result.stderr  # progress is shown
+    (call,) = fake.buildx.calls
+    assert call["targets"] == ["3_13-wee"] and call["load"] is True and call["push"] is False
+    assert call["stream_logs"] is True
+    assert call["variables"] == {
+        "PLATFORMS": "linux/amd64",
+        "REGISTRY": "reg.example/a,reg.example/b",
+        "BASE_IMAGE": "mirror.example/debian:trixie-slim",
+        "PYTHON_MIRROR": "http://mirror.example/python",
+        "CACHE": "reg.example/cache",
+        "CA_BUNDLE": str(ca.resolve()),
+    }
+    # The mirror holds 3.13.5 only, so that is what gets built, with its own checksum and tags.
+    text = call["file_text"]
+    assert 'PYTHON_VERSION = "3.13.5"' in text and '"3.13.5-wee"' in text
+    assert f'context    = "{project_dir.resolve()}"' in text
+    assert not Path(call["files"][0]).exists()  # the temporary bake file is gone
+
+
+def test_load_and_push_exclude_each_other(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "docker", FakeDocker())
+    result = invoke("build", "--load", "--push", "-C", str(project_dir))
+    assert result.exit_code == 1
+    assert "exclude each other" in one_line_error(result)
+
+
+def test_python_m_bakegen() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "bakegen", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "render" in proc.stdout
