@@ -153,11 +153,13 @@ def build(
     ] = None,
     base_image: Annotated[
         str | None,
-        typer.Option("--base-image", envvar="BASE_IMAGE", help="Base image for trixie lines, e.g. a private mirror's."),
+        typer.Option(
+            "--base-image", envvar="BASE_IMAGE", help="Base image for trixie lines, e.g. a private mirror's."
+        ),
     ] = None,
     mirror: Annotated[
         str | None,
-        typer.Option("--mirror", envvar="PYTHON_MIRROR", help="CPython source mirror in python.org /ftp/python layout."),
+        typer.Option("--mirror", envvar="PYTHON_MIRROR", help="CPython source mirror (python.org /ftp/python layout)."),
     ] = None,
     mirror_sums: Annotated[
         str | None,

@@ -37,7 +37,8 @@ def require_daemon() -> str:
     try:
         return docker.version().server.version or "unknown"
     except DockerException as exc:
-        raise EngineError(f"cannot reach the Docker daemon ({_reason(exc)}); start dockerd or set DOCKER_HOST") from None
+        reason = _reason(exc)
+        raise EngineError(f"cannot reach the Docker daemon ({reason}); start dockerd or set DOCKER_HOST") from None
     except FileNotFoundError:
         raise EngineError("the docker command was not found; install the Docker CLI and buildx") from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -39,7 +40,8 @@ def render(plan: Plan, template_dir: Path, *, context: str = ".") -> str:
     try:
         template = env.get_template(TEMPLATE)
     except jinja2.TemplateNotFound:
-        raise BakegenError(f"{template_dir / TEMPLATE}: template not found (run from the project folder, or pass -C)") from None
+        where = template_dir / TEMPLATE
+        raise BakegenError(f"{where}: template not found (run from the project folder, or pass -C)") from None
     except jinja2.TemplateSyntaxError as exc:
         raise BakegenError(f"{exc.filename}:{exc.lineno}: template error: {exc.message}") from None
     try:
@@ -67,8 +69,6 @@ def write_atomic(path: Path, text: str) -> None:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise

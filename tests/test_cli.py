@@ -41,7 +41,7 @@ class FakeDocker:
         if not self.daemon:
             raise DockerException(
                 ["docker", "version"], 1,
-                stderr=b"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+                stderr=b"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is it running?",
             )
         return SimpleNamespace(server=SimpleNamespace(version="26.1.5"))
 
@@ -86,7 +86,8 @@ def test_corrupted_versions_file_leaves_bake_file_alone(project_dir: Path, clean
     assert result.exit_code == 2
     assert "3.13.toml" in one_line_error(result)
     assert (project_dir / "docker-bake.hcl").read_text() == before
-    assert sorted(p.name for p in project_dir.iterdir()) == ["Dockerfile", "docker-bake.hcl", "docker-bake.hcl.j2", "versions"]
+    left = sorted(p.name for p in project_dir.iterdir())
+    assert left == ["Dockerfile", "docker-bake.hcl", "docker-bake.hcl.j2", "versions"]
 
 
 def test_broken_template_leaves_no_file(project_dir: Path, clean_env) -> None:
@@ -122,7 +123,7 @@ def test_no_daemon(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch
 
 
 def test_failed_build(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = FakeDocker(fail_with="#5 ERROR: process did not complete successfully\nERROR: failed to solve: exit code 2\n")
+    fake = FakeDocker(fail_with="#5 ERROR: process did not complete\nERROR: failed to solve: exit code 2\n")
     monkeypatch.setattr(engine, "docker", fake)
     result = invoke("build", "3_13-wee", "-C", str(project_dir))
     assert result.exit_code == 3
@@ -135,7 +136,9 @@ def test_failed_build(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPa
     assert not Path(fake.buildx.calls[0]["files"][0]).exists()
 
 
-def test_build_maps_options_to_bake(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_build_maps_options_to_bake(
+    project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     fake = FakeDocker()
     monkeypatch.setattr(engine, "docker", fake)
     ca = tmp_path / "ca.pem"
