@@ -1,0 +1,157 @@
+"""Engine tests: real builds and runs with Docker (marker ``engine``; CI runs them).
+
+They build from an offline stack when one is described by an env file of ``export BUILDENV_*=``
+lines (``$BAKEGEN_TEST_ENV``, default /var/lib/buildenv/env): its base image, CPython source
+mirror and SHA256SUMS become bakegen's BASE_IMAGE, PYTHON_MIRROR and --mirror-sums. Without an
+engine they are skipped, unless BAKEGEN_REQUIRE_ENGINE=1 makes that a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from bakegen import core, engine
+
+pytestmark = pytest.mark.engine
+REPO = Path(__file__).resolve().parent.parent
+TEST_VERSION = "3.13.15"  # on the offline mirror, whatever versions/ names as newest
+REQUIRED_MODULES = ["ssl", "sqlite3", "ctypes", "zlib", "bz2", "lzma", "readline", "uuid", "decimal"]
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip().removeprefix("export ")
+        if "=" in line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            values[key] = value.strip("'\"")
+    return values
+
+
+@pytest.fixture(scope="session")
+def stack() -> dict[str, str]:
+    """Bake variables for the offline stack, plus the SHA256SUMS location under its own key."""
+    def unavailable(why: str):
+        if os.environ.get("BAKEGEN_REQUIRE_ENGINE") == "1":
+            pytest.fail(f"engine tests required but {why}")
+        pytest.skip(why)
+
+    try:
+        engine.require_daemon()
+    except Exception as exc:  # noqa: BLE001 - any failure means no engine here
+        unavailable(str(exc))
+    env_file = Path(os.environ.get("BAKEGEN_TEST_ENV", "/var/lib/buildenv/env"))
+    if not env_file.exists():
+        unavailable(f"{env_file} does not exist (no offline build stack described)")
+    b = _read_env_file(env_file)
+    return {
+        "BASE_IMAGE": b["BUILDENV_BASE_IMAGE_TRIXIE"],
+        "BASE_IMAGE_BULLSEYE": b.get("BUILDENV_BASE_IMAGE_BULLSEYE", "debian:bullseye-slim"),
+        "PYTHON_MIRROR": b["BUILDENV_PYTHON_MIRROR"],
+        "REGISTRY": b["BUILDENV_REGISTRY"] + "/bakegen-test",
+        "PLATFORMS": "linux/amd64",
+        "sums": b["BUILDENV_PYTHON_SHA256SUMS"],
+        "CA_BUNDLE": b.get("BUILDENV_CA_BUNDLE", ""),
+    }
+
+
+def bake_variables(stack: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in stack.items() if k.isupper()}
+
+
+def build(stack: dict[str, str], target: str) -> str:
+    """Build one target for linux/amd64 with bakegen and load it; returns its version tag."""
+    started = time.monotonic()
+    core.build(
+        core.Project(REPO),
+        core.BuildRequest([target], variables=bake_variables(stack), load=True, sha256sums=stack["sums"]),
+        on_line=lambda line: None,
+    )
+    variant = target.split("-", 1)[1]
+    tag = f"{stack['REGISTRY']}/python:{TEST_VERSION}-{variant}"
+    size = json.loads(subprocess.check_output(["docker", "image", "inspect", tag]))[0]["Size"]
+    print(f"\n[measure] {target}: built in {time.monotonic() - started:.0f}s, image {size / 1e6:.1f} MB ({tag})")
+    return tag
+
+
+def py(tag: str, code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", "run", "--rm", tag, "python3", "-c", code], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def wee(stack) -> str:
+    return build(stack, "3_13-wee")
+
+
+@pytest.fixture(scope="module")
+def wee_lto(stack) -> str:
+    return build(stack, "3_13-wee-optimized-lto")
+
+
+def test_bake_print_agrees_with_the_plan_on_every_buildx(stack) -> None:
+    results = core.check_with_bake(core.Project(REPO), {**os.environ, **bake_variables(stack)})
+    versions = [r.version for r in results]
+    if Path(core.DEBIAN_BUILDX).exists():
+        assert len(results) == 2, versions
+    for r in results:
+        assert r.problems == [], f"{r.buildx} {r.version}"
+    print(f"\n[measure] bake --print agrees with the plan on buildx {', '.join(versions)}")
+
+
+def test_wee_reports_its_version_and_has_the_tools(wee) -> None:
+    out = py(wee, "import platform, sys; print(platform.python_version())")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == TEST_VERSION
+    for cmd in (["python", "--version"], ["pip", "--version"], ["pip3", "--version"]):
+        run = subprocess.run(["docker", "run", "--rm", wee, *cmd], capture_output=True, text=True)
+        assert run.returncode == 0, (cmd, run.stderr)
+    default = subprocess.run(
+        ["docker", "run", "--rm", "-i", wee], input="print(6 * 7)\n", capture_output=True, text=True
+    )
+    assert default.stdout.strip() == "42"  # CMD is python3
+
+
+def test_wee_has_the_stdlib_and_no_tk(wee) -> None:
+    out = py(wee, f"import {', '.join(REQUIRED_MODULES)}; print(ssl.OPENSSL_VERSION, sqlite3.sqlite_version)")
+    assert out.returncode == 0, out.stderr
+    tk = py(wee, "import tkinter")
+    assert tk.returncode != 0 and "ModuleNotFoundError" in tk.stderr
+
+
+def test_config_args_follow_the_variant(wee, wee_lto) -> None:
+    code = "import sysconfig; print(sysconfig.get_config_var('CONFIG_ARGS'))"
+    plain = py(wee, code).stdout
+    optimized = py(wee_lto, code).stdout
+    assert "--enable-optimizations" not in plain and "--with-lto" not in plain
+    assert "--enable-optimizations" in optimized and "--with-lto" in optimized
+    assert py(wee_lto, "import platform; print(platform.python_version())").stdout.strip() == TEST_VERSION
+
+
+def plain_bake(stack: dict[str, str], target: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`docker buildx bake` on the committed file, without bakegen, from environment variables alone."""
+    variables = {k: v for k, v in bake_variables(stack).items() if k != "CA_BUNDLE"}
+    return subprocess.run(
+        ["docker", "buildx", "bake", "--progress", "plain", "--load", target],
+        cwd=REPO, capture_output=True, text=True, env={**os.environ, **variables, **env},
+    )
+
+
+def test_custom_target_with_the_classic_switches(stack, wee_lto) -> None:
+    # Same args as the 3_13-wee-optimized-lto build above, so the build cache answers.
+    proc = plain_bake(stack, "custom", PYTHON_VERSION=TEST_VERSION, OPTIMAL="1", LTO="1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tag = f"{stack['REGISTRY']}/python:{TEST_VERSION}-wee-optimized-lto"
+    args = py(tag, "import sysconfig; print(sysconfig.get_config_var('CONFIG_ARGS'))").stdout
+    assert "--enable-optimizations" in args and "--with-lto" in args
+
+
+def test_lto_without_pgo_fails_clearly(stack) -> None:
+    proc = plain_bake(stack, "custom", PYTHON_VERSION=TEST_VERSION, OPTIMAL="0", LTO="1")
+    assert proc.returncode != 0
+    assert "LTO=1 needs OPTIMAL=1" in proc.stderr
