@@ -81,7 +81,7 @@ RUN set -eux; \
     # the runtime stage installs exactly those.
     find /usr/local -type f \( -perm -u+x -o -name '*.so' \) -exec ldd '{}' ';' 2>/dev/null \
       | awk '/=>/ { so = $(NF-1); if (index(so, "/usr/local/") == 1) next; gsub("^/(usr/)?", "", so); print "*" so }' \
-      | sort -u | xargs -r dpkg-query --search | cut -d: -f1 | sort -u > /runtime-packages; \
+      | sort -u | xargs -r dpkg-query --search | grep -v '^diversion by ' | cut -d: -f1 | sort -u > /runtime-packages; \
     cat /runtime-packages
 
 # ---------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -22,13 +23,25 @@ from .errors import EngineError
 docker = DockerClient()
 
 
+_FAILED_STEP = re.compile(r'process "(?s:.*)" did not complete successfully: exit code: (\d+)')
+_STEP_NAME = re.compile(r"^\s*> \[([^\]]+)\]")
+
+
 def _reason(exc: DockerException) -> str:
-    """The most telling line of a failed docker command."""
+    """The most telling line of a failed docker command, short enough for one line."""
     text = (exc.stderr or exc.stdout or "").strip()
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    step = next((m.group(1) for line in lines if (m := _STEP_NAME.match(line))), None)
     for line in reversed(lines):
         if "ERROR" in line or "error" in line.lower():
-            return line.removeprefix("ERROR: ")
+            reason = line.removeprefix("ERROR: ")
+            failed = _FAILED_STEP.search(reason)
+            if failed:
+                where = f"step [{step}]" if step else "a build step"
+                return f"{where} exited with code {failed.group(1)} (its log is above)"
+            return reason
     return lines[-1] if lines else f"exit code {exc.return_code}"
 
 
