@@ -150,6 +150,11 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
     text = project.render_text(plan, context=str(project.root.resolve()))
     targets = resolve_targets(plan, request.targets, text)
     engine.require_daemon()
+    variables = dict(request.variables)
+    if variables.get("CA_BUNDLE", os.environ.get("CA_BUNDLE")):
+        # buildx >= 0.19 asks for an fs.read entitlement for a secret file outside the working
+        # folder and fails when it cannot prompt; the user named this file, so grant it.
+        variables.setdefault("BUILDX_BAKE_ENTITLEMENTS_FS", "0")
     fd, tmp = tempfile.mkstemp(prefix="bakegen-", suffix=".hcl")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -157,7 +162,7 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
         engine.bake_build(
             [Path(tmp)],
             targets,
-            request.variables,
+            variables,
             load=request.load,
             push=request.push,
             builder=request.builder,

@@ -163,6 +163,7 @@ def test_build_maps_options_to_bake(
         "PYTHON_MIRROR": "http://mirror.example/python",
         "CACHE": "reg.example/cache",
         "CA_BUNDLE": str(ca.resolve()),
+        "BUILDX_BAKE_ENTITLEMENTS_FS": "0",
     }
     # The mirror holds 3.13.5 only, so that is what gets built, with its own checksum and tags.
     text = call["file_text"]
