@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -211,6 +212,90 @@ def build(
     )
     built = core.build(core.Project(project_dir), request, on_line=lambda line: typer.echo(line, err=True))
     typer.echo(f"built {' '.join(built)}")
+
+
+@app.command()
+@user_errors
+def matrix(
+    project_dir: ProjectDir = Path("."),
+    lines: Annotated[
+        list[str] | None,
+        typer.Option("--lines", "--line", help="Only these CPython lines, comma-separated (3.13,3.14); empty: all."),
+    ] = None,
+    variants: Annotated[
+        list[str] | None,
+        typer.Option("--variants", "--variant", help="Only these variants, comma-separated; empty: all."),
+    ] = None,
+    platforms: Annotated[
+        str, typer.Option("--platforms", help="Comma-separated platforms, one build job each.")
+    ] = "linux/amd64,linux/arm64",
+    per_target: Annotated[
+        bool, typer.Option("--per-target", help="One entry per target (for the jobs merging the digests).")
+    ] = False,
+    pretty: Annotated[bool, typer.Option("--pretty", help="Indent the JSON.")] = False,
+) -> None:
+    """Print the GitHub Actions build matrix as JSON: one entry per target x platform.
+
+    Each entry names the target, its line, variant and version, the platform and the runner that
+    builds it natively (ubuntu-24.04 for linux/amd64, ubuntu-24.04-arm for linux/arm64; others run
+    under QEMU), the GitHub Actions cache scope <target>-<arch> and the digest artifact's name.
+    The output is one line of JSON, an object whose "include" lists the entries: what
+    strategy.matrix takes through fromJSON.
+    """
+    data = core.matrix(
+        core.Project(project_dir), lines=lines, variants=variants, platforms=[platforms], per_target=per_target
+    )
+    typer.echo(json.dumps(data, indent=2) if pretty else json.dumps(data, separators=(",", ":")))
+
+
+versions_app = typer.Typer(help="The release data in versions/.", no_args_is_help=True)
+app.add_typer(versions_app, name="versions")
+
+
+@versions_app.command("update")
+@user_errors
+def versions_update(
+    project_dir: ProjectDir = Path("."),
+    mirror: Annotated[
+        str, typer.Option("--mirror", help="Where releases are listed: a python.org /ftp/python layout.")
+    ] = "https://www.python.org/ftp/python",
+    api: Annotated[
+        str,
+        typer.Option(
+            "--api", help="python.org's release API, for checksums when the mirror has no SHA256SUMS."
+        ),
+    ] = "https://www.python.org/api/v2/downloads",
+    pre: Annotated[bool, typer.Option("--pre", help="Take alphas, betas and release candidates too.")] = False,
+    lines: Annotated[
+        list[str] | None,
+        typer.Option("--line", "--lines", help="Only these lines, comma-separated or repeated; default: all."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes; write nothing.")] = False,
+) -> None:
+    """Move each line in versions/ to its newest upstream patch release, then re-render docker-bake.hcl.
+
+    Releases are read from the mirror's listings (<mirror>/ and <mirror>/X.Y.Z/), checksums from
+    <mirror>/SHA256SUMS where the mirror has one, else from python.org's release API. The old
+    release is kept as the newest of the line's previous releases. Everything is fetched and
+    checked before the first write: a network failure or a malformed answer changes no file.
+    """
+    result = core.update_versions(
+        core.Project(project_dir), mirror=mirror, api=api, pre=pre, lines=lines, dry_run=dry_run
+    )
+    for update in result.updates:
+        typer.echo(update.summary())
+    changed = [u for u in result.updates if u.changed]
+    if dry_run:
+        for update in changed:
+            typer.echo(update.diff(), nl=False)
+        if changed:
+            bake = "docker-bake.hcl would be re-rendered" if result.bake_changed else "docker-bake.hcl unchanged"
+            typer.echo(f"dry run: nothing written ({len(changed)} file(s) would change; {bake})")
+        return
+    for path in result.written:
+        typer.echo(f"wrote {path}")
+    if not changed:
+        typer.echo("versions/ is up to date")
 
 
 def main() -> None:

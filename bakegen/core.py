@@ -17,8 +17,10 @@ from pathlib import Path
 from . import engine
 from .data import load_releases, load_variants, validate_releases, validate_variants
 from .errors import BakegenError, DataError
+from .matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
 from .model import Plan
 from .plan import build_plan, parse_sha256sums, pin_to_available
+from .releases import DEFAULT_API, DEFAULT_MIRROR, LineUpdate, Upstream, check_updates, find_updates, write_updates
 from .render import OUTPUT, render, write_atomic
 from .validate import check_text, compare_printed, settings
 
@@ -171,3 +173,61 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
     finally:
         os.unlink(tmp)
     return targets
+
+
+def matrix(
+    project: Project,
+    *,
+    lines: list[str] | None = None,
+    variants: list[str] | None = None,
+    platforms: list[str] | None = None,
+    per_target: bool = False,
+) -> dict[str, list[dict]]:
+    """The GitHub Actions matrix for the selected targets: one entry per target x platform, or per
+    target with ``per_target`` (for the jobs that merge the per-platform digests)."""
+    entries = build_matrix(
+        project.plan(), split_list(lines), split_list(variants), split_list(platforms) or list(DEFAULT_PLATFORMS)
+    )
+    return github_matrix(merge_matrix(entries) if per_target else entries)
+
+
+@dataclass
+class VersionsUpdate:
+    """What ``versions update`` found, and what it wrote (nothing on a dry run)."""
+
+    updates: list[LineUpdate]
+    #: Whether docker-bake.hcl changes (or, on a dry run, would change).
+    bake_changed: bool = False
+    written: list[Path] = field(default_factory=list)
+
+
+def update_versions(
+    project: Project,
+    *,
+    mirror: str | None = None,
+    api: str | None = None,
+    pre: bool = False,
+    lines: list[str] | None = None,
+    dry_run: bool = False,
+) -> VersionsUpdate:
+    """Move each line of versions/ to its newest upstream release, then re-render docker-bake.hcl.
+
+    Everything is fetched, the new files are loaded and validated, and the bake file is rendered
+    before the first write, so a failure anywhere leaves every file as it was.
+    """
+    versions_dir = project.root / "versions"
+    upstream = Upstream(mirror or DEFAULT_MIRROR, api or DEFAULT_API)
+    updates = find_updates(versions_dir, upstream, pre=pre, lines=split_list(lines))
+    result = VersionsUpdate(updates)
+    if not any(u.changed for u in updates):
+        return result
+    text = project.render_text(check_updates(versions_dir, updates))
+    old = project.output.read_text(encoding="utf-8") if project.output.exists() else None
+    result.bake_changed = old != text
+    if dry_run:
+        return result
+    result.written = write_updates(updates)
+    if result.bake_changed:
+        write_atomic(project.output, text)
+        result.written.append(project.output)
+    return result

@@ -1,0 +1,399 @@
+"""Finding the newest upstream release of each line and rewriting ``versions/`` (``bakegen versions update``).
+
+Versions come from a mirror in python.org's ``/ftp/python/`` layout:
+
+* ``<mirror>/`` lists one ``X.Y.Z/`` folder per release, and
+* ``<mirror>/X.Y.Z/`` lists that release's files, pre-releases included (``Python-3.15.0a2.tar.xz``
+  lives in ``3.15.0/``, so a folder alone does not mean the final release is out).
+
+Checksums come from one of two places, never from downloading and hashing a tarball:
+
+* a ``SHA256SUMS`` file at the mirror's root (``<sha256>  Python-<version>.tar.xz`` per line), which
+  air-gapped mirrors publish; or, where the mirror has none (python.org has none),
+* python.org's release API (``--api``). ``<api>/release/?is_published=true`` is a JSON list of
+  releases, each with ``name`` ("Python 3.13.5"), ``pre_release`` and ``resource_uri``
+  (``.../release/<id>/``); ``<api>/release_file/?release=<id>`` is a JSON list of that release's
+  files, each with ``url`` and ``sha256_sum`` (serializers in python/pythondotorg
+  ``downloads/serializers.py``; ``sha256_sum`` was added by migration
+  ``downloads/migrations/0014_releasefile_sha256_sum.py`` and is blank for files published before).
+
+Everything is fetched and checked before anything is written: a network failure or a malformed or
+cut-short response stops with one error and leaves every file as it was.
+"""
+
+from __future__ import annotations
+
+import difflib
+import http.client
+import json
+import re
+import shutil
+import tempfile
+import tomllib
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.version import Version
+
+from . import __version__
+from .data import SHA256_RE, VERSION_RE, load_releases, load_variants, validate_releases, validate_variants
+from .errors import BakegenError, DataError
+from .model import Tarball
+from .plan import build_plan, parse_sha256sums
+from .render import write_atomic
+
+DEFAULT_MIRROR = "https://www.python.org/ftp/python"
+DEFAULT_API = "https://www.python.org/api/v2/downloads"
+#: No listing, checksum file or API answer of python.org comes near this.
+MAX_BYTES = 32 * 1024 * 1024
+TIMEOUT = 30.0
+
+RELEASE_DIR_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+TARBALL_RE = re.compile(r"^Python-(.+)\.(tar\.xz|tgz)$")
+HREF_RE = re.compile(r"""href\s*=\s*["']([^"'#?]+)["']""", re.IGNORECASE)
+
+
+class UpstreamError(DataError):
+    """Upstream release data that could not be fetched or read. Nothing was written."""
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str
+    status: int
+    text: str
+
+
+def fetch(url: str, *, timeout: float = TIMEOUT, missing_ok: bool = False) -> Response:
+    """GET ``url`` as text. A 404 is returned (status 404) only when ``missing_ok``; every other
+    failure, and a body shorter than its ``Content-Length``, raises :class:`UpstreamError`."""
+    request = urllib.request.Request(url, headers={"User-Agent": f"bakegen/{__version__}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            declared = resp.headers.get("Content-Length")
+            chunks, size = [], 0
+            while chunk := resp.read(65536):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise UpstreamError(f"{url}: the response is larger than {MAX_BYTES} bytes")
+                chunks.append(chunk)
+            if declared is not None and declared.isdigit() and size != int(declared):
+                raise UpstreamError(f"{url}: the response was cut short ({size} of {declared} bytes)")
+            body = b"".join(chunks)
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404 and missing_ok:
+            return Response(url, 404, "")
+        raise UpstreamError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+    except http.client.IncompleteRead as exc:
+        raise UpstreamError(f"{url}: the response was cut short ({len(exc.partial)} bytes read)") from None
+    except urllib.error.URLError as exc:
+        raise UpstreamError(f"{url}: cannot fetch: {exc.reason}") from None
+    except TimeoutError:
+        raise UpstreamError(f"{url}: no answer within {timeout:g} seconds") from None
+    except (http.client.HTTPException, OSError) as exc:
+        raise UpstreamError(f"{url}: cannot fetch: {exc or type(exc).__name__}") from None
+    try:
+        return Response(url, status, body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UpstreamError(f"{url}: the response is not UTF-8 text") from None
+
+
+def _hrefs(page: Response) -> list[str]:
+    if "</html>" not in page.text.lower():
+        raise UpstreamError(f"{page.url}: the listing is incomplete (no closing </html>)")
+    names = []
+    for href in HREF_RE.findall(page.text):
+        href = urllib.parse.unquote(href)
+        is_dir = href.endswith("/")
+        name = href.rstrip("/").rsplit("/", 1)[-1]
+        names.append(name + "/" if is_dir else name)
+    return names
+
+
+def release_dirs(index: Response) -> list[str]:
+    """The ``X.Y.Z`` folders a ``/ftp/python/`` index lists."""
+    dirs = sorted(
+        {n[:-1] for n in _hrefs(index) if n.endswith("/") and RELEASE_DIR_RE.match(n[:-1])}, key=Version
+    )
+    if not dirs:
+        raise UpstreamError(f"{index.url}: lists no X.Y.Z/ release folders: not a python.org /ftp/python layout")
+    return dirs
+
+
+def release_tarballs(listing: Response, folder: str) -> dict[str, str]:
+    """Source tarballs in one ``X.Y.Z/`` folder, by version (``.tar.xz`` preferred over ``.tgz``)."""
+    found: dict[str, str] = {}
+    for name in _hrefs(listing):
+        m = TARBALL_RE.match(name)
+        if not m or not VERSION_RE.match(m.group(1)) or Version(m.group(1)).base_version != folder:
+            continue
+        if m.group(1) not in found or name.endswith(".tar.xz"):
+            found[m.group(1)] = name
+    return found
+
+
+@dataclass
+class Found:
+    """The newest release of a line that an upstream lists."""
+
+    version: str
+    tarball: str
+
+
+@dataclass
+class LineUpdate:
+    """What ``versions update`` found for one line, and the file text it would write."""
+
+    line: str
+    path: Path
+    current: str
+    #: The newest release upstream that counts (final only, unless --pre); None when there is none.
+    newest: str | None
+    note: str
+    old_text: str
+    new_text: str | None = None
+    tarball: Tarball | None = None
+    source: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.new_text is not None and self.new_text != self.old_text
+
+    def summary(self) -> str:
+        if self.changed:
+            return f"{self.line:<6} {self.current} -> {self.newest}  ({self.source})"
+        return f"{self.line:<6} {self.current}  {self.note}"
+
+    def diff(self) -> str:
+        if not self.changed:
+            return ""
+        name = f"versions/{self.path.name}"
+        return "".join(
+            difflib.unified_diff(
+                self.old_text.splitlines(keepends=True), (self.new_text or "").splitlines(keepends=True), name, name
+            )
+        )
+
+
+@dataclass
+class Upstream:
+    """A python.org-layout mirror plus where its checksums come from; fetches each URL once."""
+
+    mirror: str = DEFAULT_MIRROR
+    api: str = DEFAULT_API
+    timeout: float = TIMEOUT
+    _cache: dict[str, Response] = field(default_factory=dict)
+    _sums: dict[str, Tarball] | None = None
+    _sums_checked: bool = False
+    _api_releases: list[dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        self.mirror = self.mirror.rstrip("/")
+        self.api = self.api.rstrip("/")
+        for url in (self.mirror, self.api):
+            if not url.startswith(("http://", "https://")):
+                raise BakegenError(f"'{url}' is not an http(s) URL")
+
+    def get(self, url: str, *, missing_ok: bool = False) -> Response:
+        if url not in self._cache:
+            self._cache[url] = fetch(url, timeout=self.timeout, missing_ok=missing_ok)
+        return self._cache[url]
+
+    def newest(self, line: str, *, at_least: str, pre: bool) -> Found | None:
+        """The newest release of ``line`` on the mirror (no older than ``at_least``'s folder)."""
+        floor = Version(Version(at_least).base_version)
+        dirs = [d for d in release_dirs(self.get(f"{self.mirror}/")) if d.rsplit(".", 1)[0] == line]
+        for folder in sorted(dirs, key=Version, reverse=True):
+            if Version(folder) < floor:
+                break
+            tarballs = release_tarballs(self.get(f"{self.mirror}/{folder}/"), folder)
+            usable = [v for v in tarballs if pre or not Version(v).is_prerelease]
+            if usable:
+                best = max(usable, key=Version)
+                return Found(best, tarballs[best])
+        return None
+
+    def lists_line(self, line: str) -> bool:
+        return any(d.rsplit(".", 1)[0] == line for d in release_dirs(self.get(f"{self.mirror}/")))
+
+    def sha256sums(self) -> dict[str, Tarball] | None:
+        """The mirror's ``SHA256SUMS`` by version, or None when it publishes none (HTTP 404)."""
+        if not self._sums_checked:
+            url = f"{self.mirror}/SHA256SUMS"
+            resp = self.get(url, missing_ok=True)
+            self._sums = None if resp.status == 404 else parse_sha256sums(resp.text, url)
+            if self._sums is not None and not self._sums and not resp.text.strip():
+                raise UpstreamError(f"{url}: the file is empty")
+            self._sums_checked = True
+        return self._sums
+
+    def checksum(self, found: Found) -> tuple[str, str]:
+        """The published sha256 of ``found``'s tarball and where it was read."""
+        sums = self.sha256sums()
+        if sums is not None:
+            url = f"{self.mirror}/SHA256SUMS"
+            entry = sums.get(found.version)
+            if entry is None or entry.name != found.tarball:
+                raise UpstreamError(
+                    f"{url} has no checksum for {found.tarball}, which {self.mirror}/ lists: "
+                    "fix the mirror, or leave the line out with --line"
+                )
+            return entry.sha256, f"{url}: {found.tarball}"
+        return self._api_checksum(found)
+
+    def _json(self, url: str) -> Any:
+        resp = self.get(url)
+        try:
+            return json.loads(resp.text)
+        except json.JSONDecodeError as exc:
+            raise UpstreamError(f"{url}: not valid JSON ({exc.msg} at character {exc.pos})") from None
+
+    def _json_list(self, url: str) -> list[dict[str, Any]]:
+        """A JSON list of objects; DRF-paginated answers (``results`` + ``next``) are followed."""
+        items: list[dict[str, Any]] = []
+        next_url: str | None = url
+        for _ in range(100):
+            if next_url is None:
+                break
+            data = self._json(next_url)
+            page, next_url = (data, None) if isinstance(data, list) else (None, None)
+            if isinstance(data, dict) and isinstance(data.get("results"), list):
+                page, next_url = data["results"], data.get("next") or None
+            if page is None or not all(isinstance(i, dict) for i in page):
+                raise UpstreamError(f"{url}: expected a JSON list of objects")
+            items.extend(page)
+        return items
+
+    def _api_checksum(self, found: Found) -> tuple[str, str]:
+        if self._api_releases is None:
+            self._api_releases = self._json_list(f"{self.api}/release/?is_published=true")
+        name = f"Python {found.version}"
+        release = next((r for r in self._api_releases if r.get("name") == name), None)
+        if release is None:
+            raise UpstreamError(
+                f"{self.api}/release/: no published release named '{name}', which {self.mirror}/ lists"
+            )
+        m = re.search(r"/(\d+)/?$", str(release.get("resource_uri", "")))
+        if not m:
+            raise UpstreamError(f"{self.api}/release/: '{name}' has no resource_uri ending in its id")
+        files_url = f"{self.api}/release_file/?release={m.group(1)}"
+        for entry in self._json_list(files_url):
+            url = entry.get("url")
+            if not isinstance(url, str) or url.rstrip("/").rsplit("/", 1)[-1] != found.tarball:
+                continue
+            sha256 = entry.get("sha256_sum")
+            if not isinstance(sha256, str) or not sha256.strip():
+                raise UpstreamError(f"{files_url}: {found.tarball} has no sha256_sum: its checksum is not published")
+            sha256 = sha256.strip().lower()
+            if not SHA256_RE.match(sha256):
+                raise UpstreamError(f"{files_url}: sha256_sum of {found.tarball} is not 64 hex digits: {sha256!r}")
+            return sha256, f"python.org release API {files_url}: sha256_sum of {found.tarball}"
+        raise UpstreamError(f"{files_url}: no file {found.tarball} listed for {name}")
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's; DEL must be escaped too)."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def header_of(text: str) -> list[str]:
+    """The leading comment block of a data file (kept as it is on rewrite)."""
+    header = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        header.append(line)
+    while header and not header[-1].strip():
+        header.pop()
+    return header
+
+
+def render_release_file(old_text: str, path: Path, tarball: Tarball, source: str) -> str:
+    """``old_text`` with ``tarball`` as the line's release and the old release first in ``[[previous]]``."""
+    try:
+        data = tomllib.loads(old_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path}: not valid TOML: {exc}") from None
+    keys = ("version", "tarball", "sha256", "source")
+    previous = [{k: data[k] for k in keys}, *data.get("previous", [])]
+    out = header_of(old_text)
+    out += [
+        f"version = {toml_string(tarball.version)}",
+        f"tarball = {toml_string(tarball.name)}",
+        f"sha256 = {toml_string(tarball.sha256)}",
+        f"source = {toml_string(source)}",
+    ]
+    if "debian" in data:
+        out.append(f"debian = {toml_string(data['debian'])}")
+    for entry in previous:
+        out += ["", "[[previous]]", *(f"{k} = {toml_string(entry[k])}" for k in keys)]
+    return "\n".join(out) + "\n"
+
+
+def find_updates(
+    versions_dir: Path, upstream: Upstream, *, pre: bool = False, lines: Sequence[str] = ()
+) -> list[LineUpdate]:
+    """Look up every line (or the given ones) upstream; nothing is written."""
+    releases = load_releases(versions_dir)
+    validate_releases(releases)
+    known = [r.line for r in releases]
+    for line in lines:
+        if line not in known:
+            raise BakegenError(f"unknown line '{line}' (versions/ has {', '.join(known)})")
+    updates = []
+    for r in releases:
+        if lines and r.line not in lines:
+            continue
+        path = Path(r.origin)
+        old_text = path.read_text(encoding="utf-8")
+        found = upstream.newest(r.line, at_least=r.version, pre=pre)
+        update = LineUpdate(r.line, path, r.version, found.version if found else None, "", old_text)
+        if found is None:
+            if not upstream.lists_line(r.line):
+                update.note = "no release of this line on the mirror"
+            elif r.is_prerelease and not pre:
+                update.note = "up to date (no final release yet; --pre takes pre-releases)"
+            else:
+                update.note = "up to date"
+        elif Version(found.version) <= Version(r.version):
+            update.note = "up to date" if found.version == r.version else f"up to date (upstream: {found.version})"
+        else:
+            sha256, source = upstream.checksum(found)
+            update.tarball = Tarball(version=found.version, name=found.tarball, sha256=sha256)
+            update.source = source
+            update.new_text = render_release_file(old_text, path, update.tarball, source)
+        updates.append(update)
+    return updates
+
+
+def check_updates(versions_dir: Path, updates: Sequence[LineUpdate]):
+    """Load the would-be ``versions/`` exactly as ``render`` will, from a scratch copy. Returns the plan."""
+    with tempfile.TemporaryDirectory(prefix="bakegen-versions-") as tmp:
+        scratch = Path(tmp) / "versions"
+        shutil.copytree(versions_dir, scratch)
+        for u in updates:
+            if u.changed:
+                (scratch / u.path.name).write_text(u.new_text or "", encoding="utf-8")
+        try:
+            releases = load_releases(scratch)
+            validate_releases(releases)
+        except DataError as exc:
+            raise UpstreamError(f"the updated release data does not validate: {exc}") from None
+    variants = load_variants()
+    validate_variants(variants)
+    return build_plan(releases, variants)
+
+
+def write_updates(updates: Sequence[LineUpdate]) -> list[Path]:
+    written = []
+    for u in updates:
+        if u.changed:
+            write_atomic(u.path, u.new_text or "")
+            written.append(u.path)
+    return written

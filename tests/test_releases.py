@@ -1,0 +1,405 @@
+"""``bakegen versions update`` against recorded upstream answers served on 127.0.0.1.
+
+Every test works on a copy of the fixture project (conftest ``project_dir``): the repository's own
+versions/ is never touched.
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bakegen import core
+from bakegen.cli import app
+from bakegen.data import load_release
+from bakegen.errors import BakegenError, DataError
+from bakegen.model import Tarball
+from bakegen.releases import (
+    Response,
+    UpstreamError,
+    release_dirs,
+    release_tarballs,
+    render_release_file,
+    toml_string,
+)
+
+UPSTREAM = Path(__file__).resolve().parent / "fixtures" / "upstream"
+runner = CliRunner()
+
+
+@dataclass
+class Answer:
+    body: bytes
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    #: A Content-Length larger than the body: the connection closes before the answer is complete.
+    declared_length: int | None = None
+
+
+def recorded(name: str, **kwargs) -> Answer:
+    content_type = "application/json" if name.endswith(".json") else "text/plain; charset=utf-8"
+    if name.endswith(".html"):
+        content_type = "text/html; charset=utf-8"
+    return Answer((UPSTREAM / name).read_bytes(), content_type=content_type, **kwargs)
+
+
+@dataclass
+class FakeUpstream:
+    """A python.org stand-in: /ftp/python/ (the mirror) and /api/v2/downloads/ (the release API)."""
+
+    base: str = ""
+    routes: dict[str, Answer] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+
+    @property
+    def mirror(self) -> str:
+        return f"{self.base}/ftp/python"
+
+    @property
+    def api(self) -> str:
+        return f"{self.base}/api/v2/downloads"
+
+
+def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            upstream.requests.append(self.path)
+            answer = upstream.routes.get(self.path, Answer(b"<html>404 Not Found</html>", status=404))
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.content_type)
+            self.send_header("Content-Length", str(answer.declared_length or len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+            self.close_connection = True
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def upstream() -> Iterator[FakeUpstream]:
+    fake = FakeUpstream()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.base = f"http://127.0.0.1:{server.server_address[1]}"
+    fake.routes.update(
+        {
+            "/ftp/python/": recorded("ftp-index.html"),
+            "/ftp/python/2.7.18/": recorded("ftp-2.7.18.html"),
+            "/ftp/python/3.13.17/": recorded("ftp-3.13.17.html"),
+            "/ftp/python/3.16.0/": recorded("ftp-3.16.0.html"),
+            "/api/v2/downloads/release/?is_published=true": recorded("api-release.json"),
+            "/api/v2/downloads/release_file/?release=1017": recorded("api-release_file-1017.json"),
+            "/api/v2/downloads/release_file/?release=1162": recorded("api-release_file-1162.json"),
+        }
+    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def with_sums(upstream: FakeUpstream) -> FakeUpstream:
+    """The mirror publishes a SHA256SUMS file."""
+    upstream.routes["/ftp/python/SHA256SUMS"] = recorded("SHA256SUMS")
+    return upstream
+
+
+@pytest.fixture
+def project(project_dir: Path, clean_env) -> Path:
+    core.render_project(core.Project(project_dir))
+    return project_dir
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def update(project: Path, up: FakeUpstream, **kwargs) -> core.VersionsUpdate:
+    return core.update_versions(core.Project(project), mirror=up.mirror, api=up.api, **kwargs)
+
+
+def fake_sha(name: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"bakegen fixture {name}".encode()).hexdigest()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), env={}, catch_exceptions=False)
+
+
+# --- Parsing the listings -------------------------------------------------------------------------
+
+
+def test_release_folders_from_a_python_org_index() -> None:
+    index = Response("u/", 200, (UPSTREAM / "ftp-index.html").read_text())
+    assert release_dirs(index) == ["2.7.18", "3.12.0", "3.13.5", "3.13.15", "3.13.16", "3.13.17", "3.16.0"]
+
+
+def test_release_folders_from_an_http_server_mirror() -> None:
+    index = Response("u/", 200, (UPSTREAM / "mirror-index-simplehttp.html").read_text())
+    assert release_dirs(index) == ["2.7.18", "3.11.2", "3.13.5", "3.13.15"]
+    listing = Response("u/3.13.15/", 200, (UPSTREAM / "mirror-3.13.15-simplehttp.html").read_text())
+    assert release_tarballs(listing, "3.13.15") == {"3.13.15": "Python-3.13.15.tar.xz"}
+
+
+def test_tarballs_in_a_folder_include_pre_releases_and_prefer_xz() -> None:
+    listing = Response("u/3.16.0/", 200, (UPSTREAM / "ftp-3.16.0.html").read_text())
+    assert release_tarballs(listing, "3.16.0") == {
+        "3.16.0a1": "Python-3.16.0a1.tar.xz",
+        "3.16.0a2": "Python-3.16.0a2.tar.xz",
+    }
+    # Files of another release in the folder do not count.
+    assert release_tarballs(listing, "3.16.1") == {}
+
+
+@pytest.mark.parametrize(
+    ("fixture", "message"),
+    [
+        ("ftp-index-truncated.html", "incomplete"),
+        ("ftp-index-error-page.html", "lists no X.Y.Z/ release folders"),
+    ],
+)
+def test_broken_index(fixture: str, message: str) -> None:
+    with pytest.raises(UpstreamError, match=message):
+        release_dirs(Response("u/", 200, (UPSTREAM / fixture).read_text()))
+
+
+# --- Rewriting a data file ------------------------------------------------------------------------
+
+
+def test_render_release_file_moves_the_old_release_to_previous(tmp_path: Path) -> None:
+    path = tmp_path / "3.13.toml"
+    old = (Path(__file__).parent / "fixtures" / "versions" / "3.13.toml").read_text()
+    new = Tarball("3.13.17", "Python-3.13.17.tar.xz", "ab" * 32)
+    path.write_text(render_release_file(old, path, new, 'somewhere "quoted"'))
+    text = path.read_text()
+    assert text.startswith("# Fixture: the newest stable 3.x line, with a previous release.\nversion = ")
+    release = load_release(path)
+    assert release.tarball == new and release.source == 'somewhere "quoted"'
+    assert [p.version for p in release.previous] == ["3.13.15", "3.13.5"]
+    previous = tomllib.loads(text)["previous"]
+    assert previous[0]["source"] == previous[1]["source"] == "test fixture"
+
+
+def test_render_release_file_keeps_debian(tmp_path: Path) -> None:
+    path = tmp_path / "2.7.toml"
+    old = (Path(__file__).parent / "fixtures" / "versions" / "2.7.toml").read_text()
+    path.write_text(render_release_file(old, path, Tarball("2.7.19", "Python-2.7.19.tgz", "cd" * 32), "s"))
+    assert load_release(path).debian == "bullseye"
+
+
+@pytest.mark.parametrize("value", ['a "b" \\c', "tab\there", "line\nbreak", "del\x7f", "ünïcode ✓", "${x}"])
+def test_toml_string_round_trips(value: str) -> None:
+    assert tomllib.loads(f"v = {toml_string(value)}")["v"] == value
+
+
+# --- versions update, end to end ------------------------------------------------------------------
+
+
+def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstream) -> None:
+    before = snapshot(project)
+    result = update(project, with_sums)
+    by_line = {u.line: u for u in result.updates}
+    assert by_line["3.13"].changed and by_line["3.13"].newest == "3.13.17"
+    assert not by_line["2.7"].changed and by_line["2.7"].note == "up to date"
+    assert not by_line["3.16"].changed and "no final release" in by_line["3.16"].note
+    release = load_release(project / "versions" / "3.13.toml")
+    assert release.tarball == Tarball("3.13.17", "Python-3.13.17.tar.xz", fake_sha("Python-3.13.17.tar.xz"))
+    assert release.source == f"{with_sums.mirror}/SHA256SUMS: Python-3.13.17.tar.xz"
+    assert [p.version for p in release.previous] == ["3.13.15", "3.13.5"]
+    # Only 3.13's data file and the bake file changed; the bake file is what a render gives.
+    after = snapshot(project)
+    assert {k for k in after if after[k] != before.get(k)} == {"versions/3.13.toml", "docker-bake.hcl"}
+    assert result.bake_changed and project / "docker-bake.hcl" in result.written
+    assert core.check_project(core.Project(project)) == ""
+    assert 'PYTHON_VERSION = "3.13.17"' in after["docker-bake.hcl"].decode()
+    # SHA256SUMS answered, so the release API was never asked.
+    assert not [r for r in with_sums.requests if r.startswith("/api/")]
+    # Folders older than the current release are never listed.
+    assert "/ftp/python/3.13.16/" not in with_sums.requests
+
+
+def test_update_from_the_release_api(project: Path, upstream: FakeUpstream) -> None:
+    result = update(project, upstream)
+    assert [u.line for u in result.updates if u.changed] == ["3.13"]
+    release = load_release(project / "versions" / "3.13.toml")
+    assert release.tarball.sha256 == fake_sha("Python-3.13.17.tar.xz")
+    assert release.source == (
+        f"python.org release API {upstream.api}/release_file/?release=1017: sha256_sum of Python-3.13.17.tar.xz"
+    )
+    assert "/ftp/python/SHA256SUMS" in upstream.requests  # looked for first, answered 404
+    assert "/api/v2/downloads/release/?is_published=true" in upstream.requests
+
+
+def test_pre_releases_only_with_pre(project: Path, upstream: FakeUpstream) -> None:
+    result = update(project, upstream, pre=True, lines=["3.16"])
+    assert [u.line for u in result.updates] == ["3.16"]
+    release = load_release(project / "versions" / "3.16.toml")
+    # The API's upper-case hex is stored lower-case.
+    assert release.tarball == Tarball("3.16.0a2", "Python-3.16.0a2.tar.xz", fake_sha("Python-3.16.0a2.tar.xz"))
+    assert [p.version for p in release.previous] == ["3.16.0a1"]
+    assert load_release(project / "versions" / "3.13.toml").version == "3.13.15"  # not asked for
+
+
+def test_second_run_is_a_no_op(project: Path, with_sums: FakeUpstream) -> None:
+    update(project, with_sums)
+    before = snapshot(project)
+    result = update(project, with_sums)
+    assert not any(u.changed for u in result.updates) and result.written == []
+    assert snapshot(project) == before
+
+
+def test_dry_run_writes_nothing(project: Path, with_sums: FakeUpstream) -> None:
+    before = snapshot(project)
+    result = invoke("versions", "update", "-C", str(project), "--mirror", with_sums.mirror, "--api", with_sums.api,
+                    "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "3.13   3.13.15 -> 3.13.17" in result.stdout
+    assert "--- versions/3.13.toml" in result.stdout
+    assert '+version = "3.13.17"' in result.stdout and "+[[previous]]" in result.stdout
+    assert "dry run: nothing written (1 file(s) would change; docker-bake.hcl would be re-rendered)" in result.stdout
+    assert snapshot(project) == before
+
+
+def test_cli_update(project: Path, with_sums: FakeUpstream) -> None:
+    result = invoke("versions", "update", "-C", str(project), "--mirror", with_sums.mirror + "/")
+    assert result.exit_code == 0, result.output
+    assert f"wrote {project / 'versions' / '3.13.toml'}" in result.stdout
+    assert f"wrote {project / 'docker-bake.hcl'}" in result.stdout
+    again = invoke("versions", "update", "-C", str(project), "--mirror", with_sums.mirror)
+    assert again.exit_code == 0 and "versions/ is up to date" in again.stdout
+
+
+def test_a_line_the_mirror_does_not_carry(project: Path, with_sums: FakeUpstream) -> None:
+    (project / "versions" / "3.14.toml").write_text(
+        'version = "3.14.1"\ntarball = "Python-3.14.1.tar.xz"\nsha256 = "' + "e" * 64 + '"\nsource = "test"\n'
+    )
+    core.render_project(core.Project(project))
+    by_line = {u.line: u for u in update(project, with_sums).updates}
+    assert by_line["3.14"].note == "no release of this line on the mirror" and not by_line["3.14"].changed
+
+
+def test_unknown_line(project: Path, with_sums: FakeUpstream) -> None:
+    result = invoke("versions", "update", "-C", str(project), "--mirror", with_sums.mirror, "--line", "3.99")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "bakegen: error: unknown line '3.99' (versions/ has 2.7, 3.13, 3.16)"
+
+
+def test_mirror_must_be_http(project: Path) -> None:
+    with pytest.raises(BakegenError, match="not an http"):
+        core.update_versions(core.Project(project), mirror="/srv/python")
+
+
+# --- Failures leave every file as it was ----------------------------------------------------------
+
+
+def _cut_short(name: str) -> Answer:
+    answer = recorded(name)
+    answer.declared_length = len(answer.body) + 500
+    answer.body = answer.body[: len(answer.body) // 2]
+    return answer
+
+
+BROKEN = {
+    "index cut short": ({"/ftp/python/": _cut_short("ftp-index.html")}, "cut short"),
+    "index truncated": ({"/ftp/python/": recorded("ftp-index-truncated.html")}, "listing is incomplete"),
+    "index is an error page": ({"/ftp/python/": recorded("ftp-index-error-page.html")}, "no X.Y.Z/ release folders"),
+    "index answers 503": ({"/ftp/python/": Answer(b"<html>busy</html>", status=503)}, "HTTP 503"),
+    "folder listing cut short": ({"/ftp/python/3.13.17/": _cut_short("ftp-3.13.17.html")}, "cut short"),
+    "folder listing missing": ({"/ftp/python/3.13.17/": Answer(b"", status=404)}, "HTTP 404"),
+    "SHA256SUMS malformed": ({"/ftp/python/SHA256SUMS": recorded("SHA256SUMS-malformed")}, "SHA256SUMS:6: not a"),
+    "SHA256SUMS lacks the release": (
+        {"/ftp/python/SHA256SUMS": recorded("SHA256SUMS-without-3.13.17")},
+        "has no checksum for Python-3.13.17.tar.xz",
+    ),
+    "SHA256SUMS cut short": ({"/ftp/python/SHA256SUMS": _cut_short("SHA256SUMS")}, "cut short"),
+    "SHA256SUMS empty": ({"/ftp/python/SHA256SUMS": Answer(b"")}, "the file is empty"),
+    "API list truncated": (
+        {"/api/v2/downloads/release/?is_published=true": recorded("api-release-truncated.json")},
+        "not valid JSON",
+    ),
+    "API throttled": (
+        {"/api/v2/downloads/release/?is_published=true": recorded("api-release-throttled.json")},
+        "expected a JSON list of objects",
+    ),
+    "API files without sha256": (
+        {"/api/v2/downloads/release_file/?release=1017": recorded("api-release_file-1017-no-sha256.json")},
+        "Python-3.13.17.tar.xz has no sha256_sum",
+    ),
+    "API files cut short": (
+        {"/api/v2/downloads/release_file/?release=1017": _cut_short("api-release_file-1017.json")},
+        "cut short",
+    ),
+    "API lacks the release": (
+        {"/api/v2/downloads/release/?is_published=true": Answer(b"[]", content_type="application/json")},
+        "no published release named 'Python 3.13.17'",
+    ),
+    "API answers 500": (
+        {"/api/v2/downloads/release_file/?release=1017": Answer(b"oops", status=500)},
+        "HTTP 500",
+    ),
+    "not UTF-8": ({"/ftp/python/3.13.17/": Answer(b"<html>\xff\xfe</html>")}, "not UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_upstream_changes_nothing(case: str, project: Path, upstream: FakeUpstream) -> None:
+    routes, message = BROKEN[case]
+    upstream.routes.update(routes)
+    before = snapshot(project)
+    result = invoke("versions", "update", "-C", str(project), "--mirror", upstream.mirror, "--api", upstream.api)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("bakegen: error: "), result.stderr
+    assert message in lines[0]
+    assert "Traceback" not in result.output
+    assert snapshot(project) == before  # nothing written, no temporary file left behind
+
+
+def test_network_failure_changes_nothing(project: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    before = snapshot(project)
+    result = invoke("versions", "update", "-C", str(project), "--mirror", f"http://127.0.0.1:{port}/ftp/python")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"bakegen: error: http://127.0.0.1:{port}/ftp/python/: cannot fetch: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(project) == before
+
+
+def test_a_render_failure_after_fetching_changes_nothing(project: Path, with_sums: FakeUpstream) -> None:
+    # Everything is fetched and 3.13 would move on, but the bake file cannot be rendered.
+    template = project / "docker-bake.hcl.j2"
+    template.write_text(template.read_text() + "{{ no_such_value }}\n")
+    before = snapshot(project)
+    with pytest.raises(BakegenError, match="cannot render"):
+        update(project, with_sums)
+    assert snapshot(project) == before
+
+
+@pytest.fixture(autouse=True, scope="module")
+def repository_versions_untouched() -> Iterator[None]:
+    repo_versions = Path(__file__).resolve().parent.parent / "versions"
+    before = snapshot(repo_versions)
+    yield
+    assert snapshot(repo_versions) == before
+
+
+def test_upstream_error_is_a_data_error() -> None:
+    assert issubclass(UpstreamError, DataError) and UpstreamError.exit_code == 2
