@@ -216,6 +216,82 @@ def build(
 
 @app.command()
 @user_errors
+def bench(
+    images: Annotated[
+        list[str] | None,
+        typer.Argument(help="Local images to compare; ratios are against the first.", show_default=False),
+    ] = None,
+    rounds: Annotated[
+        int, typer.Option("--rounds", min=1, help="Rounds; each runs every benchmark on every image in turn.")
+    ] = 3,
+    fast: Annotated[
+        bool, typer.Option("--fast", help="Quick check: 3 pyperf processes x 2 values (default: pyperf's 20 x 3).")
+    ] = False,
+    benchmark: Annotated[
+        list[str] | None,
+        typer.Option("--benchmark", "-b", help="Only these benchmarks (repeat or comma-separate); see --list."),
+    ] = None,
+    processes: Annotated[
+        int | None, typer.Option("--processes", min=1, help="pyperf worker processes per benchmark.")
+    ] = None,
+    values: Annotated[int | None, typer.Option("--values", min=1, help="pyperf values per worker process.")] = None,
+    cpu: Annotated[
+        str,
+        typer.Option("--cpu", help='CPU to pin the containers to: a number, "auto" (the last, if 2+) or "none".'),
+    ] = "auto",
+    base: Annotated[
+        str | None, typer.Option("--base", help="Base image: also report what each image adds on top of it.")
+    ] = None,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-bundle", envvar="CA_BUNDLE", dir_okay=False,
+            help="CA certificates (PEM) for pip inside the containers, e.g. a TLS-intercepting proxy's.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", file_okay=False, help="Folder for bench.json, bench.svg, bench.txt.")
+    ] = Path("bench-results"),
+    registry_sizes: Annotated[
+        bool,
+        typer.Option("--registry-sizes", help="Compressed sizes from the registry's manifests (pushed images)."),
+    ] = False,
+    list_benchmarks: Annotated[bool, typer.Option("--list", help="Print the benchmarks and exit.")] = False,
+) -> None:
+    """Compare images' speed on 20 stdlib-only pyperformance benchmarks, and their sizes.
+
+    One container per image installs pyperf and pyperformance once; then each round runs every
+    benchmark on every image in turn. Prints each benchmark's time per image, the ratio against
+    the first image (above 1: faster than the first), the geometric mean of the ratios with its
+    spread, and the sizes (uncompressed, compressed, and added on top of --base). Writes
+    bench.json (all values), bench.svg and bench.txt to --output at the end.
+    """
+    from . import bench as perf
+    from . import containers
+
+    if list_benchmarks:
+        typer.echo(perf.benchmark_list(), nl=False)
+        return
+    request = perf.BenchRequest(
+        images=list(images or []),
+        benchmarks=perf.select_benchmarks(benchmark),
+        rounds=rounds,
+        fast=fast,
+        processes=processes,
+        values=values,
+        cpu=cpu,
+        base=base,
+        ca_bundle=ca_bundle,
+        registry_sizes=registry_sizes,
+    )
+    results = perf.run(request, containers.DockerBackend(), progress=lambda line: typer.echo(line, err=True))
+    written = perf.write_report(output, results)
+    typer.echo(perf.format_report(results), nl=False)
+    typer.echo(f"wrote {' '.join(str(p) for p in written)}")
+
+
+@app.command()
+@user_errors
 def matrix(
     project_dir: ProjectDir = Path("."),
     lines: Annotated[

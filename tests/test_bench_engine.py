@@ -1,0 +1,65 @@
+"""Engine smoke test of ``bakegen bench`` (marker ``engine``): 2 benchmarks, 1 round, --fast.
+
+It compares an image that is already in the local store (``$BAKEGEN_BENCH_IMAGE``, default the
+engine tests' ``localhost:5000/bakegen-test/python:3.13.15-wee``) with itself under a second
+tag, so it builds nothing. pip runs inside the containers and needs PyPI; behind a
+TLS-intercepting proxy ``$CA_BUNDLE`` (default: the host's bundle, when present) is mounted for
+it. Skipped without the engine or the image, unless BAKEGEN_REQUIRE_ENGINE=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bakegen import engine
+from bakegen.cli import app
+
+pytestmark = pytest.mark.engine
+IMAGE = os.environ.get("BAKEGEN_BENCH_IMAGE", "localhost:5000/bakegen-test/python:3.13.15-wee")
+SECOND = "bakegen-bench-smoke/python:second"
+HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def unavailable(why: str) -> None:
+    if os.environ.get("BAKEGEN_REQUIRE_ENGINE") == "1":
+        pytest.fail(f"engine tests required but {why}")
+    pytest.skip(why)
+
+
+@pytest.fixture
+def two_images():
+    try:
+        engine.require_daemon()
+    except Exception as exc:  # noqa: BLE001 - any failure means no engine here
+        unavailable(str(exc))
+    if not engine.docker.image.exists(IMAGE):
+        unavailable(f"{IMAGE} is not in the local image store (build it with the engine tests first)")
+    engine.docker.image.tag(IMAGE, SECOND)
+    yield [IMAGE, SECOND]
+    engine.docker.image.remove(SECOND)  # only the extra tag: the image keeps its own
+
+
+def test_bench_fast_smoke(two_images: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ca = os.environ.get("CA_BUNDLE") or (str(HOST_CA) if HOST_CA.exists() else "")
+    args = ["bench", *two_images, "--fast", "--rounds", "1", "-b", "nbody,json_dumps", "-o", str(tmp_path)]
+    if ca:
+        args += ["--ca-bundle", ca]
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    print(f"\n[measure] bakegen bench --fast, 2 benchmarks:\n{result.stdout}")
+    data = json.loads((tmp_path / "bench.json").read_text())
+    assert [b["name"] for b in data["benchmarks"]] == ["nbody", "json_dumps"]
+    for b in data["benchmarks"]:
+        assert len(b["values"]) == 2 and all(len(r) == 1 and r[0] for r in b["values"])
+    first, second = data["images"]
+    assert first["python"] == second["python"] and first["python"].startswith("3.")
+    assert first["size"]["compressed"] == second["size"]["compressed"] > 0
+    assert first["size"]["uncompressed"] > first["size"]["compressed"]
+    assert (tmp_path / "bench.svg").read_text().startswith("<svg")
+    # no container is left behind
+    assert not engine.docker.container.list(all=True, filters=[("label", "io.bakegen.bench")])
