@@ -94,6 +94,7 @@ def list_targets(
     for t in plan.targets:
         typer.echo(f"{t.name:<26} {t.release.version:<9} {t.release.debian:<9} {' '.join(t.tag_names)}")
     typer.echo(f"{'custom':<26} {'$PYTHON_VERSION':<19} (any release: PYTHON_VERSION, OPTIMAL, LTO)")
+    typer.echo(f"{'sbom-generator':<26} {'':<19} (offline SBOM generator for SBOM_GENERATOR)")
 
 
 @app.command()
@@ -177,7 +178,27 @@ def build(
         Path | None,
         typer.Option("--ca-bundle", envvar="CA_BUNDLE", dir_okay=False, help="Extra CA certificates (PEM) for apt."),
     ] = None,
-    builder: Annotated[str | None, typer.Option("--builder", help="The buildx builder to use.")] = None,
+    builder: Annotated[
+        str | None,
+        typer.Option("--builder", help="The buildx builder to use, e.g. a multi-node one with a native arm64 node."),
+    ] = None,
+    attest: Annotated[
+        bool | None,
+        typer.Option(
+            "--attest/--no-attest", envvar="ATTEST",
+            help="Attach provenance and SBOM attestations (default: when pushing).", show_default=False,
+        ),
+    ] = None,
+    sbom_generator: Annotated[
+        str | None,
+        typer.Option(
+            "--sbom-generator", envvar="SBOM_GENERATOR", help="SBOM generator image (see the sbom-generator target)."
+        ),
+    ] = None,
+    latest: Annotated[
+        bool,
+        typer.Option("--latest", envvar="LATEST", help="Also tag the newest stable wee-optimized-lto as latest."),
+    ] = False,
 ) -> None:
     """Build images with docker buildx bake, showing the build's progress.
 
@@ -202,6 +223,11 @@ def build(
         if not ca_bundle.is_file():
             raise fail(f"--ca-bundle {ca_bundle}: no such file")
         variables["CA_BUNDLE"] = str(ca_bundle.resolve())
+    variables["ATTEST"] = "1" if (push if attest is None else attest) else "0"
+    if sbom_generator:
+        variables["SBOM_GENERATOR"] = sbom_generator
+    if latest:
+        variables["LATEST"] = "1"
     request = core.BuildRequest(
         targets=list(targets or []),
         variables=variables,

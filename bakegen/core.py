@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import difflib
 import os
+import subprocess
 import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import engine
@@ -19,7 +21,7 @@ from .data import load_releases, load_variants, validate_releases, validate_vari
 from .errors import BakegenError, DataError
 from .matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
 from .model import Plan
-from .plan import build_plan, parse_sha256sums, pin_to_available
+from .plan import EXTRA_TARGETS, build_plan, parse_sha256sums, pin_to_available
 from .releases import DEFAULT_API, DEFAULT_MIRROR, LineUpdate, Upstream, check_updates, find_updates, write_updates
 from .render import OUTPUT, render, write_atomic
 from .validate import check_text, compare_printed, settings
@@ -135,13 +137,33 @@ class BuildRequest:
 
 def resolve_targets(plan: Plan, names: list[str], text: str) -> list[str]:
     """Check requested names against the plan's targets and groups (and ``custom``)."""
-    known = set(plan.names()) | {g.name for g in plan.groups} | {"custom"}
+    known = set(plan.names()) | {g.name for g in plan.groups} | set(EXTRA_TARGETS)
     for name in names:
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f"; did you mean {close[0]}?" if close else "; see `bakegen list`"
             raise BakegenError(f"unknown target '{name}'{hint}")
     return names or ["default"]
+
+
+def build_metadata(root: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """REVISION and CREATED for the OCI labels, unless the environment already sets them.
+
+    CREATED follows SOURCE_DATE_EPOCH when set, so reproducible builds stay reproducible.
+    """
+    values: dict[str, str] = {}
+    if not environ.get("REVISION"):
+        try:
+            proc = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True)
+            if proc.returncode == 0:
+                values["REVISION"] = proc.stdout.strip()
+        except OSError:
+            pass
+    if not environ.get("CREATED"):
+        epoch = environ.get("SOURCE_DATE_EPOCH")
+        when = datetime.fromtimestamp(int(epoch), UTC) if epoch and epoch.isdigit() else datetime.now(UTC)
+        values["CREATED"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return values
 
 
 def build(project: Project, request: BuildRequest, on_line: Callable[[str], None] | None = None) -> list[str]:
@@ -152,7 +174,7 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
     text = project.render_text(plan, context=str(project.root.resolve()))
     targets = resolve_targets(plan, request.targets, text)
     engine.require_daemon()
-    variables = dict(request.variables)
+    variables = {**build_metadata(project.root, os.environ), **request.variables}
     if variables.get("CA_BUNDLE", os.environ.get("CA_BUNDLE")):
         # buildx >= 0.19 asks for an fs.read entitlement for a secret file outside the working
         # folder and fails when it cannot prompt; the user named this file, so grant it.

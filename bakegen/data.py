@@ -31,7 +31,8 @@ _TARBALL_KEYS = {"version": str, "tarball": str, "sha256": str}
 _RELEASE_KEYS = {**_TARBALL_KEYS, "source": str, "debian": str, "previous": list}
 _RELEASE_REQUIRED = ("version", "tarball", "sha256", "source")
 _PREVIOUS_KEYS = {**_TARBALL_KEYS, "source": str}
-_VARIANT_KEYS = {"name": str, "summary": str, "optimal": bool, "lto": bool}
+_VARIANT_KEYS = {"name": str, "summary": str, "optimal": bool, "lto": bool, "cross_compile": bool, "latest": bool}
+_VARIANT_REQUIRED = ("name", "summary", "optimal", "lto")
 
 DEFAULT_DEBIAN = "trixie"
 
@@ -157,7 +158,7 @@ def load_variants(path: Path | None = None) -> list[Variant]:
         at = f"{where}: variant[{i}]"
         if not isinstance(entry, dict):
             raise DataError(f"{at}: must be a table ([[variant]])")
-        _check_keys(at, entry, _VARIANT_KEYS, tuple(_VARIANT_KEYS))
+        _check_keys(at, entry, _VARIANT_KEYS, _VARIANT_REQUIRED)
         variants.append(Variant(**entry))
     return variants
 
@@ -172,5 +173,13 @@ def validate_variants(variants: list[Variant]) -> None:
         names.add(v.name)
         if v.lto and not v.optimal:
             raise DataError(f"variant '{v.name}': lto = true needs optimal = true (LTO is built on PGO)")
+        if v.cross_compile and v.optimal:
+            raise DataError(
+                f"variant '{v.name}': cross_compile = true cannot go with optimal = true "
+                "(PGO runs the interpreter it builds); drop one of them"
+            )
     if not variants:
         raise DataError("no variants defined")
+    latest = [v.name for v in variants if v.latest]
+    if len(latest) > 1:
+        raise DataError(f"only one variant can set latest = true, not {', '.join(latest)}")

@@ -75,6 +75,11 @@ class Variant:
     optimal: bool
     #: Link-time optimization: passed as ``LTO=1`` (``--with-lto``); needs ``optimal``.
     lto: bool
+    #: Foreign platforms are cross-compiled on the builder's own platform instead of under
+    #: emulation. Impossible with PGO, whose profiling run executes what it compiled.
+    cross_compile: bool = False
+    #: With ``LATEST=1``, this variant of the newest stable line is also tagged ``latest``.
+    latest: bool = False
 
     @property
     def configure_flags(self) -> tuple[str, ...]:
@@ -94,6 +99,8 @@ class Target:
     variant: Variant
     #: Tag names without the repository, e.g. ``3.13.15-wee``, ``3.13-wee``, ``3-wee``.
     tag_names: tuple[str, ...]
+    #: Also tagged ``latest`` when the ``LATEST`` bake variable is 1.
+    latest_alias: bool = False
 
     @property
     def name(self) -> str:
@@ -108,7 +115,14 @@ class Target:
             "PYTHON_TARBALL": self.release.tarball.path,
             "OPTIMAL": "1" if self.variant.optimal else "0",
             "LTO": "1" if self.variant.lto else "0",
+            "BUILD_ON": "host" if self.cross_compiles else "target",
         }
+
+    @property
+    def cross_compiles(self) -> bool:
+        # --with-build-python, which a cross build needs, exists from CPython 3.11 on:
+        # https://docs.python.org/3/using/configure.html#cmdoption-with-build-python
+        return self.variant.cross_compile and Version(self.release.version) >= Version("3.11")
 
     @property
     def labels(self) -> dict[str, str]:

@@ -12,6 +12,8 @@ from .data import DEFAULT_DEBIAN, VERSION_RE
 from .errors import BakegenError, DataError
 from .model import Group, Plan, Release, Tarball, Target, Variant
 
+#: Targets the template adds to every plan: any release by version, and the offline SBOM generator.
+EXTRA_TARGETS = ("custom", "sbom-generator")
 #: Bake rejects other characters in target and group names.
 BAKE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
 #: Registry tag grammar (distribution/reference): 128 characters at most.
@@ -39,8 +41,15 @@ def tag_names(release: Release, variant: Variant, *, newest_stable: bool) -> tup
 
 def build_plan(releases: list[Release], variants: list[Variant]) -> Plan:
     newest = newest_stable_lines(releases)
+    stable = [r for r in releases if not r.is_prerelease]
+    top = max(stable, key=lambda r: Version(r.line)) if stable else None
     targets = tuple(
-        Target(release=r, variant=v, tag_names=tag_names(r, v, newest_stable=r.line in newest))
+        Target(
+            release=r,
+            variant=v,
+            tag_names=tag_names(r, v, newest_stable=r.line in newest),
+            latest_alias=v.latest and r is top,
+        )
         for r in releases
         for v in variants
     )
@@ -73,13 +82,19 @@ def build_plan(releases: list[Release], variants: list[Variant]) -> Plan:
 def check_plan(plan: Plan) -> None:
     """Names bake accepts, no name used twice, no tag claimed by two targets."""
     names: set[str] = set()
-    for name in [*plan.names(), *(g.name for g in plan.groups), "custom"]:
+    for name in [*plan.names(), *(g.name for g in plan.groups), *EXTRA_TARGETS]:
         if not BAKE_NAME_RE.match(name):
             raise BakegenError(f"'{name}' is not a valid bake name (letters, digits, '_' and '-' only)")
         if name in names:
             raise BakegenError(f"the name '{name}' is used twice in the plan")
         names.add(name)
+    # "latest" counts as claimed by the target that may carry it (LATEST=1).
     owners: dict[str, str] = {}
+    for t in plan.targets:
+        if t.latest_alias:
+            if "latest" in owners:
+                raise BakegenError(f"tag 'latest' is claimed by both {owners['latest']} and {t.name}")
+            owners["latest"] = t.name
     for t in plan.targets:
         for tag in t.tag_names:
             if not TAG_RE.match(tag):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jinja2
 
+from . import __version__
 from .errors import BakegenError
 from .model import Plan
 from .plan import base_variable
@@ -36,6 +37,7 @@ def render(plan: Plan, template_dir: Path, *, context: str = ".") -> str:
         autoescape=False,
     )
     env.globals["base_variable"] = base_variable
+    env.globals["bakegen_version"] = __version__
     env.filters["hcl"] = hcl_string
     try:
         template = env.get_template(TEMPLATE)

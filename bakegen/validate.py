@@ -14,16 +14,20 @@ import hcl2
 
 from .errors import BakegenError
 from .model import Plan, Target
-from .plan import BAKE_NAME_RE, base_variable
+from .plan import BAKE_NAME_RE, EXTRA_TARGETS, base_variable
 
 #: Attributes every version x variant target must set in the text.
 TARGET_ATTRIBUTES = (
-    "context", "dockerfile", "target", "platforms", "args", "tags", "labels", "secret", "cache-from", "cache-to",
+    "context", "dockerfile", "target", "platforms", "args", "tags", "labels", "annotations", "attest", "secret",
+    "cache-from", "cache-to",
 )
 #: The bake variables a user sets to change the output; the rest of the file is fixed by the plan.
 SETTINGS = (
-    "REGISTRY", "IMAGE_NAME", "PLATFORMS", "BASE_IMAGE", "PYTHON_MIRROR", "CACHE", "CA_BUNDLE",
+    "REGISTRY", "IMAGE_NAME", "PLATFORMS", "BASE_IMAGE", "PYTHON_MIRROR", "CACHE", "CA_BUNDLE", "ATTEST",
+    "SBOM_GENERATOR", "LATEST", "SOURCE_URL", "REVISION", "CREATED",
 )
+#: Option-like attributes, printed as "k=v,k=v" strings by old buildx and as objects by new.
+_OPTION_LISTS = ("secret", "cache-from", "cache-to", "attest")
 
 
 class ValidationError(BakegenError):
@@ -72,7 +76,7 @@ def check_text(text: str, plan: Plan) -> dict[str, Any]:
     wanted = {t.name: t for t in plan.targets}
     for name in sorted(set(wanted) - target_names):
         problems.append(f"target '{name}' is in the plan but not in the file")
-    for name in sorted(target_names - set(wanted) - {"custom"}):
+    for name in sorted(target_names - set(wanted) - set(EXTRA_TARGETS)):
         problems.append(f"target '{name}' is in the file but not in the plan")
     by_name = dict(targets)
     for name, target in wanted.items():
@@ -119,14 +123,28 @@ def expected(target: Target, plan: Plan, values: Mapping[str, str], context: str
     else:
         cache_from = [f"type=registry,ref={cache}:{scope}"]
         cache_to = [f"type=registry,ref={cache}:{scope},mode=max"]
+    tag_names = list(target.tag_names)
+    tags = [f"{r}/{values['IMAGE_NAME']}:{n}" for r in registries for n in tag_names]
+    if target.latest_alias and values["LATEST"] == "1":
+        tags += [f"{r}/{values['IMAGE_NAME']}:latest" for r in registries]
+    labels = {**target.labels, "org.opencontainers.image.base.name": base}
+    for key, variable in (("source", "SOURCE_URL"), ("revision", "REVISION"), ("created", "CREATED")):
+        if values[variable]:
+            labels[f"org.opencontainers.image.{key}"] = values[variable]
+    attest = []
+    if values["ATTEST"] == "1":
+        sbom = f"type=sbom,generator={values['SBOM_GENERATOR']}" if values["SBOM_GENERATOR"] else "type=sbom"
+        attest = ["type=provenance,mode=max", sbom]
     return {
         "context": context,
         "dockerfile": "Dockerfile",
         "target": "runtime",
         "platforms": values["PLATFORMS"].split(","),
         "args": {"BASE_IMAGE": base, "PYTHON_MIRROR": values["PYTHON_MIRROR"], **target.args},
-        "tags": [f"{r}/{values['IMAGE_NAME']}:{n}" for r in registries for n in target.tag_names],
-        "labels": {**target.labels, "org.opencontainers.image.base.name": base},
+        "tags": tags,
+        "labels": labels,
+        "annotations": [f"{key}={labels[key]}" for key in sorted(labels)],
+        "attest": attest,
         "secret": [f"id=ca,src={values['CA_BUNDLE']}"] if values["CA_BUNDLE"] else [],
         "cache-from": cache_from,
         "cache-to": cache_to,
@@ -156,7 +174,7 @@ def compare_printed(printed: Mapping[str, Any], plan: Plan, values: Mapping[str,
             continue
         for attr, want in expected(target, plan, values, context).items():
             have = got.get(attr)
-            if attr in ("secret", "cache-from", "cache-to"):
+            if attr in _OPTION_LISTS:
                 if _options(have) != _options(want):
                     problems.append(f"{target.name}: {attr} is {have!r}, the plan says {want!r}")
             elif attr == "platforms":
@@ -164,6 +182,6 @@ def compare_printed(printed: Mapping[str, Any], plan: Plan, values: Mapping[str,
                     problems.append(f"{target.name}: platforms are {have!r}, the plan says {want!r}")
             elif (have if have is not None else type(want)()) != want:
                 problems.append(f"{target.name}: {attr} is {have!r}, the plan says {want!r}")
-    extra = set(got_targets) - {t.name for t in plan.targets} - {"custom"}
+    extra = set(got_targets) - {t.name for t in plan.targets} - set(EXTRA_TARGETS)
     problems.extend(f"{name}: printed by bake but not in the plan" for name in sorted(extra))
     return problems

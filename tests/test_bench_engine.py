@@ -1,10 +1,10 @@
 """Engine smoke test of ``bakegen bench`` (marker ``engine``): 2 benchmarks, 1 round, --fast.
 
-It compares an image that is already in the local store (``$BAKEGEN_BENCH_IMAGE``, default the
-engine tests' ``localhost:5000/bakegen-test/python:3.13.15-wee``) with itself under a second
-tag, so it builds nothing. pip runs inside the containers and needs PyPI; behind a
-TLS-intercepting proxy ``$CA_BUNDLE`` (default: the host's bundle, when present) is mounted for
-it. Skipped without the engine or the image, unless BAKEGEN_REQUIRE_ENGINE=1.
+It compares an image with itself under a second tag: ``$BAKEGEN_BENCH_IMAGE`` when set (it must
+be in the local store), else the engine tests' 3_13-wee image, built once per session. pip runs
+inside the containers and needs PyPI; behind a TLS-intercepting proxy ``$CA_BUNDLE`` (default:
+the host's bundle, when present) is mounted for it. Skipped without the engine, unless
+BAKEGEN_REQUIRE_ENGINE=1.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bakegen import engine
 from bakegen.cli import app
 
 pytestmark = pytest.mark.engine
-IMAGE = os.environ.get("BAKEGEN_BENCH_IMAGE", "localhost:5000/bakegen-test/python:3.13.15-wee")
+IMAGE = os.environ.get("BAKEGEN_BENCH_IMAGE", "")
 SECOND = "bakegen-bench-smoke/python:second"
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 
@@ -32,15 +32,19 @@ def unavailable(why: str) -> None:
 
 
 @pytest.fixture
-def two_images():
-    try:
-        engine.require_daemon()
-    except Exception as exc:  # noqa: BLE001 - any failure means no engine here
-        unavailable(str(exc))
-    if not engine.docker.image.exists(IMAGE):
-        unavailable(f"{IMAGE} is not in the local image store (build it with the engine tests first)")
-    engine.docker.image.tag(IMAGE, SECOND)
-    yield [IMAGE, SECOND]
+def two_images(request: pytest.FixtureRequest):
+    if IMAGE:
+        try:
+            engine.require_daemon()
+        except Exception as exc:  # noqa: BLE001 - any failure means no engine here
+            unavailable(str(exc))
+        if not engine.docker.image.exists(IMAGE):
+            unavailable(f"{IMAGE} is not in the local image store")
+        image = IMAGE
+    else:
+        image = request.getfixturevalue("wee_image")  # built once per session (conftest)
+    engine.docker.image.tag(image, SECOND)
+    yield [image, SECOND]
     engine.docker.image.remove(SECOND)  # only the extra tag: the image keeps its own
 
 

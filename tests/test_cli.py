@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -156,7 +157,10 @@ def test_build_maps_options_to_bake(
     (call,) = fake.buildx.calls
     assert call["targets"] == ["3_13-wee"] and call["load"] is True and call["push"] is False
     assert call["stream_logs"] is True
+    created = call["variables"].pop("CREATED")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", created)
     assert call["variables"] == {
+        "ATTEST": "0",  # loading, not pushing
         "PLATFORMS": "linux/amd64",
         "REGISTRY": "reg.example/a,reg.example/b",
         "BASE_IMAGE": "mirror.example/debian:trixie-slim",
@@ -185,3 +189,20 @@ def test_python_m_bakegen() -> None:
 
     proc = subprocess.run([sys.executable, "-m", "bakegen", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "render" in proc.stdout
+
+
+def test_push_attests_and_labels_the_revision(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDocker()
+    monkeypatch.setattr(engine, "docker", fake)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setenv("REVISION", "")
+    args = ["--push", "--latest", "--sbom-generator", "reg.example/sbom:1", "-C", str(project_dir)]
+    result = invoke("build", "3_13", *args)
+    assert result.exit_code == 0, result.output
+    variables = fake.buildx.calls[0]["variables"]
+    assert variables["ATTEST"] == "1" and variables["LATEST"] == "1"
+    assert variables["SBOM_GENERATOR"] == "reg.example/sbom:1"
+    assert variables["CREATED"] == "2023-11-14T22:13:20Z"  # from SOURCE_DATE_EPOCH
+    assert fake.buildx.calls[0]["push"] is True
+    no = invoke("build", "3_13", "--push", "--no-attest", "-C", str(project_dir))
+    assert no.exit_code == 0 and fake.buildx.calls[1]["variables"]["ATTEST"] == "0"

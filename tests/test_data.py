@@ -109,6 +109,11 @@ def test_lto_without_pgo_is_refused() -> None:
         validate_variants([Variant("fast", "x", optimal=False, lto=True)])
 
 
+def test_cross_compiling_with_pgo_is_refused() -> None:
+    with pytest.raises(DataError, match="cross_compile = true cannot go with optimal = true"):
+        validate_variants([Variant("odd", "x", optimal=True, lto=False, cross_compile=True)])
+
+
 def test_unknown_variant_field(tmp_path: Path) -> None:
     path = write(tmp_path, '[[variant]]\nname = "x"\nsummary = "y"\noptimal = true\nlto = false\nflags = 1\n', "v.toml")
     with pytest.raises(DataError, match=r"variant\[0\]: unknown field 'flags'"):

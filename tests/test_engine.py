@@ -8,76 +8,18 @@ engine they are skipped, unless BAKEGEN_REQUIRE_ENGINE=1 makes that a failure.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from conftest import TEST_VERSION, bake_variables, build
 
-from bakegen import core, engine
+from bakegen import core
 
 pytestmark = pytest.mark.engine
 REPO = Path(__file__).resolve().parent.parent
-TEST_VERSION = "3.13.15"  # on the offline mirror, whatever versions/ names as newest
 REQUIRED_MODULES = ["ssl", "sqlite3", "ctypes", "zlib", "bz2", "lzma", "readline", "uuid", "decimal"]
-
-
-def _read_env_file(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        line = line.strip().removeprefix("export ")
-        if "=" in line and not line.startswith("#"):
-            key, value = line.split("=", 1)
-            values[key] = value.strip("'\"")
-    return values
-
-
-@pytest.fixture(scope="session")
-def stack() -> dict[str, str]:
-    """Bake variables for the offline stack, plus the SHA256SUMS location under its own key."""
-    def unavailable(why: str):
-        if os.environ.get("BAKEGEN_REQUIRE_ENGINE") == "1":
-            pytest.fail(f"engine tests required but {why}")
-        pytest.skip(why)
-
-    try:
-        engine.require_daemon()
-    except Exception as exc:  # noqa: BLE001 - any failure means no engine here
-        unavailable(str(exc))
-    env_file = Path(os.environ.get("BAKEGEN_TEST_ENV", "/var/lib/buildenv/env"))
-    if not env_file.exists():
-        unavailable(f"{env_file} does not exist (no offline build stack described)")
-    b = _read_env_file(env_file)
-    return {
-        "BASE_IMAGE": b["BUILDENV_BASE_IMAGE_TRIXIE"],
-        "BASE_IMAGE_BULLSEYE": b.get("BUILDENV_BASE_IMAGE_BULLSEYE", "debian:bullseye-slim"),
-        "PYTHON_MIRROR": b["BUILDENV_PYTHON_MIRROR"],
-        "REGISTRY": b["BUILDENV_REGISTRY"] + "/bakegen-test",
-        "PLATFORMS": "linux/amd64",
-        "sums": b["BUILDENV_PYTHON_SHA256SUMS"],
-        "CA_BUNDLE": b.get("BUILDENV_CA_BUNDLE", ""),
-    }
-
-
-def bake_variables(stack: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in stack.items() if k.isupper()}
-
-
-def build(stack: dict[str, str], target: str) -> str:
-    """Build one target for linux/amd64 with bakegen and load it; returns its version tag."""
-    started = time.monotonic()
-    core.build(
-        core.Project(REPO),
-        core.BuildRequest([target], variables=bake_variables(stack), load=True, sha256sums=stack["sums"]),
-        on_line=lambda line: None,
-    )
-    variant = target.split("-", 1)[1]
-    tag = f"{stack['REGISTRY']}/python:{TEST_VERSION}-{variant}"
-    size = json.loads(subprocess.check_output(["docker", "image", "inspect", tag]))[0]["Size"]
-    print(f"\n[measure] {target}: built in {time.monotonic() - started:.0f}s, image {size / 1e6:.1f} MB ({tag})")
-    return tag
 
 
 def py(tag: str, code: str) -> subprocess.CompletedProcess[str]:
@@ -85,8 +27,8 @@ def py(tag: str, code: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def wee(stack) -> str:
-    return build(stack, "3_13-wee")
+def wee(wee_image) -> str:
+    return wee_image
 
 
 @pytest.fixture(scope="module")

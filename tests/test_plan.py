@@ -70,7 +70,10 @@ def test_args(plan) -> None:
         "PYTHON_TARBALL": "3.13.15/Python-3.13.15.tar.xz",
         "OPTIMAL": "1",
         "LTO": "0",
+        "BUILD_ON": "target",
     }
+    assert plan.target("3_13-wee").args["BUILD_ON"] == "host"  # cross-compiles foreign platforms
+    assert plan.target("2_7-wee").args["BUILD_ON"] == "target"  # no --with-build-python before 3.11
     assert plan.target("3_16-wee").args["PYTHON_TARBALL"] == "3.16.0/Python-3.16.0a1.tar.xz"
     assert plan.target("2_7-wee").args["PYTHON_TARBALL"] == "2.7.18/Python-2.7.18.tgz"
 

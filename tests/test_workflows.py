@@ -21,6 +21,7 @@ import yaml
 from typer.testing import CliRunner
 
 from bakegen.cli import app
+from bakegen.plan import EXTRA_TARGETS
 from bakegen.validate import parse, variable_defaults
 
 REPO = Path(__file__).resolve().parent.parent
@@ -175,7 +176,7 @@ def test_workflow_reads_only_fields_the_matrix_has() -> None:
 
 def test_matrix_is_every_target_of_the_bake_file_on_every_platform() -> None:
     parsed = parse((REPO / "docker-bake.hcl").read_text())
-    targets = [name.strip('"') for block in parsed["target"] for name in block if name.strip('"') != "custom"]
+    targets = [name.strip('"') for block in parsed["target"] for name in block if name.strip('"') not in EXTRA_TARGETS]
     platforms = variable_defaults(parsed)["PLATFORMS"].split(",")
     build = bakegen_json("matrix")["include"]
     assert [(e["target"], e["platform"]) for e in build] == list(itertools.product(targets, platforms))

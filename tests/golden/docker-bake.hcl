@@ -53,6 +53,35 @@ variable "CA_BUNDLE" {
   default = ""
 }
 
+variable "ATTEST" {
+  # 1 = attach provenance (mode=max) and SBOM attestations; `bakegen build --push` sets it.
+  default = "0"
+}
+
+variable "SBOM_GENERATOR" {
+  # SBOM generator image; empty = BuildKit's default (docker/buildkit-syft-scanner). Builders that
+  # cannot pull it can push the "sbom-generator" target below and name it here.
+  default = ""
+}
+
+variable "LATEST" {
+  # 1 = also tag the newest stable line's wee-optimized-lto as "latest".
+  default = "0"
+}
+
+variable "SOURCE_URL" {
+  # Labels and annotations: org.opencontainers.image.source, .revision and .created.
+  default = ""
+}
+
+variable "REVISION" {
+  default = ""
+}
+
+variable "CREATED" {
+  default = ""
+}
+
 # The switches of the custom target.
 variable "PYTHON_VERSION" {
   default = ""
@@ -88,6 +117,40 @@ function "cache_to" {
   result = CACHE == "" ? [] : CACHE == "gha" ? ["type=gha,scope=${scope},mode=max"] : ["type=registry,ref=${CACHE}:${scope},mode=max"]
 }
 
+function "attest" {
+  params = []
+  result = ATTEST == "1" ? ["type=provenance,mode=max", SBOM_GENERATOR == "" ? "type=sbom" : "type=sbom,generator=${SBOM_GENERATOR}"] : []
+}
+
+function "build_labels" {
+  # The labels that describe this build rather than the image's contents.
+  params = []
+  result = merge(
+    SOURCE_URL == "" ? {} : { "org.opencontainers.image.source" = SOURCE_URL },
+    REVISION == "" ? {} : { "org.opencontainers.image.revision" = REVISION },
+    CREATED == "" ? {} : { "org.opencontainers.image.created" = CREATED },
+  )
+}
+
+function "image_labels" {
+  params = [version, variant, summary, flags, base]
+  result = merge({
+    "org.opencontainers.image.title"       = "CPython ${version} (${variant})"
+    "org.opencontainers.image.description" = summary
+    "org.opencontainers.image.version"     = version
+    "org.opencontainers.image.licenses"    = "PSF-2.0"
+    "org.opencontainers.image.base.name"   = base
+    "io.bakegen.variant"                   = variant
+    "io.bakegen.configure-flags"           = flags
+  }, build_labels())
+}
+
+function "annotations" {
+  # Every label again as a manifest annotation, which registries show without pulling the config.
+  params = [labels]
+  result = [for key in sort(keys(labels)) : "${key}=${labels[key]}"]
+}
+
 function "secrets" {
   params = []
   result = CA_BUNDLE == "" ? [] : ["id=ca,src=${CA_BUNDLE}"]
@@ -116,6 +179,17 @@ function "known_tarball" {
 function "custom_variant" {
   params = []
   result = OPTIMAL == "1" ? (LTO == "1" ? "wee-optimized-lto" : "wee-optimized") : "wee"
+}
+
+function "custom_flags" {
+  params = []
+  result = OPTIMAL == "1" ? (LTO == "1" ? "--enable-optimizations --with-lto" : "--enable-optimizations") : ""
+}
+
+function "custom_build_on" {
+  # Cross-compiling needs --with-build-python (CPython 3.11+) and rules out PGO, as in the targets.
+  params = []
+  result = OPTIMAL != "1" && regex_replace(PYTHON_VERSION, "^(2|3\\.[0-9]|3\\.10)\\..*$", "old") != "old" ? "host" : "target"
 }
 
 group "default" {
@@ -166,17 +240,12 @@ target "2_7-wee" {
     PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
     OPTIMAL        = "0"
     LTO            = "0"
+    BUILD_ON       = "target"
   }
   tags = tags(["2.7.18-wee", "2.7-wee", "2-wee"])
-  labels = {
-    "org.opencontainers.image.title"       = "CPython 2.7.18 (wee)"
-    "org.opencontainers.image.description" = "Plain build: fastest to build, no profile-guided or link-time optimization."
-    "org.opencontainers.image.version"     = "2.7.18"
-    "org.opencontainers.image.licenses"    = "PSF-2.0"
-    "io.bakegen.variant"                   = "wee"
-    "io.bakegen.configure-flags"           = ""
-    "org.opencontainers.image.base.name"   = BASE_IMAGE_BULLSEYE
-  }
+  labels      = image_labels("2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE))
+  attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee")
   cache-to   = cache_to("2_7-wee")
@@ -195,17 +264,12 @@ target "2_7-wee-optimized" {
     PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
     OPTIMAL        = "1"
     LTO            = "0"
+    BUILD_ON       = "target"
   }
   tags = tags(["2.7.18-wee-optimized", "2.7-wee-optimized", "2-wee-optimized"])
-  labels = {
-    "org.opencontainers.image.title"       = "CPython 2.7.18 (wee-optimized)"
-    "org.opencontainers.image.description" = "Profile-guided optimization (--enable-optimizations)."
-    "org.opencontainers.image.version"     = "2.7.18"
-    "org.opencontainers.image.licenses"    = "PSF-2.0"
-    "io.bakegen.variant"                   = "wee-optimized"
-    "io.bakegen.configure-flags"           = "--enable-optimizations"
-    "org.opencontainers.image.base.name"   = BASE_IMAGE_BULLSEYE
-  }
+  labels      = image_labels("2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE))
+  attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee-optimized")
   cache-to   = cache_to("2_7-wee-optimized")
@@ -224,17 +288,12 @@ target "2_7-wee-optimized-lto" {
     PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
     OPTIMAL        = "1"
     LTO            = "1"
+    BUILD_ON       = "target"
   }
   tags = tags(["2.7.18-wee-optimized-lto", "2.7-wee-optimized-lto", "2-wee-optimized-lto"])
-  labels = {
-    "org.opencontainers.image.title"       = "CPython 2.7.18 (wee-optimized-lto)"
-    "org.opencontainers.image.description" = "Profile-guided plus link-time optimization (--enable-optimizations --with-lto)."
-    "org.opencontainers.image.version"     = "2.7.18"
-    "org.opencontainers.image.licenses"    = "PSF-2.0"
-    "io.bakegen.variant"                   = "wee-optimized-lto"
-    "io.bakegen.configure-flags"           = "--enable-optimizations --with-lto"
-    "org.opencontainers.image.base.name"   = BASE_IMAGE_BULLSEYE
-  }
+  labels      = image_labels("2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE))
+  attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee-optimized-lto")
   cache-to   = cache_to("2_7-wee-optimized-lto")
@@ -253,17 +312,12 @@ target "3_13-wee" {
     PYTHON_TARBALL = "3.13.15/Python-3.13.15.tar.xz"
     OPTIMAL        = "0"
     LTO            = "0"
+    BUILD_ON       = "host"
   }
   tags = tags(["3.13.15-wee", "3.13-wee", "3-wee"])
-  labels = {
-    "org.opencontainers.image.title"       = "CPython 3.13.15 (wee)"
-    "org.opencontainers.image.description" = "Plain build: fastest to build, no profile-guided or link-time optimization."
-    "org.opencontainers.image.version"     = "3.13.15"
-    "org.opencontainers.image.licenses"    = "PSF-2.0"
-    "io.bakegen.variant"                   = "wee"
-    "io.bakegen.configure-flags"           = ""
-    "org.opencontainers.image.base.name"   = BASE_IMAGE
-  }
+  labels      = image_labels("3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
+  annotations = annotations(image_labels("3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee")
   cache-to   = cache_to("3_13-wee")
@@ -282,17 +336,12 @@ target "3_13-wee-optimized" {
     PYTHON_TARBALL = "3.13.15/Python-3.13.15.tar.xz"
     OPTIMAL        = "1"
     LTO            = "0"
+    BUILD_ON       = "target"
   }
   tags = tags(["3.13.15-wee-optimized", "3.13-wee-optimized", "3-wee-optimized"])
-  labels = {
-    "org.opencontainers.image.title"       = "CPython 3.13.15 (wee-optimized)"
-    "org.opencontainers.image.description" = "Profile-guided optimization (--enable-optimizations)."
-    "org.opencontainers.image.version"     = "3.13.15"
-    "org.opencontainers.image.licenses"    = "PSF-2.0"
-    "io.bakegen.variant"                   = "wee-optimized"
-    "io.bakegen.configure-flags"           = "--enable-optimizations"
-    "org.opencontainers.image.base.name"   = BASE_IMAGE
-  }
+  labels      = image_labels("3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
+  annotations = annotations(image_labels("3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee-optimized")
   cache-to   = cache_to("3_13-wee-optimized")
@@ -311,17 +360,12 @@ target "3_13-wee-optimized-lto" {
     PYTHON_TARBALL = "3.13.15/Python-3.13.15.tar.xz"
     OPTIMAL        = "1"
     LTO            = "1"
+    BUILD_ON       = "target"
   }
-  tags = tags(["3.13.15-wee-optimized-lto", "3.13-wee-optimized-lto", "3-wee-optimized-lto"])
-  labels = {
-    "org.opencontainers.image.title"       = "CPython 3.13.15 (wee-optimized-lto)"
-    "org.opencontainers.image.description" = "Profile-guided plus link-time optimization (--enable-optimizations --with-lto)."
-    "org.opencontainers.image.version"     = "3.13.15"
-    "org.opencontainers.image.licenses"    = "PSF-2.0"
-    "io.bakegen.variant"                   = "wee-optimized-lto"
-    "io.bakegen.configure-flags"           = "--enable-optimizations --with-lto"
-    "org.opencontainers.image.base.name"   = BASE_IMAGE
-  }
+  tags = concat(tags(["3.13.15-wee-optimized-lto", "3.13-wee-optimized-lto", "3-wee-optimized-lto"]), LATEST == "1" ? tags(["latest"]) : [])
+  labels      = image_labels("3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
+  annotations = annotations(image_labels("3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee-optimized-lto")
   cache-to   = cache_to("3_13-wee-optimized-lto")
@@ -340,17 +384,12 @@ target "3_16-wee" {
     PYTHON_TARBALL = "3.16.0/Python-3.16.0a1.tar.xz"
     OPTIMAL        = "0"
     LTO            = "0"
+    BUILD_ON       = "host"
   }
   tags = tags(["3.16.0a1-wee", "3.16-wee"])
-  labels = {
-    "org.opencontainers.image.title"       = "CPython 3.16.0a1 (wee)"
-    "org.opencontainers.image.description" = "Plain build: fastest to build, no profile-guided or link-time optimization."
-    "org.opencontainers.image.version"     = "3.16.0a1"
-    "org.opencontainers.image.licenses"    = "PSF-2.0"
-    "io.bakegen.variant"                   = "wee"
-    "io.bakegen.configure-flags"           = ""
-    "org.opencontainers.image.base.name"   = BASE_IMAGE
-  }
+  labels      = image_labels("3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
+  annotations = annotations(image_labels("3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_16-wee")
   cache-to   = cache_to("3_16-wee")
@@ -369,17 +408,12 @@ target "3_16-wee-optimized" {
     PYTHON_TARBALL = "3.16.0/Python-3.16.0a1.tar.xz"
     OPTIMAL        = "1"
     LTO            = "0"
+    BUILD_ON       = "target"
   }
   tags = tags(["3.16.0a1-wee-optimized", "3.16-wee-optimized"])
-  labels = {
-    "org.opencontainers.image.title"       = "CPython 3.16.0a1 (wee-optimized)"
-    "org.opencontainers.image.description" = "Profile-guided optimization (--enable-optimizations)."
-    "org.opencontainers.image.version"     = "3.16.0a1"
-    "org.opencontainers.image.licenses"    = "PSF-2.0"
-    "io.bakegen.variant"                   = "wee-optimized"
-    "io.bakegen.configure-flags"           = "--enable-optimizations"
-    "org.opencontainers.image.base.name"   = BASE_IMAGE
-  }
+  labels      = image_labels("3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
+  annotations = annotations(image_labels("3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_16-wee-optimized")
   cache-to   = cache_to("3_16-wee-optimized")
@@ -398,17 +432,12 @@ target "3_16-wee-optimized-lto" {
     PYTHON_TARBALL = "3.16.0/Python-3.16.0a1.tar.xz"
     OPTIMAL        = "1"
     LTO            = "1"
+    BUILD_ON       = "target"
   }
   tags = tags(["3.16.0a1-wee-optimized-lto", "3.16-wee-optimized-lto"])
-  labels = {
-    "org.opencontainers.image.title"       = "CPython 3.16.0a1 (wee-optimized-lto)"
-    "org.opencontainers.image.description" = "Profile-guided plus link-time optimization (--enable-optimizations --with-lto)."
-    "org.opencontainers.image.version"     = "3.16.0a1"
-    "org.opencontainers.image.licenses"    = "PSF-2.0"
-    "io.bakegen.variant"                   = "wee-optimized-lto"
-    "io.bakegen.configure-flags"           = "--enable-optimizations --with-lto"
-    "org.opencontainers.image.base.name"   = BASE_IMAGE
-  }
+  labels      = image_labels("3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
+  annotations = annotations(image_labels("3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_16-wee-optimized-lto")
   cache-to   = cache_to("3_16-wee-optimized-lto")
@@ -428,17 +457,28 @@ target "custom" {
     PYTHON_TARBALL = known_tarball(PYTHON_VERSION)
     OPTIMAL        = OPTIMAL
     LTO            = LTO
+    BUILD_ON       = custom_build_on()
   }
-  tags = tags(["${PYTHON_VERSION}-${custom_variant()}"])
-  labels = {
-    "org.opencontainers.image.title"       = "CPython ${PYTHON_VERSION} (${custom_variant()})"
-    "org.opencontainers.image.description" = "Custom build selected by PYTHON_VERSION, OPTIMAL and LTO."
-    "org.opencontainers.image.version"     = PYTHON_VERSION
-    "org.opencontainers.image.licenses"    = "PSF-2.0"
-    "org.opencontainers.image.base.name"   = BASE_IMAGE
-    "io.bakegen.variant"                   = custom_variant()
-  }
+  tags        = tags(["${PYTHON_VERSION}-${custom_variant()}"])
+  labels      = image_labels(PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL and LTO.", custom_flags(), BASE_IMAGE)
+  annotations = annotations(image_labels(PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL and LTO.", custom_flags(), BASE_IMAGE))
+  attest     = attest()
   secret     = secrets()
   cache-from = cache_from("custom")
   cache-to   = cache_to("custom")
+}
+
+target "sbom-generator" {
+  # An SBOM generator that needs nothing from outside (bakegen/sbom.py on Debian's python3), for
+  # builders that cannot pull BuildKit's default one: push it, then set SBOM_GENERATOR to its tag.
+  # It runs on the builder's own platform. Not part of "default".
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "sbom-generator"
+  platforms  = split(",", PLATFORMS)
+  args = {
+    BASE_IMAGE = BASE_IMAGE
+  }
+  tags   = [for registry in split(",", REGISTRY) : "${trimspace(registry)}/bakegen-sbom:0.1.0"]
+  secret = secrets()
 }

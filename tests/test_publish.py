@@ -1,0 +1,137 @@
+"""Engine tests for publishing (marker ``engine``): multi-platform push to two repositories with
+attestations, the arm64 image under emulation, and registry cache surviving a pruned builder.
+
+The cache test prunes the whole build cache, so it is the last test of this file.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import pytest
+from conftest import REPO, TEST_VERSION, bake_variables
+
+from bakegen import core
+
+pytestmark = pytest.mark.engine
+
+
+def inspect_raw(ref: str) -> dict:
+    out = subprocess.run(["docker", "buildx", "imagetools", "inspect", "--raw", ref], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def inspect_format(ref: str, field: str) -> object:
+    out = subprocess.run(
+        ["docker", "buildx", "imagetools", "inspect", ref, "--format", "{{ json ." + field + " }}"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+@pytest.fixture(scope="module")
+def registry(stack) -> str:
+    return stack["REGISTRY"].rsplit("/", 1)[0]
+
+
+@pytest.fixture(scope="module")
+def sbom_generator(stack, registry) -> str:
+    """The offline SBOM generator, pushed where the builder can pull it."""
+    variables = {**bake_variables(stack), "REGISTRY": f"{registry}/bakegen-test"}
+    core.build(core.Project(REPO), core.BuildRequest(["sbom-generator"], variables=variables, push=True))
+    from bakegen import __version__
+
+    return f"{registry}/bakegen-test/bakegen-sbom:{__version__}"
+
+
+@pytest.fixture(scope="module")
+def pushed(stack, registry, sbom_generator) -> list[str]:
+    """3_13-wee for amd64 and arm64, pushed to two repositories in one build."""
+    repos = [f"{registry}/bakegen-one", f"{registry}/bakegen-two"]
+    variables = {
+        **bake_variables(stack),
+        "PLATFORMS": "linux/amd64,linux/arm64",
+        "REGISTRY": ",".join(repos),
+        "SBOM_GENERATOR": sbom_generator,
+        "SOURCE_URL": "https://example.com/bakegen",
+    }
+    started = time.monotonic()
+    core.build(
+        core.Project(REPO),
+        core.BuildRequest(["3_13-wee"], variables=variables, push=True, sha256sums=stack["sums"]),
+        on_line=lambda line: None,
+    )
+    print(f"\n[measure] 3_13-wee amd64+arm64 pushed to 2 repositories in {time.monotonic() - started:.0f}s")
+    return [f"{repo}/python:{TEST_VERSION}-wee" for repo in repos]
+
+
+def test_manifest_list_in_both_repositories_with_attestations(pushed) -> None:
+    for ref in pushed:
+        index = inspect_raw(ref)
+        platforms = {
+            f"{m['platform']['os']}/{m['platform']['architecture']}"
+            for m in index["manifests"]
+            if m.get("annotations", {}).get("vnd.docker.reference.type") != "attestation-manifest"
+        }
+        assert platforms == {"linux/amd64", "linux/arm64"}, ref
+        attestations = [
+            m
+            for m in index["manifests"]
+            if m.get("annotations", {}).get("vnd.docker.reference.type") == "attestation-manifest"
+        ]
+        assert len(attestations) == 2, ref  # one per platform
+        provenance = inspect_format(ref, "Provenance")
+        sbom = inspect_format(ref, "SBOM")
+        for arch in ("linux/amd64", "linux/arm64"):
+            assert provenance[arch]["SLSA"]["buildDefinition"] or provenance[arch]["SLSA"], arch
+            names = {p["name"] for p in sbom[arch]["SPDX"]["packages"]}
+            assert {"cpython", "pip", "libssl3t64"} <= names, (arch, sorted(names)[:20])
+
+
+def test_labels_and_annotations(pushed) -> None:
+    index = inspect_raw(pushed[0])
+    amd64 = next(m for m in index["manifests"] if m.get("platform", {}).get("architecture") == "amd64")
+    manifest = inspect_raw(f"{pushed[0].rsplit(':', 1)[0]}@{amd64['digest']}")
+    annotations = manifest.get("annotations", {})
+    assert annotations["org.opencontainers.image.version"] == TEST_VERSION
+    assert annotations["io.bakegen.variant"] == "wee"
+    assert annotations["org.opencontainers.image.source"] == "https://example.com/bakegen"
+    assert len(annotations["org.opencontainers.image.revision"]) == 40
+    assert annotations["org.opencontainers.image.created"].endswith("Z")
+    config = inspect_format(pushed[0], "Image")
+    labels = config["linux/amd64"]["config"]["Labels"]
+    assert labels["io.bakegen.configure-flags"] == ""
+    assert labels["org.opencontainers.image.revision"] == annotations["org.opencontainers.image.revision"]
+
+
+def test_arm64_image_runs_under_emulation(pushed) -> None:
+    code = "import platform, ssl, sqlite3; print(platform.machine(), platform.python_version())"
+    out = subprocess.run(
+        ["docker", "run", "--rm", "--pull", "always", "--platform", "linux/arm64", pushed[1], "python3", "-c", code],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["aarch64", TEST_VERSION]
+
+
+def test_registry_cache_survives_a_pruned_builder(stack, registry) -> None:
+    """After `docker buildx prune -af`, a build that imports the registry cache compiles nothing."""
+    variables = {**bake_variables(stack), "CACHE": f"{registry}/bakegen-test/cache"}
+    request = core.BuildRequest(["3_13-wee"], variables=variables, sha256sums=stack["sums"])
+    core.build(core.Project(REPO), request, on_line=lambda line: None)  # exports the cache
+    subprocess.run(["docker", "buildx", "prune", "-af"], check=True, capture_output=True)
+    log: list[str] = []
+    started = time.monotonic()
+    core.build(core.Project(REPO), request, on_line=log.append)
+    took = time.monotonic() - started
+    print(f"\n[measure] 3_13-wee rebuilt from registry cache after prune in {took:.0f}s")
+    text = "\n".join(log)
+    assert "importing cache manifest" in text
+    assert "checking build system type" not in text  # configure never ran: CPython was not recompiled
+    assert took < 60
