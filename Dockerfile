@@ -169,6 +169,10 @@ RUN set -eu; \
 
 CMD ["python3"]
 
+# Python 2 has no python3 command, so its images start python (2.7) instead.
+FROM runtime AS runtime-python2
+CMD ["python"]
+
 # ---------------------------------------------------------------------------------------------------
 # An SBOM generator for BuildKit that needs nothing from outside: bakegen/sbom.py on Debian's own
 # python3, so it builds in a minute. The "sbom-generator" bake target; see SBOM_GENERATOR there.

@@ -30,6 +30,11 @@ variable "BASE_IMAGE" {
   default = "debian:trixie-slim"
 }
 
+variable "BASE_IMAGE_BULLSEYE" {
+  # Base of both stages for lines on Debian bullseye.
+  default = "debian:bullseye-slim"
+}
+
 variable "PYTHON_MIRROR" {
   # A python.org /ftp/python layout: <mirror>/<version>/Python-<version>.tar.xz
   default = "https://www.python.org/ftp/python"
@@ -154,6 +159,7 @@ function "secrets" {
 function "known_sha256" {
   params = [version]
   result = lookup({
+    "2.7.18" = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
     "3.11.2" = "2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849"
     "3.11.17" = "bfb74ad39efae27cda510f134ab408e00f9992c56851cfc0b1cdb5646da11599"
     "3.12.15" = "c2c4321961fab0fb999d66e0cecf521c2ab3994c7992873ea99e306c1094fd5a"
@@ -172,6 +178,7 @@ function "known_sha256" {
 function "known_tarball" {
   params = [version]
   result = lookup({
+    "2.7.18" = "2.7.18/Python-2.7.18.tgz"
     "3.11.2" = "3.11.2/Python-3.11.2.tgz"
     "3.11.17" = "3.11.17/Python-3.11.17.tar.xz"
     "3.12.15" = "3.12.15/Python-3.12.15.tar.xz"
@@ -205,7 +212,12 @@ function "custom_build_on" {
 
 group "default" {
   # every line in every variant
-  targets = ["3_11-wee", "3_11-wee-optimized", "3_11-wee-optimized-lto", "3_12-wee", "3_12-wee-optimized", "3_12-wee-optimized-lto", "3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto", "3_14-wee", "3_14-wee-optimized", "3_14-wee-optimized-lto", "3_15-wee", "3_15-wee-optimized", "3_15-wee-optimized-lto"]
+  targets = ["2_7-wee", "2_7-wee-optimized", "2_7-wee-optimized-lto", "3_11-wee", "3_11-wee-optimized", "3_11-wee-optimized-lto", "3_12-wee", "3_12-wee-optimized", "3_12-wee-optimized-lto", "3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto", "3_14-wee", "3_14-wee-optimized", "3_14-wee-optimized-lto", "3_15-wee", "3_15-wee-optimized", "3_15-wee-optimized-lto"]
+}
+
+group "2_7" {
+  # CPython 2.7, every variant
+  targets = ["2_7-wee", "2_7-wee-optimized", "2_7-wee-optimized-lto"]
 }
 
 group "3_11" {
@@ -235,17 +247,89 @@ group "3_15" {
 
 group "wee" {
   # every line as wee
-  targets = ["3_11-wee", "3_12-wee", "3_13-wee", "3_14-wee", "3_15-wee"]
+  targets = ["2_7-wee", "3_11-wee", "3_12-wee", "3_13-wee", "3_14-wee", "3_15-wee"]
 }
 
 group "wee-optimized" {
   # every line as wee-optimized
-  targets = ["3_11-wee-optimized", "3_12-wee-optimized", "3_13-wee-optimized", "3_14-wee-optimized", "3_15-wee-optimized"]
+  targets = ["2_7-wee-optimized", "3_11-wee-optimized", "3_12-wee-optimized", "3_13-wee-optimized", "3_14-wee-optimized", "3_15-wee-optimized"]
 }
 
 group "wee-optimized-lto" {
   # every line as wee-optimized-lto
-  targets = ["3_11-wee-optimized-lto", "3_12-wee-optimized-lto", "3_13-wee-optimized-lto", "3_14-wee-optimized-lto", "3_15-wee-optimized-lto"]
+  targets = ["2_7-wee-optimized-lto", "3_11-wee-optimized-lto", "3_12-wee-optimized-lto", "3_13-wee-optimized-lto", "3_14-wee-optimized-lto", "3_15-wee-optimized-lto"]
+}
+
+target "2_7-wee" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime-python2"
+  platforms  = split(",", PLATFORMS)
+  args = {
+    BASE_IMAGE     = BASE_IMAGE_BULLSEYE
+    PYTHON_MIRROR  = PYTHON_MIRROR
+    PYTHON_VERSION = "2.7.18"
+    PYTHON_SHA256  = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
+    PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
+    OPTIMAL        = "0"
+    LTO            = "0"
+    BUILD_ON       = "target"
+  }
+  tags = tags(["2.7.18-wee", "2.7-wee", "2-wee"])
+  labels      = image_labels("2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("2_7-wee")
+  cache-to   = cache_to("2_7-wee")
+}
+
+target "2_7-wee-optimized" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime-python2"
+  platforms  = split(",", PLATFORMS)
+  args = {
+    BASE_IMAGE     = BASE_IMAGE_BULLSEYE
+    PYTHON_MIRROR  = PYTHON_MIRROR
+    PYTHON_VERSION = "2.7.18"
+    PYTHON_SHA256  = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
+    PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
+    OPTIMAL        = "1"
+    LTO            = "0"
+    BUILD_ON       = "target"
+  }
+  tags = tags(["2.7.18-wee-optimized", "2.7-wee-optimized", "2-wee-optimized"])
+  labels      = image_labels("2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("2_7-wee-optimized")
+  cache-to   = cache_to("2_7-wee-optimized")
+}
+
+target "2_7-wee-optimized-lto" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime-python2"
+  platforms  = split(",", PLATFORMS)
+  args = {
+    BASE_IMAGE     = BASE_IMAGE_BULLSEYE
+    PYTHON_MIRROR  = PYTHON_MIRROR
+    PYTHON_VERSION = "2.7.18"
+    PYTHON_SHA256  = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
+    PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
+    OPTIMAL        = "1"
+    LTO            = "1"
+    BUILD_ON       = "target"
+  }
+  tags = tags(["2.7.18-wee-optimized-lto", "2.7-wee-optimized-lto", "2-wee-optimized-lto"])
+  labels      = image_labels("2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("2_7-wee-optimized-lto")
+  cache-to   = cache_to("2_7-wee-optimized-lto")
 }
 
 target "3_11-wee" {
@@ -612,7 +696,7 @@ target "custom" {
   # Any release by version, from the environment alone; not part of "default".
   context    = "."
   dockerfile = "Dockerfile"
-  target     = "runtime"
+  target     = substr(PYTHON_VERSION, 0, 2) == "2." ? "runtime-python2" : "runtime"
   platforms  = split(",", PLATFORMS)
   args = {
     BASE_IMAGE     = BASE_IMAGE

@@ -13,6 +13,7 @@ import typer
 
 from . import core
 from .errors import BakegenError
+from .plan import base_variable
 
 app = typer.Typer(
     help="Render, check and build slim CPython images (wee, wee-optimized, wee-optimized-lto) "
@@ -154,9 +155,11 @@ def build(
         str | None, typer.Option("--image-name", envvar="IMAGE_NAME", help="Repository name below the registry.")
     ] = None,
     base_image: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            "--base-image", envvar="BASE_IMAGE", help="Base image for trixie lines, e.g. a private mirror's."
+            "--base-image",
+            help="Base image for the trixie lines, e.g. a private mirror's; SUITE=IMAGE for lines on another "
+            "Debian suite (bullseye=registry.example/debian:bullseye-slim). Repeatable.",
         ),
     ] = None,
     mirror: Annotated[
@@ -213,8 +216,12 @@ def build(
         variables["REGISTRY"] = ",".join(r.strip() for item in registry for r in item.split(",") if r.strip())
     if image_name:
         variables["IMAGE_NAME"] = image_name
-    if base_image:
-        variables["BASE_IMAGE"] = base_image
+    for item in base_image or []:
+        suite, sep, image = item.partition("=")
+        if sep and "/" not in suite and ":" not in suite:
+            variables[base_variable(suite.strip().lower())] = image.strip()
+        else:
+            variables["BASE_IMAGE"] = item
     if mirror:
         variables["PYTHON_MIRROR"] = mirror.rstrip("/")
     if cache is not None:

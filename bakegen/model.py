@@ -119,6 +119,11 @@ class Target:
         }
 
     @property
+    def stage(self) -> str:
+        """The Dockerfile stage that is the image: Python 2 images start ``python``, not ``python3``."""
+        return "runtime-python2" if self.release.major == "2" else "runtime"
+
+    @property
     def cross_compiles(self) -> bool:
         # --with-build-python, which a cross build needs, exists from CPython 3.11 on:
         # https://docs.python.org/3/using/configure.html#cmdoption-with-build-python

@@ -138,7 +138,7 @@ def expected(target: Target, plan: Plan, values: Mapping[str, str], context: str
     return {
         "context": context,
         "dockerfile": "Dockerfile",
-        "target": "runtime",
+        "target": target.stage,
         "platforms": values["PLATFORMS"].split(","),
         "args": {"BASE_IMAGE": base, "PYTHON_MIRROR": values["PYTHON_MIRROR"], **target.args},
         "tags": tags,

@@ -150,6 +150,7 @@ def test_build_maps_options_to_bake(
         "build", "3_13-wee", "--load", "-C", str(project_dir),
         "--platform", "linux/amd64", "--registry", "reg.example/a", "--registry", "reg.example/b",
         "--base-image", "mirror.example/debian:trixie-slim", "--mirror", "http://mirror.example/python/",
+        "--base-image", "bullseye=mirror.example/debian:bullseye-slim",
         "--mirror-sums", str(sums), "--ca-bundle", str(ca), "--cache", "reg.example/cache",
     )
     assert result.exit_code == 0, result.output
@@ -164,6 +165,7 @@ def test_build_maps_options_to_bake(
         "PLATFORMS": "linux/amd64",
         "REGISTRY": "reg.example/a,reg.example/b",
         "BASE_IMAGE": "mirror.example/debian:trixie-slim",
+        "BASE_IMAGE_BULLSEYE": "mirror.example/debian:bullseye-slim",
         "PYTHON_MIRROR": "http://mirror.example/python",
         "CACHE": "reg.example/cache",
         "CA_BUNDLE": str(ca.resolve()),

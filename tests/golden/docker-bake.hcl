@@ -230,7 +230,7 @@ group "wee-optimized-lto" {
 target "2_7-wee" {
   context    = "."
   dockerfile = "Dockerfile"
-  target     = "runtime"
+  target     = "runtime-python2"
   platforms  = split(",", PLATFORMS)
   args = {
     BASE_IMAGE     = BASE_IMAGE_BULLSEYE
@@ -254,7 +254,7 @@ target "2_7-wee" {
 target "2_7-wee-optimized" {
   context    = "."
   dockerfile = "Dockerfile"
-  target     = "runtime"
+  target     = "runtime-python2"
   platforms  = split(",", PLATFORMS)
   args = {
     BASE_IMAGE     = BASE_IMAGE_BULLSEYE
@@ -278,7 +278,7 @@ target "2_7-wee-optimized" {
 target "2_7-wee-optimized-lto" {
   context    = "."
   dockerfile = "Dockerfile"
-  target     = "runtime"
+  target     = "runtime-python2"
   platforms  = split(",", PLATFORMS)
   args = {
     BASE_IMAGE     = BASE_IMAGE_BULLSEYE
@@ -447,7 +447,7 @@ target "custom" {
   # Any release by version, from the environment alone; not part of "default".
   context    = "."
   dockerfile = "Dockerfile"
-  target     = "runtime"
+  target     = substr(PYTHON_VERSION, 0, 2) == "2." ? "runtime-python2" : "runtime"
   platforms  = split(",", PLATFORMS)
   args = {
     BASE_IMAGE     = BASE_IMAGE
