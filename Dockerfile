@@ -188,5 +188,204 @@ RUN --mount=type=cache,id=bakegen-apt-lists-$TARGETARCH,target=/var/lib/apt/list
 COPY bakegen/sbom.py /usr/local/libexec/bakegen-sbom.py
 ENTRYPOINT ["python3", "-I", "/usr/local/libexec/bakegen-sbom.py"]
 
+# ---------------------------------------------------------------------------------------------------
+# reference: the OFFICIAL python:3.13-slim-trixie recipe, reproduced for comparison only (sizes,
+# benchmarks, package sets). Not a bakegen variant: nothing here follows bakegen's own choices.
+# The "reference" bake target builds it; it is never pushed.
+#
+# Source of every step below (facts, not adaptations, unless a comment says "ADAPTED"):
+#   docker-library/python 3.13/slim-trixie/Dockerfile @ 3f2d7e4c339ab883455b81a873519f1d0f2cd80a
+#     (generated file, PYTHON_VERSION 3.13.9; "L<n>" below are its line numbers)
+#   docker-library/python Dockerfile-linux.template: the revision that generated the file above (its
+#     is_slim / rcVersion gates are quoted below). The only template revision the search index ties
+#     to a commit, be26fbe39bb71bf0b0f9a823eaed86b6081251ee, is much older (--with-system-expat,
+#     --without-ensurepip, pip from get-pip.py) and is NOT what current images are built with.
+#
+# Single stage, as the official slim image: the runtime packages in one RUN, then ONE RUN that
+# installs the build deps, compiles, installs and purges the build deps again, then the symlinks.
+FROM ${BASE_IMAGE} AS reference
+
+# L9-10 "ensure local python is preferred over distribution python". (`ENV k=v` here, `ENV k v`
+# upstream: the same value, without the built-in frontend's LegacyKeyValueFormat warning.)
+ENV PATH=/usr/local/bin:$PATH
+
+# NO `ENV LANG C.UTF-8` for 3.13: the template sets LANG only for 3.9-3.12
+#   {{ if rcVersion | IN("3.9", "3.10", "3.11", "3.12") then ( ... ENV LANG C.UTF-8 ... }}
+# ("only set LANG on versions less than 3.13"), and 3.13/slim-trixie/Dockerfile has no LANG line.
+# For a 3.12 reference it would be:
+# ENV LANG=C.UTF-8
+
+# L12-20 runtime dependencies, in their own layer.
+# ADAPTED: the optional "ca" build secret is handed to apt as in bakegen's other stages (an HTTPS
+# mirror behind an intercepting proxy); without the secret, apt runs exactly as upstream.
+RUN --mount=type=secret,id=ca,required=false \
+    set -eux; \
+    ca=; if [ -s /run/secrets/ca ]; then ca="-o Acquire::https::CAInfo=/run/secrets/ca"; fi; \
+    apt-get $ca update; \
+    apt-get $ca install -y --no-install-recommends \
+        ca-certificates \
+        netbase \
+        tzdata \
+    ; \
+    apt-get dist-clean
+
+# L22-24. ENV GPG_KEY (7169605F62C751356D054A26A821E680E5FA6305 upstream) is left out: nothing here
+# verifies a signature (see below), and the name trips BuildKit's SecretsUsedInArgOrEnv check.
+ARG PYTHON_VERSION
+ARG PYTHON_SHA256
+ENV PYTHON_VERSION=${PYTHON_VERSION}
+ENV PYTHON_SHA256=${PYTHON_SHA256}
+
+# L26-140, one RUN.
+# ADAPTED (source): upstream wgets python.org's tarball, checks PYTHON_SHA256 with sha256sum and the
+# .asc signature with gpg (L53-63). No network reaches a RUN here, so the tarball comes from the
+# `source` stage, which ADD --checksum=sha256:${PYTHON_SHA256} already verified: the same sha256 check,
+# no GPG check. gnupg and wget stay in the package list anyway, unused, so the set of packages
+# installed and purged is exactly upstream's (they are purged again at the end, as upstream).
+# ADAPTED (guard, bakegen's own): this recipe is 3.13-on-trixie only, so anything else fails at once.
+RUN --mount=type=bind,from=source,source=/python.tar,target=/usr/src/python.tar \
+    --mount=type=secret,id=ca,required=false \
+    set -eux; \
+    . /etc/os-release; \
+    case "${VERSION_CODENAME:-}/$PYTHON_VERSION" in \
+      trixie/3.13.*) ;; \
+      # 3.12 differs by ENV LANG; 3.11 also by no frame pointers and a networked `pip3 install
+      # setuptools wheel`; 3.14 by more build deps and configure flags; bookworm by its apt.
+      *) echo "bakegen: the reference stage reproduces python:3.13-slim-trixie only, not Python $PYTHON_VERSION on ${VERSION_CODENAME:-?}" >&2; exit 1 ;; \
+    esac; \
+    ca=; if [ -s /run/secrets/ca ]; then ca="-o Acquire::https::CAInfo=/run/secrets/ca"; fi; \
+    \
+    # L28: remember what is manual now, so that everything installed below can be made "auto".
+    savedAptMark="$(apt-mark showmanual)"; \
+    apt-get $ca update; \
+    # L30-51: the build deps, exactly upstream's list (no libexpat1-dev: no --with-system-expat).
+    apt-get $ca install -y --no-install-recommends \
+        dpkg-dev \
+        gcc \
+        gnupg \
+        libbluetooth-dev \
+        libbz2-dev \
+        libc6-dev \
+        libdb-dev \
+        libffi-dev \
+        libgdbm-dev \
+        liblzma-dev \
+        libncursesw5-dev \
+        libreadline-dev \
+        libsqlite3-dev \
+        libssl-dev \
+        make \
+        tk-dev \
+        uuid-dev \
+        wget \
+        xz-utils \
+        zlib1g-dev \
+    ; \
+    \
+    # L61-62, from the bind mount instead of ./python.tar.xz (which L63 then deletes; a bind mount
+    # leaves nothing behind). Same directory, so dpkg-buildflags' -ffile-prefix-map is the same too.
+    mkdir -p /usr/src/python; \
+    tar --extract --directory /usr/src/python --strip-components=1 --file /usr/src/python.tar; \
+    \
+    cd /usr/src/python; \
+    # L66-75: configure. LTO everywhere but riscv64 (template: "skip LTO on riscv64",
+    # docker-library/python#935, #1038); --enable-option-checking=fatal turns a typo into an error.
+    gnuArch="$(dpkg-architecture --query DEB_BUILD_GNU_TYPE)"; \
+    ./configure \
+        --build="$gnuArch" \
+        --enable-loadable-sqlite-extensions \
+        --enable-optimizations \
+        --enable-option-checking=fatal \
+        --enable-shared \
+        $(test "${gnuArch%%-*}" != 'riscv64' && echo '--with-lto') \
+        --with-ensurepip \
+    ; \
+    # L76-79: Debian's hardening flags; slim images link with --strip-all (template:
+    # {{ if is_slim or is_alpine }} LDFLAGS="${LDFLAGS:--Wl},--strip-all").
+    nproc="$(nproc)"; \
+    EXTRA_CFLAGS="$(dpkg-buildflags --get CFLAGS)"; \
+    LDFLAGS="$(dpkg-buildflags --get LDFLAGS)"; \
+    LDFLAGS="${LDFLAGS:--Wl},--strip-all"; \
+    # L80-97: frame pointers, for perf profiling. The template emits this block only for 3.12+
+    # ({{ if rcVersion | IN("3.9", "3.10", "3.11") then "" }}; the guard above admits 3.13 only).
+    # https://docs.python.org/3.12/howto/perf_profiling.html
+    # https://github.com/docker-library/python/pull/1000#issuecomment-2597021615
+    arch="$(dpkg --print-architecture)"; arch="${arch##*-}"; \
+    case "$arch" in \
+      amd64|arm64) \
+        # only add "-mno-omit-leaf" on arches that support it
+        EXTRA_CFLAGS="${EXTRA_CFLAGS:-} -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer"; \
+        ;; \
+      i386) \
+        # don't enable frame-pointers on 32bit x86 due to performance drop.
+        ;; \
+      *) \
+        # other arches don't support "-mno-omit-leaf"
+        EXTRA_CFLAGS="${EXTRA_CFLAGS:-} -fno-omit-frame-pointer"; \
+        ;; \
+    esac; \
+    # L98-101: the PGO+LTO build. No PROFILE_TASK argument: CPython's own default training run, serial.
+    make -j "$nproc" \
+        "EXTRA_CFLAGS=${EXTRA_CFLAGS:-}" \
+        "LDFLAGS=${LDFLAGS:-}" \
+    ; \
+    # L102-109: relink only the python binary with an $ORIGIN rpath.
+    # https://github.com/docker-library/python/issues/784
+    # prevent accidental usage of a system installed libpython of the same version
+    rm python; \
+    make -j "$nproc" \
+        "EXTRA_CFLAGS=${EXTRA_CFLAGS:-}" \
+        "LDFLAGS=${LDFLAGS:--Wl},-rpath='\$\$ORIGIN/../lib'" \
+        python \
+    ; \
+    make install; \
+    \
+    cd /; \
+    rm -rf /usr/src/python; \
+    \
+    # L115-120: no test suites, no bytecode, no static libpython.
+    find /usr/local -depth \
+        \( \
+            \( -type d -a \( -name test -o -name tests -o -name idle_test \) \) \
+            -o \( -type f -a \( -name '*.pyc' -o -name '*.pyo' -o -name 'libpython*.a' \) \) \
+        \) -exec rm -rf '{}' + \
+    ; \
+    \
+    ldconfig; \
+    \
+    # L124-136: keep (mark manual) only the packages owning a library that something under /usr/local
+    # loads (ldd; the tkinter module is skipped, so Tk's libraries are purged and tkinter does not
+    # import), then purge everything else installed above, and the apt lists.
+    apt-mark auto '.*' > /dev/null; \
+    apt-mark manual $savedAptMark; \
+    find /usr/local -type f -executable -not \( -name '*tkinter*' \) -exec ldd '{}' ';' \
+        | awk '/=>/ { so = $(NF-1); if (index(so, "/usr/local/") == 1) { next }; gsub("^/(usr/)?", "", so); printf "*%s\n", so }' \
+        | sort -u \
+        | xargs -rt dpkg-query --search \
+        # https://manpages.debian.org/bookworm/dpkg/dpkg-query.1.en.html#S (we ignore diversions and it'll be really unusual for more than one package to provide any given .so file)
+        | awk 'sub(":$", "", $1) { print $1 }' \
+        | sort -u \
+        | xargs -r apt-mark manual \
+    ; \
+    apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false; \
+    apt-get dist-clean; \
+    \
+    # L138-140. pip came from --with-ensurepip at `make install`.
+    export PYTHONDONTWRITEBYTECODE=1; \
+    python3 --version; \
+    pip3 --version
+
+# L142-149: make some useful symlinks that are expected to exist ("/usr/local/bin/python" and friends)
+RUN set -eux; \
+    for src in idle3 pip3 pydoc3 python3 python3-config; do \
+        dst="$(echo "$src" | tr -d 3)"; \
+        [ -s "/usr/local/bin/$src" ]; \
+        [ ! -e "/usr/local/bin/$dst" ]; \
+        ln -svT "$src" "/usr/local/bin/$dst"; \
+    done
+
+# L151
+CMD ["python3"]
+
 # The last stage is what a plain `docker build .` gives: the runtime image.
 FROM runtime

@@ -53,6 +53,17 @@ variable "CA_BUNDLE" {
   default = ""
 }
 
+variable "PKG_PROXY" {
+  # An HTTP proxy for the package downloads inside the build (apt), e.g. a caching squid; passed as
+  # the predefined proxy build args, which BuildKit keeps out of the cache key.
+  default = ""
+}
+
+variable "NETWORK" {
+  # Network of the RUN steps: "default", or "host" to reach a proxy on the builder's loopback.
+  default = "default"
+}
+
 variable "ATTEST" {
   # 1 = attach provenance (mode=max) and SBOM attestations; `bakegen build --push` sets it.
   default = "0"
@@ -265,9 +276,14 @@ target "2_7-wee" {
   dockerfile = "Dockerfile"
   target     = "runtime-python2"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE_BULLSEYE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "2.7.18"
     PYTHON_SHA256  = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
     PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
@@ -289,9 +305,14 @@ target "2_7-wee-optimized" {
   dockerfile = "Dockerfile"
   target     = "runtime-python2"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE_BULLSEYE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "2.7.18"
     PYTHON_SHA256  = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
     PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
@@ -313,9 +334,14 @@ target "2_7-wee-optimized-lto" {
   dockerfile = "Dockerfile"
   target     = "runtime-python2"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE_BULLSEYE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "2.7.18"
     PYTHON_SHA256  = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
     PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
@@ -337,9 +363,14 @@ target "3_11-wee" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.11.17"
     PYTHON_SHA256  = "bfb74ad39efae27cda510f134ab408e00f9992c56851cfc0b1cdb5646da11599"
     PYTHON_TARBALL = "3.11.17/Python-3.11.17.tar.xz"
@@ -361,9 +392,14 @@ target "3_11-wee-optimized" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.11.17"
     PYTHON_SHA256  = "bfb74ad39efae27cda510f134ab408e00f9992c56851cfc0b1cdb5646da11599"
     PYTHON_TARBALL = "3.11.17/Python-3.11.17.tar.xz"
@@ -385,9 +421,14 @@ target "3_11-wee-optimized-lto" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.11.17"
     PYTHON_SHA256  = "bfb74ad39efae27cda510f134ab408e00f9992c56851cfc0b1cdb5646da11599"
     PYTHON_TARBALL = "3.11.17/Python-3.11.17.tar.xz"
@@ -409,9 +450,14 @@ target "3_12-wee" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.12.15"
     PYTHON_SHA256  = "c2c4321961fab0fb999d66e0cecf521c2ab3994c7992873ea99e306c1094fd5a"
     PYTHON_TARBALL = "3.12.15/Python-3.12.15.tar.xz"
@@ -433,9 +479,14 @@ target "3_12-wee-optimized" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.12.15"
     PYTHON_SHA256  = "c2c4321961fab0fb999d66e0cecf521c2ab3994c7992873ea99e306c1094fd5a"
     PYTHON_TARBALL = "3.12.15/Python-3.12.15.tar.xz"
@@ -457,9 +508,14 @@ target "3_12-wee-optimized-lto" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.12.15"
     PYTHON_SHA256  = "c2c4321961fab0fb999d66e0cecf521c2ab3994c7992873ea99e306c1094fd5a"
     PYTHON_TARBALL = "3.12.15/Python-3.12.15.tar.xz"
@@ -481,9 +537,14 @@ target "3_13-wee" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.13.18"
     PYTHON_SHA256  = "abb0102e6d4ae027509bcb82327d9dd85515b44a3ba8ad538cfc5e9847029f68"
     PYTHON_TARBALL = "3.13.18/Python-3.13.18.tar.xz"
@@ -505,9 +566,14 @@ target "3_13-wee-optimized" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.13.18"
     PYTHON_SHA256  = "abb0102e6d4ae027509bcb82327d9dd85515b44a3ba8ad538cfc5e9847029f68"
     PYTHON_TARBALL = "3.13.18/Python-3.13.18.tar.xz"
@@ -529,9 +595,14 @@ target "3_13-wee-optimized-lto" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.13.18"
     PYTHON_SHA256  = "abb0102e6d4ae027509bcb82327d9dd85515b44a3ba8ad538cfc5e9847029f68"
     PYTHON_TARBALL = "3.13.18/Python-3.13.18.tar.xz"
@@ -553,9 +624,14 @@ target "3_14-wee" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.14.10"
     PYTHON_SHA256  = "de414a57119abef52784d8993e341d53aed635fc2b05c2607d9f98a2c5b72032"
     PYTHON_TARBALL = "3.14.10/Python-3.14.10.tar.xz"
@@ -577,9 +653,14 @@ target "3_14-wee-optimized" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.14.10"
     PYTHON_SHA256  = "de414a57119abef52784d8993e341d53aed635fc2b05c2607d9f98a2c5b72032"
     PYTHON_TARBALL = "3.14.10/Python-3.14.10.tar.xz"
@@ -601,9 +682,14 @@ target "3_14-wee-optimized-lto" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.14.10"
     PYTHON_SHA256  = "de414a57119abef52784d8993e341d53aed635fc2b05c2607d9f98a2c5b72032"
     PYTHON_TARBALL = "3.14.10/Python-3.14.10.tar.xz"
@@ -625,9 +711,14 @@ target "3_15-wee" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.15.2"
     PYTHON_SHA256  = "8b5536d280142ecf6cdfe15d12a21ba1c65e300bbf7b28a8d0cdb849575797de"
     PYTHON_TARBALL = "3.15.2/Python-3.15.2.tar.xz"
@@ -649,9 +740,14 @@ target "3_15-wee-optimized" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.15.2"
     PYTHON_SHA256  = "8b5536d280142ecf6cdfe15d12a21ba1c65e300bbf7b28a8d0cdb849575797de"
     PYTHON_TARBALL = "3.15.2/Python-3.15.2.tar.xz"
@@ -673,9 +769,14 @@ target "3_15-wee-optimized-lto" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.15.2"
     PYTHON_SHA256  = "8b5536d280142ecf6cdfe15d12a21ba1c65e300bbf7b28a8d0cdb849575797de"
     PYTHON_TARBALL = "3.15.2/Python-3.15.2.tar.xz"
@@ -698,9 +799,14 @@ target "custom" {
   dockerfile = "Dockerfile"
   target     = substr(PYTHON_VERSION, 0, 2) == "2." ? "runtime-python2" : "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = PYTHON_VERSION
     PYTHON_SHA256  = PYTHON_SHA256 != "" ? PYTHON_SHA256 : known_sha256(PYTHON_VERSION)
     PYTHON_TARBALL = known_tarball(PYTHON_VERSION)
@@ -725,9 +831,37 @@ target "sbom-generator" {
   dockerfile = "Dockerfile"
   target     = "sbom-generator"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
-    BASE_IMAGE = BASE_IMAGE
+    BASE_IMAGE  = BASE_IMAGE
+    http_proxy  = PKG_PROXY
+    https_proxy = PKG_PROXY
+    HTTP_PROXY  = PKG_PROXY
+    HTTPS_PROXY = PKG_PROXY
   }
   tags   = [for registry in split(",", REGISTRY) : "${trimspace(registry)}/bakegen-sbom:0.1.0"]
+  secret = secrets()
+}
+
+target "reference" {
+  # The official python:3.13-slim recipe (Dockerfile stage "reference"), built on the same base
+  # and release, only to compare speed, size and build time with. Never pushed: its tag says so.
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "reference"
+  platforms  = split(",", PLATFORMS)
+  network    = NETWORK
+  args = {
+    BASE_IMAGE     = BASE_IMAGE
+    PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
+    PYTHON_VERSION = "3.13.18"
+    PYTHON_SHA256  = "abb0102e6d4ae027509bcb82327d9dd85515b44a3ba8ad538cfc5e9847029f68"
+    PYTHON_TARBALL = "3.13.18/Python-3.13.18.tar.xz"
+  }
+  tags   = ["bakegen-reference/python:3.13.18-official-slim-recipe-not-for-push"]
   secret = secrets()
 }

@@ -181,6 +181,20 @@ def build(
         Path | None,
         typer.Option("--ca-bundle", envvar="CA_BUNDLE", dir_okay=False, help="Extra CA certificates (PEM) for apt."),
     ] = None,
+    proxy: Annotated[
+        str | None,
+        typer.Option(
+            "--proxy", envvar="PKG_PROXY",
+            help="HTTP proxy for apt inside the build (e.g. a caching squid); kept out of the cache key.",
+        ),
+    ] = None,
+    network: Annotated[
+        str | None,
+        typer.Option(
+            "--network", envvar="NETWORK",
+            help='Network of the RUN steps: "default", or "host" to reach a proxy on this machine\'s loopback.',
+        ),
+    ] = None,
     builder: Annotated[
         str | None,
         typer.Option("--builder", help="The buildx builder to use, e.g. a multi-node one with a native arm64 node."),
@@ -230,6 +244,12 @@ def build(
         if not ca_bundle.is_file():
             raise fail(f"--ca-bundle {ca_bundle}: no such file")
         variables["CA_BUNDLE"] = str(ca_bundle.resolve())
+    if proxy is not None:
+        variables["PKG_PROXY"] = proxy
+    if network is not None:
+        if network not in ("default", "host", "none"):
+            raise fail(f"--network {network}: use default, host or none")
+        variables["NETWORK"] = network
     variables["ATTEST"] = "1" if (push if attest is None else attest) else "0"
     if sbom_generator:
         variables["SBOM_GENERATOR"] = sbom_generator

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from packaging.version import Version
 
 
+#: The line whose official slim recipe the Dockerfile's "reference" stage reproduces.
+REFERENCE_LINE = "3.13"
+
+
 @dataclass(frozen=True)
 class Tarball:
     """One upstream source tarball whose checksum is known."""
@@ -170,6 +174,14 @@ class Plan:
             if t.name == name:
                 return t
         raise KeyError(name)
+
+    @property
+    def reference(self) -> Target | None:
+        """The target whose release the ``reference`` target (the official recipe) builds, if any."""
+        for t in self.targets:
+            if t.release.line == REFERENCE_LINE and t.release.debian == self.default_debian:
+                return t
+        return None
 
     def names(self) -> list[str]:
         return [t.name for t in self.targets]

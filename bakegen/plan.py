@@ -13,7 +13,7 @@ from .errors import BakegenError, DataError
 from .model import Group, Plan, Release, Tarball, Target, Variant
 
 #: Targets the template adds to every plan: any release by version, and the offline SBOM generator.
-EXTRA_TARGETS = ("custom", "sbom-generator")
+EXTRA_TARGETS = ("custom", "sbom-generator", "reference")
 #: Bake rejects other characters in target and group names.
 BAKE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
 #: Registry tag grammar (distribution/reference): 128 characters at most.

@@ -18,14 +18,11 @@ from .plan import BAKE_NAME_RE, EXTRA_TARGETS, base_variable
 
 #: Attributes every version x variant target must set in the text.
 TARGET_ATTRIBUTES = (
-    "context", "dockerfile", "target", "platforms", "args", "tags", "labels", "annotations", "attest", "secret",
-    "cache-from", "cache-to",
+    "context", "dockerfile", "target", "platforms", "network", "args", "tags", "labels", "annotations", "attest",
+    "secret", "cache-from", "cache-to",
 )
-#: The bake variables a user sets to change the output; the rest of the file is fixed by the plan.
-SETTINGS = (
-    "REGISTRY", "IMAGE_NAME", "PLATFORMS", "BASE_IMAGE", "PYTHON_MIRROR", "CACHE", "CA_BUNDLE", "ATTEST",
-    "SBOM_GENERATOR", "LATEST", "SOURCE_URL", "REVISION", "CREATED",
-)
+#: The predefined proxy build args, which BuildKit keeps out of the cache key.
+PROXY_ARGS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
 #: Option-like attributes, printed as "k=v,k=v" strings by old buildx and as objects by new.
 _OPTION_LISTS = ("secret", "cache-from", "cache-to", "attest")
 
@@ -140,7 +137,13 @@ def expected(target: Target, plan: Plan, values: Mapping[str, str], context: str
         "dockerfile": "Dockerfile",
         "target": target.stage,
         "platforms": values["PLATFORMS"].split(","),
-        "args": {"BASE_IMAGE": base, "PYTHON_MIRROR": values["PYTHON_MIRROR"], **target.args},
+        "network": values["NETWORK"],
+        "args": {
+            "BASE_IMAGE": base,
+            "PYTHON_MIRROR": values["PYTHON_MIRROR"],
+            **dict.fromkeys(PROXY_ARGS, values["PKG_PROXY"]),
+            **target.args,
+        },
         "tags": tags,
         "labels": labels,
         "annotations": [f"{key}={labels[key]}" for key in sorted(labels)],
@@ -177,6 +180,11 @@ def compare_printed(printed: Mapping[str, Any], plan: Plan, values: Mapping[str,
             if attr in _OPTION_LISTS:
                 if _options(have) != _options(want):
                     problems.append(f"{target.name}: {attr} is {have!r}, the plan says {want!r}")
+            elif attr == "network":
+                # Old buildx leaves "network" out of --print (and out of the build); that is only
+                # the same as the plan when the plan wants the default network.
+                if (have or "default") != want:
+                    problems.append(f"{target.name}: network is {have!r}, the plan says {want!r}")
             elif attr == "platforms":
                 if sorted(have or []) != sorted(want):
                     problems.append(f"{target.name}: platforms are {have!r}, the plan says {want!r}")

@@ -151,6 +151,7 @@ def test_build_maps_options_to_bake(
         "--platform", "linux/amd64", "--registry", "reg.example/a", "--registry", "reg.example/b",
         "--base-image", "mirror.example/debian:trixie-slim", "--mirror", "http://mirror.example/python/",
         "--base-image", "bullseye=mirror.example/debian:bullseye-slim",
+        "--proxy", "http://127.0.0.1:3128", "--network", "host",
         "--mirror-sums", str(sums), "--ca-bundle", str(ca), "--cache", "reg.example/cache",
     )
     assert result.exit_code == 0, result.output
@@ -166,6 +167,8 @@ def test_build_maps_options_to_bake(
         "REGISTRY": "reg.example/a,reg.example/b",
         "BASE_IMAGE": "mirror.example/debian:trixie-slim",
         "BASE_IMAGE_BULLSEYE": "mirror.example/debian:bullseye-slim",
+        "PKG_PROXY": "http://127.0.0.1:3128",
+        "NETWORK": "host",
         "PYTHON_MIRROR": "http://mirror.example/python",
         "CACHE": "reg.example/cache",
         "CA_BUNDLE": str(ca.resolve()),

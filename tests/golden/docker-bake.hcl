@@ -53,6 +53,17 @@ variable "CA_BUNDLE" {
   default = ""
 }
 
+variable "PKG_PROXY" {
+  # An HTTP proxy for the package downloads inside the build (apt), e.g. a caching squid; passed as
+  # the predefined proxy build args, which BuildKit keeps out of the cache key.
+  default = ""
+}
+
+variable "NETWORK" {
+  # Network of the RUN steps: "default", or "host" to reach a proxy on the builder's loopback.
+  default = "default"
+}
+
 variable "ATTEST" {
   # 1 = attach provenance (mode=max) and SBOM attestations; `bakegen build --push` sets it.
   default = "0"
@@ -232,9 +243,14 @@ target "2_7-wee" {
   dockerfile = "Dockerfile"
   target     = "runtime-python2"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE_BULLSEYE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "2.7.18"
     PYTHON_SHA256  = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
     PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
@@ -256,9 +272,14 @@ target "2_7-wee-optimized" {
   dockerfile = "Dockerfile"
   target     = "runtime-python2"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE_BULLSEYE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "2.7.18"
     PYTHON_SHA256  = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
     PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
@@ -280,9 +301,14 @@ target "2_7-wee-optimized-lto" {
   dockerfile = "Dockerfile"
   target     = "runtime-python2"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE_BULLSEYE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "2.7.18"
     PYTHON_SHA256  = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
     PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
@@ -304,9 +330,14 @@ target "3_13-wee" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.13.15"
     PYTHON_SHA256  = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
     PYTHON_TARBALL = "3.13.15/Python-3.13.15.tar.xz"
@@ -328,9 +359,14 @@ target "3_13-wee-optimized" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.13.15"
     PYTHON_SHA256  = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
     PYTHON_TARBALL = "3.13.15/Python-3.13.15.tar.xz"
@@ -352,9 +388,14 @@ target "3_13-wee-optimized-lto" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.13.15"
     PYTHON_SHA256  = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
     PYTHON_TARBALL = "3.13.15/Python-3.13.15.tar.xz"
@@ -376,9 +417,14 @@ target "3_16-wee" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.16.0a1"
     PYTHON_SHA256  = "0000000000000000000000000000000000000000000000000000000000000001"
     PYTHON_TARBALL = "3.16.0/Python-3.16.0a1.tar.xz"
@@ -400,9 +446,14 @@ target "3_16-wee-optimized" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.16.0a1"
     PYTHON_SHA256  = "0000000000000000000000000000000000000000000000000000000000000001"
     PYTHON_TARBALL = "3.16.0/Python-3.16.0a1.tar.xz"
@@ -424,9 +475,14 @@ target "3_16-wee-optimized-lto" {
   dockerfile = "Dockerfile"
   target     = "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.16.0a1"
     PYTHON_SHA256  = "0000000000000000000000000000000000000000000000000000000000000001"
     PYTHON_TARBALL = "3.16.0/Python-3.16.0a1.tar.xz"
@@ -449,9 +505,14 @@ target "custom" {
   dockerfile = "Dockerfile"
   target     = substr(PYTHON_VERSION, 0, 2) == "2." ? "runtime-python2" : "runtime"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
     PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = PYTHON_VERSION
     PYTHON_SHA256  = PYTHON_SHA256 != "" ? PYTHON_SHA256 : known_sha256(PYTHON_VERSION)
     PYTHON_TARBALL = known_tarball(PYTHON_VERSION)
@@ -476,9 +537,37 @@ target "sbom-generator" {
   dockerfile = "Dockerfile"
   target     = "sbom-generator"
   platforms  = split(",", PLATFORMS)
+  network    = NETWORK
   args = {
-    BASE_IMAGE = BASE_IMAGE
+    BASE_IMAGE  = BASE_IMAGE
+    http_proxy  = PKG_PROXY
+    https_proxy = PKG_PROXY
+    HTTP_PROXY  = PKG_PROXY
+    HTTPS_PROXY = PKG_PROXY
   }
   tags   = [for registry in split(",", REGISTRY) : "${trimspace(registry)}/bakegen-sbom:0.1.0"]
+  secret = secrets()
+}
+
+target "reference" {
+  # The official python:3.13-slim recipe (Dockerfile stage "reference"), built on the same base
+  # and release, only to compare speed, size and build time with. Never pushed: its tag says so.
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "reference"
+  platforms  = split(",", PLATFORMS)
+  network    = NETWORK
+  args = {
+    BASE_IMAGE     = BASE_IMAGE
+    PYTHON_MIRROR  = PYTHON_MIRROR
+    http_proxy     = PKG_PROXY
+    https_proxy    = PKG_PROXY
+    HTTP_PROXY     = PKG_PROXY
+    HTTPS_PROXY    = PKG_PROXY
+    PYTHON_VERSION = "3.13.15"
+    PYTHON_SHA256  = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
+    PYTHON_TARBALL = "3.13.15/Python-3.13.15.tar.xz"
+  }
+  tags   = ["bakegen-reference/python:3.13.15-official-slim-recipe-not-for-push"]
   secret = secrets()
 }
