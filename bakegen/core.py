@@ -171,7 +171,7 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
     if request.load and request.push:
         raise BakegenError("--load and --push exclude each other: load into the local engine, or push")
     if request.push and "reference" in request.targets:
-        raise BakegenError("the reference target reproduces the official recipe for comparison only; it is never pushed")
+        raise BakegenError("the reference target reproduces the official recipe for comparison only; never pushed")
     plan = project.plan(sha256sums=request.sha256sums)
     text = project.render_text(plan, context=str(project.root.resolve()))
     targets = resolve_targets(plan, request.targets, text)

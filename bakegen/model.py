@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from packaging.version import Version
 
-
 #: The line whose official slim recipe the Dockerfile's "reference" stage reproduces.
 REFERENCE_LINE = "3.13"
 
