@@ -15,6 +15,19 @@ from bakegen.containers import DockerBackend
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TEST_VERSION = "3.13.15"  # on the offline mirror, whatever versions/ names as newest
+#: What the engine tests measured (build times, sizes), repeated at the end of the run.
+MEASURED: list[str] = []
+
+
+def measure(line: str) -> None:
+    MEASURED.append(line)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if MEASURED:
+        terminalreporter.section("measured")
+        for line in MEASURED:
+            terminalreporter.write_line(line)
 
 
 def copy_project(dest: Path, versions: Path) -> Path:
@@ -99,8 +112,8 @@ def build(stack: dict[str, str], target: str) -> str:
     tag = f"{stack['REGISTRY']}/python:{TEST_VERSION}-{variant}"
     took = time.monotonic() - started
     size = DockerBackend().image_size(tag)
-    print(
-        f"\n[measure] {target}: built in {took:.0f}s; image {size.uncompressed / 1e6:.1f} MB uncompressed, "
+    measure(
+        f"{target}: built in {took:.0f}s; image {size.uncompressed / 1e6:.1f} MB uncompressed, "
         f"{size.compressed / 1e6:.1f} MB compressed ({tag})"
     )
     return tag

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import measure
 from typer.testing import CliRunner
 
 from bakegen import engine
@@ -55,7 +56,7 @@ def test_bench_fast_smoke(two_images: list[str], tmp_path: Path, monkeypatch: py
         args += ["--ca-bundle", ca]
     result = CliRunner().invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    print(f"\n[measure] bakegen bench --fast, 2 benchmarks:\n{result.stdout}")
+    measure(f"bakegen bench --fast, 2 benchmarks:\n{result.stdout}")
     data = json.loads((tmp_path / "bench.json").read_text())
     assert [b["name"] for b in data["benchmarks"]] == ["nbody", "json_dumps"]
     for b in data["benchmarks"]:

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TEST_VERSION, bake_variables, build
+from conftest import TEST_VERSION, bake_variables, build, measure
 
 from bakegen import core
 
@@ -43,7 +43,7 @@ def test_bake_print_agrees_with_the_plan_on_every_buildx(stack) -> None:
         assert len(results) == 2, versions
     for r in results:
         assert r.problems == [], f"{r.buildx} {r.version}"
-    print(f"\n[measure] bake --print agrees with the plan on buildx {', '.join(versions)}")
+    measure(f"bake --print agrees with the plan on buildx {', '.join(versions)}")
 
 
 def test_wee_reports_its_version_and_has_the_tools(wee) -> None:

@@ -11,7 +11,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import REPO, TEST_VERSION, bake_variables
+from conftest import REPO, TEST_VERSION, bake_variables, measure
 
 from bakegen import core
 
@@ -66,7 +66,7 @@ def pushed(stack, registry, sbom_generator) -> list[str]:
         core.BuildRequest(["3_13-wee"], variables=variables, push=True, sha256sums=stack["sums"]),
         on_line=lambda line: None,
     )
-    print(f"\n[measure] 3_13-wee amd64+arm64 pushed to 2 repositories in {time.monotonic() - started:.0f}s")
+    measure(f"3_13-wee amd64+arm64 pushed to 2 repositories in {time.monotonic() - started:.0f}s")
     return [f"{repo}/python:{TEST_VERSION}-wee" for repo in repos]
 
 
@@ -130,7 +130,7 @@ def test_registry_cache_survives_a_pruned_builder(stack, registry) -> None:
     started = time.monotonic()
     core.build(core.Project(REPO), request, on_line=log.append)
     took = time.monotonic() - started
-    print(f"\n[measure] 3_13-wee rebuilt from registry cache after prune in {took:.0f}s")
+    measure(f"3_13-wee rebuilt from registry cache after prune in {took:.0f}s")
     text = "\n".join(log)
     assert "importing cache manifest" in text
     assert "checking build system type" not in text  # configure never ran: CPython was not recompiled

@@ -6,7 +6,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import REPO, bake_variables
+from conftest import REPO, bake_variables, measure
 
 from bakegen import core
 
@@ -21,7 +21,7 @@ def py27(stack) -> str:
         core.BuildRequest(["2_7-wee"], variables=bake_variables(stack), load=True, sha256sums=stack["sums"]),
         on_line=lambda line: None,
     )
-    print(f"\n[measure] 2_7-wee built in {time.monotonic() - started:.0f}s")
+    measure(f"2_7-wee built in {time.monotonic() - started:.0f}s")
     return f"{stack['REGISTRY']}/python:2.7.18-wee"
 
 
