@@ -135,7 +135,7 @@ class BuildRequest:
     sha256sums: str | None = None
 
 
-def resolve_targets(plan: Plan, names: list[str], text: str) -> list[str]:
+def resolve_targets(plan: Plan, names: list[str]) -> list[str]:
     """Check requested names against the plan's targets and groups (and ``custom``)."""
     known = set(plan.names()) | {g.name for g in plan.groups} | set(EXTRA_TARGETS)
     for name in names:
@@ -174,7 +174,7 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
         raise BakegenError("the reference target reproduces the official recipe for comparison only; never pushed")
     plan = project.plan(sha256sums=request.sha256sums)
     text = project.render_text(plan, context=str(project.root.resolve()))
-    targets = resolve_targets(plan, request.targets, text)
+    targets = resolve_targets(plan, request.targets)
     engine.require_daemon()
     variables = {**build_metadata(project.root, os.environ), **request.variables}
     if variables.get("CA_BUNDLE", os.environ.get("CA_BUNDLE")):
