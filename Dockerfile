@@ -73,6 +73,7 @@ RUN set -eu; \
 
 # ---------------------------------------------------------------------------------------------------
 FROM toolchain-${BUILD_ON} AS build
+ARG BUILDARCH
 ARG TARGETARCH
 ARG PYTHON_VERSION
 # OPTIMAL=1: profile-guided optimization. LTO=1: link-time optimization, only on top of PGO.
@@ -81,26 +82,43 @@ ARG LTO=0
 
 RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-ok \
     --mount=type=bind,from=source,source=/python.tar,target=/usr/src/python.tar \
+    --mount=type=cache,id=bakegen-apt-cache-$BUILDARCH,target=/var/cache/apt,sharing=locked \
+    --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
+    --mount=type=secret,id=ca,required=false \
     set -eux; \
     host="$(dpkg --print-architecture)"; \
     target="$(case "$TARGETARCH" in ppc64le) echo ppc64el ;; 386) echo i386 ;; arm) echo armhf ;; *) echo "$TARGETARCH" ;; esac)"; \
     build_type="$(dpkg-architecture --query DEB_BUILD_GNU_TYPE)"; \
     host_type="$(dpkg-architecture --host-arch "$target" --query DEB_HOST_GNU_TYPE 2>/dev/null)"; \
-    minor="$(echo "$PYTHON_VERSION" | cut -d. -f1,2)"; \
     unpack() { mkdir -p "$1"; tar --extract --file /usr/src/python.tar --directory "$1" --strip-components=1; }; \
     set -- --build="$build_type" --prefix=/usr/local --enable-loadable-sqlite-extensions --with-ensurepip=no; \
     strip=strip; \
     if [ "$target" != "$host" ]; then \
-      # Cross build: first a native interpreter of the same version, which the build runs.
-      unpack /usr/src/build-python; \
-      (cd /usr/src/build-python && ./configure --prefix=/opt/build-python --with-ensurepip=no && make -j "$(nproc)" && make install); \
-      set -- "$@" --host="$host_type" --with-build-python="/opt/build-python/bin/python$minor" \
-        # configure cannot probe the target's device files: https://docs.python.org/3/using/configure.html#cross-compiling-options
-        ac_cv_file__dev_ptmx=yes ac_cv_file__dev_ptc=no \
+      # Cross build: the build runs a native interpreter of the same minor version to freeze
+      # modules and byte-compile (configure checks major.minor only). Debian's own, where the
+      # suite has it; else one built here, as a tool only: no test modules, PGO or install.
+      minor="$(echo "$PYTHON_VERSION" | cut -d. -f1,2)"; \
+      ca=; if [ -s /run/secrets/ca ]; then ca="-o Acquire::https::CAInfo=/run/secrets/ca"; fi; \
+      if apt-get $ca install -y -qq --no-install-recommends "python$minor" >/dev/null 2>&1; then \
+        build_python="/usr/bin/python$minor"; \
+      else \
+        unpack /usr/src/build-python; \
+        (cd /usr/src/build-python \
+          && ./configure --quiet --disable-test-modules --with-ensurepip=no OPT="-DNDEBUG -O1" \
+          && make --quiet -j "$(nproc)" python sharedmods); \
+        build_python=/usr/src/build-python/python; \
+      fi; \
+      set -- "$@" --host="$host_type" --with-build-python="$build_python" \
+        # configure cannot run target programs to probe these:
+        # https://docs.python.org/3/using/configure.html#cross-compiling-options
+        ac_cv_file__dev_ptmx=yes ac_cv_file__dev_ptc=no ac_cv_buggy_getaddrinfo=no \
         PKG_CONFIG_LIBDIR="/usr/lib/$host_type/pkgconfig:/usr/share/pkgconfig"; \
       strip="$host_type-strip"; \
     fi; \
     if [ "$OPTIMAL" = 1 ]; then set -- "$@" --enable-optimizations; fi; \
+    # Without PGO nothing runs the test suite, so its C modules and files need not be built or
+    # installed (they would be deleted below anyway). --disable-test-modules exists from 3.10 on.
+    case "$OPTIMAL/$PYTHON_VERSION" in 1/*|*/2.*|*/3.[0-9].*) ;; *) set -- "$@" --disable-test-modules ;; esac; \
     if [ "$LTO" = 1 ]; then set -- "$@" --with-lto; fi; \
     case "$PYTHON_VERSION" in \
       # Python 2 defaults to UCS-2; every Linux distribution and manylinux wheel expects UCS-4.
@@ -117,7 +135,7 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
       *) make -j "$(nproc)" PROFILE_TASK='-m test --pgo -j0 --timeout=$(TESTTIMEOUT)' ;; \
     esac; \
     make install; \
-    cd /; rm -rf /usr/src/python /usr/src/build-python /opt/build-python; \
+    cd /; rm -rf /usr/src/python /usr/src/build-python; \
     # Tk is not built, so the modules that need it could never import.
     rm -rf /usr/local/lib/python*/tkinter /usr/local/lib/python*/lib-tk /usr/local/lib/python*/idlelib \
            /usr/local/lib/python*/turtledemo /usr/local/bin/idle*; \
@@ -138,18 +156,28 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
 
 # ---------------------------------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS runtime
-ARG TARGETARCH
+ARG BUILDARCH
 
 ENV PATH=/usr/local/bin:$PATH \
     LANG=C.UTF-8
 
+# This step runs emulated for a foreign platform, where apt is slow: it reuses the package lists the
+# build stage's apt fetched minutes ago (the builder's cache mount holds the target architecture's
+# lists too after a cross build) and skips dpkg-preconfigure, which asks nothing here anyway.
 RUN --mount=type=bind,from=build,source=/runtime-packages,target=/tmp/runtime-packages \
-    --mount=type=cache,id=bakegen-apt-lists-$TARGETARCH,target=/var/lib/apt/lists,sharing=locked \
+    --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
     --mount=type=secret,id=ca,required=false \
     set -eu; \
+    export DEBIAN_FRONTEND=noninteractive; \
     ca=; if [ -s /run/secrets/ca ]; then ca="-o Acquire::https::CAInfo=/run/secrets/ca"; fi; \
-    apt-get $ca update -qq; \
-    apt-get $ca install -y -qq --no-install-recommends ca-certificates netbase tzdata $(cat /tmp/runtime-packages); \
+    set -- ca-certificates netbase tzdata $(cat /tmp/runtime-packages); \
+    mv /etc/apt/apt.conf.d/70debconf /tmp/70debconf 2>/dev/null || true; \
+    if ! ls /var/lib/apt/lists/*_binary-"$(dpkg --print-architecture)"_Packages* >/dev/null 2>&1 \
+       || ! apt-get $ca install -y -qq --no-install-recommends "$@"; then \
+      apt-get $ca update -qq; \
+      apt-get $ca install -y -qq --no-install-recommends "$@"; \
+    fi; \
+    mv /tmp/70debconf /etc/apt/apt.conf.d/70debconf 2>/dev/null || true; \
     rm -rf /var/log/apt /var/log/dpkg.log /var/cache/debconf/*-old
 
 COPY --from=build /usr/local /usr/local

@@ -250,7 +250,6 @@ def build(
         if network not in ("default", "host", "none"):
             raise fail(f"--network {network}: use default, host or none")
         variables["NETWORK"] = network
-    variables["ATTEST"] = "1" if (push if attest is None else attest) else "0"
     if sbom_generator:
         variables["SBOM_GENERATOR"] = sbom_generator
     if latest:
@@ -262,6 +261,7 @@ def build(
         push=push,
         builder=builder,
         sha256sums=mirror_sums,
+        attest=attest,
     )
     built = core.build(core.Project(project_dir), request, on_line=lambda line: typer.echo(line, err=True))
     typer.echo(f"built {' '.join(built)}")

@@ -133,6 +133,8 @@ class BuildRequest:
     builder: str | None = None
     #: A mirror's SHA256SUMS: build the newest release of each line it holds instead of versions/.
     sha256sums: str | None = None
+    #: Provenance and SBOM attestations; None: when pushing.
+    attest: bool | None = None
 
 
 def resolve_targets(plan: Plan, names: list[str]) -> list[str]:
@@ -177,6 +179,7 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
     targets = resolve_targets(plan, request.targets)
     engine.require_daemon()
     variables = {**build_metadata(project.root, os.environ), **request.variables}
+    variables["ATTEST"] = "1" if (request.push if request.attest is None else request.attest) else "0"
     if variables.get("CA_BUNDLE", os.environ.get("CA_BUNDLE")):
         # buildx >= 0.19 asks for an fs.read entitlement for a secret file outside the working
         # folder and fails when it cannot prompt; the user named this file, so grant it.
