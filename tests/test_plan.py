@@ -103,3 +103,13 @@ def test_sha256sums_and_pinning() -> None:
 def test_sha256sums_rejects_garbage() -> None:
     with pytest.raises(DataError, match=r"SUMS:2: not a"):
         parse_sha256sums(SUMS.splitlines()[0] + "\nhello world\n", "SUMS")
+
+
+def test_latest_alias_goes_to_the_newest_stable_lto_only(plan) -> None:
+    assert [t.name for t in plan.targets if t.latest_alias] == ["3_13-wee-optimized-lto"]  # 3.16 is a pre-release
+
+
+def test_reference_and_stages(plan) -> None:
+    assert plan.reference is not None and plan.reference.release.line == "3.13"
+    assert plan.target("2_7-wee").stage == "runtime-python2"
+    assert plan.target("3_13-wee").stage == "runtime"
