@@ -168,6 +168,11 @@ def build_metadata(root: Path, environ: Mapping[str, str]) -> dict[str, str]:
     return values
 
 
+def entitlements(variables: Mapping[str, str], environ: Mapping[str, str]) -> tuple[str, ...]:
+    """What bake must be allowed to do for these settings: host networking for NETWORK=host."""
+    return ("network.host",) if variables.get("NETWORK", environ.get("NETWORK")) == "host" else ()
+
+
 def build(project: Project, request: BuildRequest, on_line: Callable[[str], None] | None = None) -> list[str]:
     """Render a fresh bake file for this request and run bake on it. Returns the targets built."""
     if request.load and request.push:
@@ -196,6 +201,7 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
             push=request.push,
             builder=request.builder,
             on_line=on_line,
+            allow=entitlements(variables, os.environ),
         )
     finally:
         os.unlink(tmp)

@@ -17,6 +17,7 @@ from typing import Any
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
+from python_on_whales.utils import stream_stdout_and_stderr
 
 from .errors import EngineError
 
@@ -93,20 +94,32 @@ def bake_build(
     push: bool = False,
     builder: str | None = None,
     on_line: Callable[[str], None] | None = None,
+    allow: tuple[str, ...] = (),
 ) -> None:
-    """Run ``docker buildx bake``, handing every progress line to ``on_line`` as it arrives."""
+    """Run ``docker buildx bake``, handing every progress line to ``on_line`` as it arrives.
+
+    ``allow`` grants bake entitlements (``network.host``), which python-on-whales has no
+    parameter for; the command is then assembled here and streamed the same way.
+    """
     files = [str(f) for f in files]
     try:
-        logs = docker.buildx.bake(
-            targets,
-            files=files,
-            load=load,
-            push=push,
-            builder=builder,
-            progress="plain",
-            variables=dict(variables),
-            stream_logs=True,
-        )
+        if allow:
+            cmd = [*docker.client_config.client_call, "buildx", "bake", "--progress", "plain"]
+            cmd += [f"--allow={a}" for a in allow] + [a for f in files for a in ("--file", f)]
+            cmd += ["--load"] * load + ["--push"] * push + (["--builder", builder] if builder else [])
+            streamed = stream_stdout_and_stderr(cmd + targets, dict(variables))
+            logs = (line.decode(errors="replace") for _, line in streamed)
+        else:
+            logs = docker.buildx.bake(
+                targets,
+                files=files,
+                load=load,
+                push=push,
+                builder=builder,
+                progress="plain",
+                variables=dict(variables),
+                stream_logs=True,
+            )
         for line in logs:
             if on_line:
                 on_line(line.rstrip("\n"))

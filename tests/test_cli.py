@@ -151,7 +151,7 @@ def test_build_maps_options_to_bake(
         "--platform", "linux/amd64", "--registry", "reg.example/a", "--registry", "reg.example/b",
         "--base-image", "mirror.example/debian:trixie-slim", "--mirror", "http://mirror.example/python/",
         "--base-image", "bullseye=mirror.example/debian:bullseye-slim",
-        "--proxy", "http://127.0.0.1:3128", "--network", "host",
+        "--proxy", "http://127.0.0.1:3128", "--network", "none",
         "--mirror-sums", str(sums), "--ca-bundle", str(ca), "--cache", "reg.example/cache",
     )
     assert result.exit_code == 0, result.output
@@ -168,7 +168,7 @@ def test_build_maps_options_to_bake(
         "BASE_IMAGE": "mirror.example/debian:trixie-slim",
         "BASE_IMAGE_BULLSEYE": "mirror.example/debian:bullseye-slim",
         "PKG_PROXY": "http://127.0.0.1:3128",
-        "NETWORK": "host",
+        "NETWORK": "none",
         "PYTHON_MIRROR": "http://mirror.example/python",
         "CACHE": "reg.example/cache",
         "CA_BUNDLE": str(ca.resolve()),
@@ -211,3 +211,11 @@ def test_push_attests_and_labels_the_revision(project_dir: Path, clean_env, monk
     assert fake.buildx.calls[0]["push"] is True
     no = invoke("build", "3_13", "--push", "--no-attest", "-C", str(project_dir))
     assert no.exit_code == 0 and fake.buildx.calls[1]["variables"]["ATTEST"] == "0"
+
+
+def test_host_network_needs_an_entitlement() -> None:
+    from bakegen import core
+
+    assert core.entitlements({"NETWORK": "host"}, {}) == ("network.host",)
+    assert core.entitlements({}, {"NETWORK": "host"}) == ("network.host",)
+    assert core.entitlements({"NETWORK": "default"}, {"NETWORK": "host"}) == ()

@@ -50,7 +50,7 @@ def squid():
         .replace("/run/squid.pid", str(workdir / "squid.pid"))
         .replace(" 10000 16 256", " 100 16 256")
     )
-    (workdir / "squid.conf").write_text(conf)
+    (workdir / "squid.conf").write_text(conf + "shutdown_lifetime 1 seconds\n")
     subprocess.run([binary, "-f", str(workdir / "squid.conf"), "-z", "-N"], check=True, capture_output=True)
     proc = subprocess.Popen(
         [binary, "-f", str(workdir / "squid.conf"), "-N"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -61,15 +61,19 @@ def squid():
                 break
         time.sleep(0.2)
     yield f"http://127.0.0.1:{port}", workdir / "access.log"
-    proc.terminate()
-    proc.wait(timeout=30)
+    proc.terminate()  # squid waits out its shutdown_lifetime before it exits
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
     shutil.rmtree(workdir, ignore_errors=True)
 
 
 def bake(stack, *extra: str, **env: str) -> str:
     variables = {k: v for k, v in bake_variables(stack).items() if k != "CA_BUNDLE"}
     proc = subprocess.run(
-        ["docker", "buildx", "bake", "--progress", "plain", *extra, "sbom-generator"],
+        ["docker", "buildx", "bake", "--allow=network.host", "--progress", "plain", *extra, "sbom-generator"],
         cwd=REPO,
         capture_output=True,
         text=True,

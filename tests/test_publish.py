@@ -88,7 +88,7 @@ def test_manifest_list_in_both_repositories_with_attestations(pushed) -> None:
         provenance = inspect_format(ref, "Provenance")
         sbom = inspect_format(ref, "SBOM")
         for arch in ("linux/amd64", "linux/arm64"):
-            assert provenance[arch]["SLSA"]["buildDefinition"] or provenance[arch]["SLSA"], arch
+            assert provenance[arch]["SLSA"], arch  # SLSA provenance, whatever its version's layout
             names = {p["name"] for p in sbom[arch]["SPDX"]["packages"]}
             assert {"cpython", "pip", "libssl3t64"} <= names, (arch, sorted(names)[:20])
 
