@@ -6,6 +6,7 @@ The cache test prunes the whole build cache, so it is the last test of this file
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import time
@@ -128,7 +129,8 @@ def test_registry_cache_survives_a_pruned_builder(stack, registry) -> None:
     subprocess.run(["docker", "buildx", "prune", "-af"], check=True, capture_output=True)
     log: list[str] = []
     started = time.monotonic()
-    core.build(core.Project(REPO), request, on_line=log.append)
+    # --load, so the layers are really fetched from the cache, not only found there
+    core.build(core.Project(REPO), dataclasses.replace(request, load=True), on_line=log.append)
     took = time.monotonic() - started
     measure(f"3_13-wee rebuilt from registry cache after prune in {took:.0f}s")
     text = "\n".join(log)
