@@ -69,14 +69,16 @@ def _read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def unavailable(why: str) -> None:
+    """Skip an engine test that cannot run here; with BAKEGEN_REQUIRE_ENGINE=1 (CI) fail it instead."""
+    if os.environ.get("BAKEGEN_REQUIRE_ENGINE") == "1":
+        pytest.fail(f"engine tests required but {why}")
+    pytest.skip(why)
+
+
 @pytest.fixture(scope="session")
 def stack() -> dict[str, str]:
     """Bake variables for the offline stack, plus the SHA256SUMS location under its own key."""
-    def unavailable(why: str):
-        if os.environ.get("BAKEGEN_REQUIRE_ENGINE") == "1":
-            pytest.fail(f"engine tests required but {why}")
-        pytest.skip(why)
-
     try:
         engine.require_daemon()
     except Exception as exc:  # noqa: BLE001 - any failure means no engine here

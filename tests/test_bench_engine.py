@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import measure
+from conftest import measure, unavailable
 from typer.testing import CliRunner
 
 from bakegen import engine
@@ -24,12 +24,6 @@ pytestmark = pytest.mark.engine
 IMAGE = os.environ.get("BAKEGEN_BENCH_IMAGE", "")
 SECOND = "bakegen-bench-smoke/python:second"
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
-
-
-def unavailable(why: str) -> None:
-    if os.environ.get("BAKEGEN_REQUIRE_ENGINE") == "1":
-        pytest.fail(f"engine tests required but {why}")
-    pytest.skip(why)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, bake_variables, measure
+from conftest import REPO, bake_variables, measure, unavailable
 
 pytestmark = pytest.mark.engine
 APT_STEP = "--no-install-recommends python3"  # the apt step of the small sbom-generator stage
@@ -31,9 +31,7 @@ def free_port() -> int:
 def squid():
     binary = shutil.which("squid") or "/usr/sbin/squid"
     if not os.path.exists(binary):
-        if os.environ.get("BAKEGEN_REQUIRE_ENGINE") == "1":
-            pytest.fail("squid is not installed (apt-get install squid)")
-        pytest.skip("squid is not installed")
+        unavailable("squid is not installed (apt-get install squid)")
     # Not under pytest's tmp_path: squid drops to its own user, which must reach these folders.
     workdir = Path(tempfile.mkdtemp(prefix="bakegen-squid-"))
     (workdir / "spool").mkdir()
