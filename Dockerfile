@@ -22,23 +22,29 @@ ARG PYTHON_MIRROR=https://www.python.org/ftp/python
 ADD --checksum=sha256:${PYTHON_SHA256} ${PYTHON_MIRROR}/${PYTHON_TARBALL} /python.tar
 
 # ---------------------------------------------------------------------------------------------------
-# Toolchains. The apt caches live in cache mounts, so neither lists nor .debs reach a layer; a CA
-# bundle given as the "ca" build secret is trusted by apt for HTTPS sources.
-FROM --platform=$BUILDPLATFORM ${BASE_IMAGE} AS toolchain-host
+# The builder's own platform, prepared for apt to fetch the target's packages: the Debian name of the
+# target architecture in /target-arch, and that architecture added to dpkg when it is a foreign one.
+# The apt caches live in cache mounts, so neither lists nor .debs reach a layer; a CA bundle given as
+# the "ca" build secret is trusted by apt for HTTPS sources.
+FROM --platform=$BUILDPLATFORM ${BASE_IMAGE} AS host
+ARG TARGETARCH
+RUN set -eu; \
+    rm -f /etc/apt/apt.conf.d/docker-clean; \
+    case "$TARGETARCH" in ppc64le) echo ppc64el ;; 386) echo i386 ;; arm) echo armhf ;; *) echo "$TARGETARCH" ;; esac > /target-arch; \
+    [ "$(cat /target-arch)" = "$(dpkg --print-architecture)" ] || dpkg --add-architecture "$(cat /target-arch)"
+
+# Toolchains.
+FROM host AS toolchain-host
 ARG BUILD_DEPS
 ARG BUILDARCH
-ARG TARGETARCH
 RUN --mount=type=cache,id=bakegen-apt-cache-$BUILDARCH,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
     --mount=type=secret,id=ca,required=false \
     set -eu; \
-    rm -f /etc/apt/apt.conf.d/docker-clean; \
     ca=; if [ -s /run/secrets/ca ]; then ca="-o Acquire::https::CAInfo=/run/secrets/ca"; fi; \
-    host="$(dpkg --print-architecture)"; \
-    target="$(case "$TARGETARCH" in ppc64le) echo ppc64el ;; 386) echo i386 ;; arm) echo armhf ;; *) echo "$TARGETARCH" ;; esac)"; \
+    target="$(cat /target-arch)"; \
     set -- binutils dpkg-dev gcc libc6-dev make pkg-config xz-utils $BUILD_DEPS; \
-    if [ "$target" != "$host" ]; then \
-      dpkg --add-architecture "$target"; \
+    if [ "$target" != "$(dpkg --print-architecture)" ]; then \
       set -- "$@" "crossbuild-essential-$target"; \
       for dep in $BUILD_DEPS; do set -- "$@" "$dep:$target"; done; \
     fi; \
@@ -72,6 +78,26 @@ RUN set -eu; \
     touch /preflight-ok
 
 # ---------------------------------------------------------------------------------------------------
+# Runtime packages. apt resolves and downloads them on the build platform (bakegen/debs.sh); the
+# runtime stages, emulated for a foreign platform, only run dpkg. The packages every image needs,
+# whatever CPython links, get a stage of their own that does not wait for the compile: BuildKit
+# installs them meanwhile. (Under emulation, ca-certificates' maintainer scripts alone take a minute.)
+FROM ${BASE_IMAGE} AS base
+
+FROM host AS common-debs
+ARG BUILDARCH
+RUN --mount=type=bind,from=base,source=/var/lib/dpkg/status,target=/tmp/target-status \
+    --mount=type=bind,source=bakegen/debs.sh,target=/usr/src/debs.sh \
+    --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
+    --mount=type=secret,id=ca,required=false \
+    sh /usr/src/debs.sh /tmp/target-status /debs ca-certificates netbase tzdata
+
+FROM base AS runtime-common
+RUN --mount=type=bind,from=common-debs,source=/debs,target=/tmp/debs \
+    set -eu; \
+    if ls /tmp/debs/*.deb >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive dpkg --install /tmp/debs/*.deb; fi; \
+    rm -rf /var/log/apt /var/log/dpkg.log /var/cache/debconf/*-old
+
 FROM toolchain-${BUILD_ON} AS build
 ARG BUILDARCH
 ARG TARGETARCH
@@ -91,6 +117,7 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
     build_type="$(dpkg-architecture --query DEB_BUILD_GNU_TYPE)"; \
     host_type="$(dpkg-architecture --host-arch "$target" --query DEB_HOST_GNU_TYPE 2>/dev/null)"; \
     unpack() { mkdir -p "$1"; tar --extract --file /usr/src/python.tar --directory "$1" --strip-components=1; }; \
+    echo "$target" > /target-arch; \
     set -- --build="$build_type" --prefix=/usr/local --enable-loadable-sqlite-extensions --with-ensurepip=no; \
     strip=strip; \
     if [ "$target" != "$host" ]; then \
@@ -108,6 +135,7 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
           && make --quiet -j "$(nproc)" python sharedmods); \
         build_python=/usr/src/build-python/python; \
       fi; \
+      echo "$build_python" > /build-python; \
       set -- "$@" --host="$host_type" --with-build-python="$build_python" \
         # configure cannot run target programs to probe these:
         # https://docs.python.org/3/using/configure.html#cross-compiling-options
@@ -125,17 +153,31 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
       # https://peps.python.org/pep-0513/#ucs-2-vs-ucs-4-builds
       2.*) set -- "$@" --enable-unicode=ucs4 ;; \
     esac; \
+    [ -s /build-python ] || echo "/usr/local/bin/python$(echo "$PYTHON_VERSION" | cut -d. -f1,2)" > /build-python; \
     unpack /usr/src/python; \
     cd /usr/src/python; \
     ./configure "$@"; \
     case "$PYTHON_VERSION" in \
-      # The PGO training run is CPython's test suite; -j0 runs it on every core instead of one.
-      # Python 2's regrtest runs the tests in one process only.
+      # Python 2's regrtest runs the PGO training tests in one process only.
       2.*) make -j "$(nproc)" ;; \
-      *) make -j "$(nproc)" PROFILE_TASK='-m test --pgo -j0 --timeout=$(TESTTIMEOUT)' ;; \
+      *) \
+        # The PGO training run is CPython's test suite; -j0 runs it on every core instead of one.
+        profile_task='-m test --pgo -j0 --timeout=$(TESTTIMEOUT)'; \
+        if [ "$LTO" = 1 ]; then \
+          # The instrumented build only runs the training, so link-time optimization is wasted
+          # there: its serial whole-program links (_freeze_module, python) took 3.5 of 12 minutes.
+          # Build it without LTO; the final build has it. The profile still matches each function
+          # (GCC checks that, and a mismatch is an error).
+          nolto() { sed -n "s/^$1=//p" Makefile | tr ' ' '\n' \
+            | grep -v -e '^-flto' -e '^-fuse-linker-plugin$' -e '^-ffat-lto-objects$' | tr '\n' ' '; }; \
+          make -j "$(nproc)" profile-run-stamp PROFILE_TASK="$profile_task" \
+            CONFIGURE_CFLAGS_NODIST="$(nolto CONFIGURE_CFLAGS_NODIST)" \
+            CONFIGURE_LDFLAGS_NODIST="$(nolto CONFIGURE_LDFLAGS_NODIST)"; \
+        fi; \
+        make -j "$(nproc)" PROFILE_TASK="$profile_task" ;; \
     esac; \
     make install; \
-    cd /; rm -rf /usr/src/python /usr/src/build-python; \
+    cd /; rm -rf /usr/src/python; \
     # Tk is not built, so the modules that need it could never import.
     rm -rf /usr/local/lib/python*/tkinter /usr/local/lib/python*/lib-tk /usr/local/lib/python*/idlelib \
            /usr/local/lib/python*/turtledemo /usr/local/bin/idle*; \
@@ -154,46 +196,50 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
       | grep -v '^diversion by ' | cut -d: -f1 | sort -u > /runtime-packages; \
     cat /runtime-packages
 
+# The packages whose libraries CPython loads, for the runtime stage: what runtime-common lacks.
+RUN --mount=type=bind,from=runtime-common,source=/var/lib/dpkg/status,target=/tmp/target-status \
+    --mount=type=bind,source=bakegen/debs.sh,target=/usr/src/debs.sh \
+    --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
+    --mount=type=secret,id=ca,required=false \
+    sh /usr/src/debs.sh /tmp/target-status /debs $(cat /runtime-packages)
+
+# Finishing /usr/local, in a step of its own so that changing it never recompiles CPython.
+# - The C test modules that PGO builds for its training run go, so that every variant ships the set
+#   --disable-test-modules gives; turtle.py goes with the rest of Tk.
+# - pip, from the wheels ensurepip bundles, laid out as `ensurepip --default-pip` would, by an
+#   interpreter of the build platform (the build python when cross-compiling): the target's own
+#   interpreter only runs emulated there, where importing pip from source takes over a minute.
+RUN --mount=type=bind,source=bakegen/pipwheels.py,target=/usr/src/pipwheels.py \
+    set -eu; \
+    minor="$(echo "$PYTHON_VERSION" | cut -d. -f1,2)"; \
+    major="${minor%.*}"; \
+    lib="/usr/local/lib/python$minor"; \
+    rm -f "$lib"/lib-dynload/_test* "$lib"/lib-dynload/_xxtestfuzz* "$lib"/lib-dynload/_ctypes_test* \
+          "$lib"/lib-dynload/xx* "$lib"/lib-tk/turtle.py "$lib"/turtle.py; \
+    PYTHONDONTWRITEBYTECODE=1 "$(cat /build-python)" /usr/src/pipwheels.py /usr/local "$minor"; \
+    cd /usr/local/bin; \
+    for link in python pip pydoc python-config; do \
+      versioned="$(echo "$link" | sed "s/^[a-z]*/&$major/")"; \
+      [ -e "$link" ] || [ ! -e "$versioned" ] || ln -s "$versioned" "$link"; \
+    done; \
+    ls -l /usr/local/bin; \
+    ! find /usr/local -name __pycache__ | grep .
+
 # ---------------------------------------------------------------------------------------------------
-FROM ${BASE_IMAGE} AS runtime
-ARG BUILDARCH
+FROM runtime-common AS runtime
 
 ENV PATH=/usr/local/bin:$PATH \
     LANG=C.UTF-8
 
-# This step runs emulated for a foreign platform, where apt is slow: it reuses the package lists the
-# build stage's apt fetched minutes ago (the builder's cache mount holds the target architecture's
-# lists too after a cross build) and skips dpkg-preconfigure, which asks nothing here anyway.
-RUN --mount=type=bind,from=build,source=/runtime-packages,target=/tmp/runtime-packages \
-    --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
-    --mount=type=secret,id=ca,required=false \
+RUN --mount=type=bind,from=build,source=/debs,target=/tmp/debs \
     set -eu; \
-    export DEBIAN_FRONTEND=noninteractive; \
-    ca=; if [ -s /run/secrets/ca ]; then ca="-o Acquire::https::CAInfo=/run/secrets/ca"; fi; \
-    set -- ca-certificates netbase tzdata $(cat /tmp/runtime-packages); \
-    mv /etc/apt/apt.conf.d/70debconf /tmp/70debconf 2>/dev/null || true; \
-    if ! ls /var/lib/apt/lists/*_binary-"$(dpkg --print-architecture)"_Packages* >/dev/null 2>&1 \
-       || ! apt-get $ca install -y -qq --no-install-recommends "$@"; then \
-      apt-get $ca update -qq; \
-      apt-get $ca install -y -qq --no-install-recommends "$@"; \
-    fi; \
-    mv /tmp/70debconf /etc/apt/apt.conf.d/70debconf 2>/dev/null || true; \
+    if ls /tmp/debs/*.deb >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive dpkg --install /tmp/debs/*.deb; fi; \
     rm -rf /var/log/apt /var/log/dpkg.log /var/cache/debconf/*-old
 
 COPY --from=build /usr/local /usr/local
 
-# pip comes from the bundled wheels (no network), installed here on the target platform so its
-# scripts point at this interpreter even when the build cross-compiled.
-ARG PYTHON_VERSION
-RUN set -eu; \
-    major="$(echo "$PYTHON_VERSION" | cut -d. -f1)"; \
-    PIP_NO_COMPILE=1 PYTHONDONTWRITEBYTECODE=1 "python$major" -m ensurepip --default-pip; \
-    cd /usr/local/bin; \
-    for link in python pip pydoc python-config; do \
-      [ -e "$link" ] || [ ! -e "$link$major" ] || ln -s "$link$major" "$link"; \
-    done; \
-    find /usr/local -depth -type d -name __pycache__ -exec rm -rf '{}' +; \
-    python -B --version; pip --version; python -B -c 'import ssl, sqlite3, zlib'
+# The one check that needs the target platform: the extension modules find their libraries.
+RUN python -B -c 'import ssl, sqlite3, zlib'
 
 CMD ["python3"]
 

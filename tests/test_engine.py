@@ -97,3 +97,36 @@ def test_lto_without_pgo_fails_clearly(stack) -> None:
     proc = plain_bake(stack, "custom", PYTHON_VERSION=TEST_VERSION, OPTIMAL="0", LTO="1")
     assert proc.returncode != 0
     assert "LTO=1 needs OPTIMAL=1" in proc.stderr
+
+
+# What a slim image must still do (issue: size must not cost function). wee-optimized has the same
+# runtime stage as these two; CI does not spend the extra PGO build on it.
+FUNCTION_CHECK = r"""
+set -eu
+python -m venv /tmp/venv
+/tmp/venv/bin/pip --version
+/tmp/venv/bin/pip install --quiet --only-binary :all: --no-cache-dir markupsafe
+/tmp/venv/bin/python -c 'from markupsafe import _speedups; print("c-extension", _speedups.__file__)'
+python - <<'PY'
+import os, sysconfig
+inc = sysconfig.get_paths()["include"]
+assert all(os.path.exists(os.path.join(inc, h)) for h in ("Python.h", "pyconfig.h")), inc
+print("headers", inc)
+PY
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends hello >/dev/null
+hello
+"""
+
+
+@pytest.mark.parametrize("variant", ["wee", "wee_lto"])
+def test_slim_image_keeps_venv_pip_headers_and_apt(request, stack, variant) -> None:
+    tag = request.getfixturevalue(variant)
+    ca = stack.get("CA_BUNDLE")
+    mounts = ["-v", f"{ca}:/etc/bakegen-test-ca.pem:ro", "-e", "PIP_CERT=/etc/bakegen-test-ca.pem"] if ca else []
+    proc = subprocess.run(
+        ["docker", "run", "--rm", *mounts, tag, "sh", "-c", FUNCTION_CHECK], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "c-extension /tmp/venv/lib/python3.13/site-packages/markupsafe/_speedups" in proc.stdout
+    assert "Hello, world!" in proc.stdout

@@ -119,6 +119,17 @@ def test_arm64_image_runs_under_emulation(pushed) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["aarch64", TEST_VERSION]
+    # pip was laid out by the build platform's interpreter: its scripts must name the target one.
+    pip = subprocess.run(
+        ["docker", "run", "--rm", "--platform", "linux/arm64", pushed[1], "sh", "-c",
+         "head -1 /usr/local/bin/pip && pip --version && dpkg -s ca-certificates | grep Status"],
+        capture_output=True, text=True,
+    )
+    assert pip.returncode == 0, pip.stderr
+    lines = pip.stdout.splitlines()
+    assert lines[0] == "#!/usr/local/bin/python3.13"
+    assert lines[1].startswith("pip ") and "/usr/local/lib/python3.13/site-packages/pip" in lines[1]
+    assert lines[2] == "Status: install ok installed"
 
 
 def test_registry_cache_survives_a_pruned_builder(stack, registry) -> None:

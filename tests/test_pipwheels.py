@@ -1,0 +1,119 @@
+"""bakegen/pipwheels.py, the build stage's stand-in for ensurepip, on a wheel made here."""
+
+import base64
+import hashlib
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parent.parent / "bakegen" / "pipwheels.py"
+
+
+def make_prefix(tmp_path: Path, version: str, wheels: dict[str, dict[str, str]]) -> Path:
+    prefix = tmp_path / "usr" / "local"
+    bundled = prefix / "lib" / f"python{version}" / "ensurepip" / "_bundled"
+    bundled.mkdir(parents=True)
+    (prefix / "bin").mkdir()
+    for name, files in wheels.items():
+        with zipfile.ZipFile(bundled / name, "w") as whl:
+            for path, text in files.items():
+                whl.writestr(path, text)
+    return prefix
+
+
+PIP = {
+    "pip/__init__.py": "",
+    "pip/_internal/__init__.py": "",
+    "pip/_internal/cli/__init__.py": "",
+    "pip/_internal/cli/main.py": "import sys\ndef main():\n    print('fake pip', sys.argv[0])\n    return 0\n",
+    "pip-25.0.dist-info/METADATA": "Name: pip\nVersion: 25.0\n",
+    "pip-25.0.dist-info/entry_points.txt": (
+        "[console_scripts]\npip = pip._internal.cli.main:main\npip3 = pip._internal.cli.main:main\n"
+        "pip3.12 = pip._internal.cli.main:main\n\n[other]\nx = y:z\n"
+    ),
+    "pip-25.0.dist-info/RECORD": "stale,,\n",
+}
+
+
+def run(prefix: Path, version: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), str(prefix), version], capture_output=True, text=True
+    )
+
+
+def test_lays_out_pip_as_ensurepip_would(tmp_path):
+    prefix = make_prefix(tmp_path, "3.13", {"pip-25.0-py3-none-any.whl": PIP})
+    result = run(prefix, "3.13")
+    assert result.returncode == 0, result.stderr
+    site = prefix / "lib" / "python3.13" / "site-packages"
+    assert (site / "pip" / "_internal" / "cli" / "main.py").read_text() == PIP["pip/_internal/cli/main.py"]
+    scripts = sorted(p.name for p in (prefix / "bin").iterdir())
+    # pip3.12 from the wheel is renamed for the interpreter it is installed into, as pip does.
+    assert scripts == ["pip", "pip3", "pip3.13"]
+    text = (prefix / "bin" / "pip3").read_text()
+    assert text.splitlines()[0] == f"#!{prefix}/bin/python3.13"
+    assert "from pip._internal.cli.main import main" in text
+    assert (prefix / "bin" / "pip").stat().st_mode & 0o777 == 0o755
+    # The script works when its interpreter has the site-packages on its path.
+    out = subprocess.run(
+        [sys.executable, str(prefix / "bin" / "pip3")], capture_output=True, text=True,
+        env={"PYTHONPATH": str(site)},
+    )
+    assert out.stdout.startswith("fake pip") and out.returncode == 0
+
+
+def test_record_lists_every_installed_file_with_its_hash(tmp_path):
+    prefix = make_prefix(tmp_path, "3.13", {"pip-25.0-py3-none-any.whl": PIP})
+    assert run(prefix, "3.13").returncode == 0
+    site = prefix / "lib" / "python3.13" / "site-packages"
+    info = site / "pip-25.0.dist-info"
+    assert (info / "INSTALLER").read_text() == "pip\n"
+    rows = [line.split(",") for line in (info / "RECORD").read_text().splitlines()]
+    listed = {(site / path).resolve() for path, _, _ in rows}
+    on_disk = {p.resolve() for p in site.rglob("*") if p.is_file()}
+    on_disk |= {p.resolve() for p in (prefix / "bin").iterdir()}
+    assert listed == on_disk
+    for path, digest, size in rows:
+        if path.endswith("RECORD"):
+            assert (digest, size) == ("", "")
+            continue
+        data = (site / path).read_bytes()
+        want = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        assert digest == f"sha256={want}" and int(size) == len(data)
+
+
+def test_python2_setuptools_scripts(tmp_path):
+    setuptools = {
+        "setuptools/__init__.py": "",
+        "easy_install.py": "",
+        "setuptools-41.2.0.dist-info/entry_points.txt": (
+            "[console_scripts]\neasy_install = setuptools.command.easy_install:main\n"
+            "easy_install-3.6 = setuptools.command.easy_install:main\n"
+        ),
+    }
+    prefix = make_prefix(tmp_path, "2.7", {"setuptools-41.2.0-py2.py3-none-any.whl": setuptools})
+    assert run(prefix, "2.7").returncode == 0
+    assert sorted(p.name for p in (prefix / "bin").iterdir()) == ["easy_install", "easy_install-2.7"]
+
+
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        ({"../evil.py": "", "x-1.dist-info/METADATA": ""}, "unsafe path"),
+        ({"x/__init__.py": ""}, "not a plain purelib wheel"),
+        ({"x-1.data/scripts/x": "", "x-1.dist-info/METADATA": ""}, "not a plain purelib wheel"),
+    ],
+)
+def test_refuses_wheels_it_cannot_lay_out(tmp_path, files, message):
+    prefix = make_prefix(tmp_path, "3.13", {"x-1-py3-none-any.whl": files})
+    result = run(prefix, "3.13")
+    assert result.returncode != 0 and message in result.stderr
+
+
+def test_no_bundled_wheels_is_an_error(tmp_path):
+    prefix = make_prefix(tmp_path, "3.13", {})
+    result = run(prefix, "3.13")
+    assert result.returncode != 0 and "no wheels" in result.stderr
