@@ -78,7 +78,7 @@ RUN set -eu; \
     touch /preflight-ok
 
 # ---------------------------------------------------------------------------------------------------
-# Runtime packages. apt resolves and downloads them on the build platform (bakegen/debs.sh); the
+# Runtime packages. apt resolves and downloads them on the build platform (bakegen/inbuild/debs.sh); the
 # runtime stages, emulated for a foreign platform, only run dpkg. The packages every image needs,
 # whatever CPython links, get a stage of their own that does not wait for the compile: BuildKit
 # installs them meanwhile. (Under emulation, ca-certificates' maintainer scripts alone take a minute.)
@@ -87,7 +87,7 @@ FROM ${BASE_IMAGE} AS base
 FROM host AS common-debs
 ARG BUILDARCH
 RUN --mount=type=bind,from=base,source=/var/lib/dpkg/status,target=/tmp/target-status \
-    --mount=type=bind,source=bakegen/debs.sh,target=/usr/src/debs.sh \
+    --mount=type=bind,source=bakegen/inbuild/debs.sh,target=/usr/src/debs.sh \
     --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
     --mount=type=secret,id=ca,required=false \
     sh /usr/src/debs.sh /tmp/target-status /debs ca-certificates netbase tzdata
@@ -198,7 +198,7 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
 
 # The packages whose libraries CPython loads, for the runtime stage: what runtime-common lacks.
 RUN --mount=type=bind,from=runtime-common,source=/var/lib/dpkg/status,target=/tmp/target-status \
-    --mount=type=bind,source=bakegen/debs.sh,target=/usr/src/debs.sh \
+    --mount=type=bind,source=bakegen/inbuild/debs.sh,target=/usr/src/debs.sh \
     --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
     --mount=type=secret,id=ca,required=false \
     sh /usr/src/debs.sh /tmp/target-status /debs $(cat /runtime-packages)
@@ -209,7 +209,7 @@ RUN --mount=type=bind,from=runtime-common,source=/var/lib/dpkg/status,target=/tm
 # - pip, from the wheels ensurepip bundles, laid out as `ensurepip --default-pip` would, by an
 #   interpreter of the build platform (the build python when cross-compiling): the target's own
 #   interpreter only runs emulated there, where importing pip from source takes over a minute.
-RUN --mount=type=bind,source=bakegen/pipwheels.py,target=/usr/src/pipwheels.py \
+RUN --mount=type=bind,source=bakegen/inbuild/pipwheels.py,target=/usr/src/pipwheels.py \
     set -eu; \
     minor="$(echo "$PYTHON_VERSION" | cut -d. -f1,2)"; \
     major="${minor%.*}"; \
@@ -248,7 +248,7 @@ FROM runtime AS runtime-python2
 CMD ["python"]
 
 # ---------------------------------------------------------------------------------------------------
-# An SBOM generator for BuildKit that needs nothing from outside: bakegen/sbom.py on Debian's own
+# An SBOM generator for BuildKit that needs nothing from outside: bakegen/inbuild/sbom.py on Debian's own
 # python3, so it builds in a minute. The "sbom-generator" bake target; see SBOM_GENERATOR there.
 FROM ${BASE_IMAGE} AS sbom-generator
 ARG TARGETARCH
@@ -259,7 +259,7 @@ RUN --mount=type=cache,id=bakegen-apt-lists-$TARGETARCH,target=/var/lib/apt/list
     apt-get $ca update -qq; \
     apt-get $ca install -y -qq --no-install-recommends python3; \
     rm -rf /var/log/apt /var/log/dpkg.log
-COPY bakegen/sbom.py /usr/local/libexec/bakegen-sbom.py
+COPY bakegen/inbuild/sbom.py /usr/local/libexec/bakegen-sbom.py
 ENTRYPOINT ["python3", "-I", "/usr/local/libexec/bakegen-sbom.py"]
 
 # ---------------------------------------------------------------------------------------------------

@@ -824,7 +824,7 @@ target "custom" {
 }
 
 target "sbom-generator" {
-  # An SBOM generator that needs nothing from outside (bakegen/sbom.py on Debian's python3), for
+  # An SBOM generator that needs nothing from outside (bakegen/inbuild/sbom.py on Debian's python3), for
   # builders that cannot pull BuildKit's default one: push it, then set SBOM_GENERATOR to its tag.
   # It runs on the builder's own platform. Not part of "default".
   context    = "."

@@ -12,8 +12,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from . import core
+from .bake.plan import base_variable
 from .errors import BakegenError
-from .plan import base_variable
 
 app = typer.Typer(
     help="Render, check and build slim CPython images (wee, wee-optimized, wee-optimized-lto) "
@@ -320,7 +320,7 @@ def bench(
     bench.json (all values), bench.svg and bench.txt to --output at the end.
     """
     from . import bench as perf
-    from . import containers
+    from .bench import containers
 
     if list_benchmarks:
         typer.echo(perf.benchmark_list(), nl=False)

@@ -17,14 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import engine
-from .data import load_releases, load_variants, validate_releases, validate_variants
+from .bake.data import load_releases, load_variants, validate_releases, validate_variants
+from .bake.matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
+from .bake.model import Plan
+from .bake.plan import EXTRA_TARGETS, build_plan, pin_to_available
+from .bake.releases import DEFAULT_API, DEFAULT_MIRROR, LineUpdate, Upstream, check_updates, find_updates, write_updates
+from .bake.render import OUTPUT, render
+from .bake.validate import check_text, compare_printed, settings
 from .errors import BakegenError, DataError
-from .matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
-from .model import Plan
-from .plan import EXTRA_TARGETS, build_plan, parse_sha256sums, pin_to_available
-from .releases import DEFAULT_API, DEFAULT_MIRROR, LineUpdate, Upstream, check_updates, find_updates, write_updates
-from .render import OUTPUT, render, write_atomic
-from .validate import check_text, compare_printed, settings
+from .files import write_atomic
+from .sums import parse_sha256sums
 
 #: Debian stable's buildx, which bakegen also supports; checked when present.
 DEBIAN_BUILDX = "/usr/libexec/docker/cli-plugins/docker-buildx"

@@ -40,12 +40,13 @@ from typing import Any
 
 from packaging.version import Version
 
-from . import __version__
+from .. import __version__
+from ..errors import BakegenError, DataError
+from ..files import write_atomic
+from ..sums import parse_sha256sums
 from .data import SHA256_RE, VERSION_RE, load_releases, load_variants, validate_releases, validate_variants
-from .errors import BakegenError, DataError
 from .model import Tarball
-from .plan import build_plan, parse_sha256sums
-from .render import write_atomic
+from .plan import build_plan
 
 DEFAULT_MIRROR = "https://www.python.org/ftp/python"
 DEFAULT_API = "https://www.python.org/api/v2/downloads"

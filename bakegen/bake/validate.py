@@ -12,7 +12,7 @@ from typing import Any
 
 import hcl2
 
-from .errors import BakegenError
+from ..errors import BakegenError
 from .model import Plan, Target
 from .plan import BAKE_NAME_RE, EXTRA_TARGETS, base_variable
 

@@ -29,8 +29,8 @@ from pathlib import PurePosixPath
 
 from python_on_whales.exceptions import DockerException
 
-from . import engine
-from .errors import EngineError
+from .. import engine
+from ..errors import EngineError
 
 #: Where a CA bundle given with ``--ca-bundle`` appears inside the containers.
 CA_PATH = "/etc/ssl/certs/bakegen-ca.pem"

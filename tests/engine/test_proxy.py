@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, bake_variables, measure, unavailable
+from enginekit import REPO, bake_variables, measure, unavailable
 
 pytestmark = pytest.mark.engine
 APT_STEP = "--no-install-recommends python3"  # the apt step of the small sbom-generator stage

@@ -18,7 +18,7 @@ from typing import Any
 
 from packaging.version import Version
 
-from .errors import DataError
+from ..errors import DataError
 from .model import Release, Tarball, Variant
 
 VERSION_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)((a|b|rc)[1-9]\d*)?$")

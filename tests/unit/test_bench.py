@@ -17,9 +17,10 @@ import pytest
 from python_on_whales.exceptions import DockerException
 from typer.testing import CliRunner
 
-from bakegen import bench, containers, engine
+from bakegen import bench, engine
+from bakegen.bench import containers
+from bakegen.bench.containers import ImageSize
 from bakegen.cli import app
-from bakegen.containers import ImageSize
 from bakegen.errors import BakegenError, EngineError
 
 # --- statistics ---------------------------------------------------------------------------------

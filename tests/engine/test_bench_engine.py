@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import measure, unavailable
+from enginekit import measure, unavailable
 from typer.testing import CliRunner
 
 from bakegen import engine

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bakegen.data import load_releases, load_variants
+from bakegen.bake.data import load_releases, load_variants
+from bakegen.bake.model import Tarball, Target
+from bakegen.bake.plan import BAKE_NAME_RE, build_plan, check_plan, pin_to_available
 from bakegen.errors import BakegenError, DataError
-from bakegen.model import Tarball, Target
-from bakegen.plan import BAKE_NAME_RE, build_plan, check_plan, parse_sha256sums, pin_to_available
+from bakegen.sums import parse_sha256sums
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bakegen.bake.data import load_releases, load_variants
+from bakegen.bake.matrix import build_matrix, github_matrix, merge_matrix, split_list
+from bakegen.bake.plan import build_plan
 from bakegen.cli import app
-from bakegen.data import load_releases, load_variants
 from bakegen.errors import BakegenError
-from bakegen.matrix import build_matrix, github_matrix, merge_matrix, split_list
-from bakegen.plan import build_plan
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 runner = CliRunner()
 
 

@@ -12,7 +12,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import REPO, TEST_VERSION, bake_variables, measure
+from enginekit import REPO, TEST_VERSION, bake_variables, measure
 
 from bakegen import __version__, core
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bakegen.data import load_release, load_releases, load_variants, validate_releases, validate_variants
+from bakegen.bake.data import load_release, load_releases, load_variants, validate_releases, validate_variants
+from bakegen.bake.model import Variant
 from bakegen.errors import DataError
-from bakegen.model import Variant
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GOOD = """\
 version = "3.13.15"
 tarball = "Python-3.13.15.tar.xz"

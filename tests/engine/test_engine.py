@@ -13,12 +13,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TEST_VERSION, bake_variables, build, measure
+from enginekit import TEST_VERSION, bake_variables, build, measure
 
 from bakegen import core
 
 pytestmark = pytest.mark.engine
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 REQUIRED_MODULES = ["ssl", "sqlite3", "ctypes", "zlib", "bz2", "lzma", "readline", "uuid", "decimal"]
 
 

@@ -70,9 +70,9 @@ from pathlib import Path
 from typing import Protocol
 from xml.sax.saxutils import escape
 
+from ..errors import BakegenError, EngineError
+from ..files import write_atomic
 from .containers import CA_PATH, ImageSize
-from .errors import BakegenError, EngineError
-from .render import write_atomic
 
 PYPERFORMANCE_VERSION = "1.14.0"
 PYPERF_VERSION = "2.11.0"

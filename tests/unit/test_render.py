@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from bakegen import core
-from bakegen.render import hcl_string, write_atomic
-from bakegen.validate import ValidationError, check_text, compare_printed, expected, parse, settings
+from bakegen.bake.render import hcl_string
+from bakegen.bake.validate import ValidationError, check_text, compare_printed, expected, parse, settings
+from bakegen.files import write_atomic
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "docker-bake.hcl"
-REPO = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "docker-bake.hcl"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_golden(project_dir: Path) -> None:

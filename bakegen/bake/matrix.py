@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from .errors import BakegenError
+from ..errors import BakegenError
 from .model import Plan
 
 DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")

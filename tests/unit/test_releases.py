@@ -17,11 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bakegen import core
-from bakegen.cli import app
-from bakegen.data import load_release
-from bakegen.errors import BakegenError, DataError
-from bakegen.model import Tarball
-from bakegen.releases import (
+from bakegen.bake.data import load_release
+from bakegen.bake.model import Tarball
+from bakegen.bake.releases import (
     Response,
     UpstreamError,
     release_dirs,
@@ -29,8 +27,11 @@ from bakegen.releases import (
     render_release_file,
     toml_string,
 )
+from bakegen.cli import app
+from bakegen.errors import BakegenError, DataError
 
-UPSTREAM = Path(__file__).resolve().parent / "fixtures" / "upstream"
+REPO = Path(__file__).resolve().parents[2]
+UPSTREAM = Path(__file__).resolve().parents[1] / "fixtures" / "upstream"
 runner = CliRunner()
 
 
@@ -182,7 +183,7 @@ def test_broken_index(fixture: str, message: str) -> None:
 
 def test_render_release_file_moves_the_old_release_to_previous(tmp_path: Path) -> None:
     path = tmp_path / "3.13.toml"
-    old = (Path(__file__).parent / "fixtures" / "versions" / "3.13.toml").read_text()
+    old = (Path(__file__).resolve().parents[1] / "fixtures" / "versions" / "3.13.toml").read_text()
     new = Tarball("3.13.17", "Python-3.13.17.tar.xz", "ab" * 32)
     path.write_text(render_release_file(old, path, new, 'somewhere "quoted"'))
     text = path.read_text()
@@ -196,7 +197,7 @@ def test_render_release_file_moves_the_old_release_to_previous(tmp_path: Path) -
 
 def test_render_release_file_keeps_debian(tmp_path: Path) -> None:
     path = tmp_path / "2.7.toml"
-    old = (Path(__file__).parent / "fixtures" / "versions" / "2.7.toml").read_text()
+    old = (Path(__file__).resolve().parents[1] / "fixtures" / "versions" / "2.7.toml").read_text()
     path.write_text(render_release_file(old, path, Tarball("2.7.19", "Python-2.7.19.tgz", "cd" * 32), "s"))
     assert load_release(path).debian == "bullseye"
 
@@ -395,7 +396,7 @@ def test_a_render_failure_after_fetching_changes_nothing(project: Path, with_sum
 
 @pytest.fixture(autouse=True, scope="module")
 def repository_versions_untouched() -> Iterator[None]:
-    repo_versions = Path(__file__).resolve().parent.parent / "versions"
+    repo_versions = REPO / "versions"
     before = snapshot(repo_versions)
     yield
     assert snapshot(repo_versions) == before
