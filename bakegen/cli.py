@@ -11,9 +11,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from . import core
-from .bake.plan import base_variable
+from . import __version__, core
+from .bake.matrix import DEFAULT_PLATFORMS
+from .bake.releases import DEFAULT_API, DEFAULT_MIRROR
 from .errors import BakegenError
+from .options import BuildSettings, Network
 
 app = typer.Typer(
     help="Render, check and build slim CPython images (wee, wee-optimized, wee-optimized-lto) "
@@ -21,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,6 +57,22 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"bakegen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and exit."),
+    ] = None,
+) -> None:
+    """Render, check and build slim CPython images (wee, wee-optimized, wee-optimized-lto) with docker buildx bake."""
+
+
 @app.command()
 @user_errors
 def render(
@@ -69,10 +88,7 @@ def render(
     """
     project = core.Project(project_dir)
     if check:
-        diff = core.check_project(project)
-        if diff:
-            sys.stderr.write(diff)
-            raise fail("docker-bake.hcl is stale: run `bakegen render` and commit the result")
+        core.require_fresh(project, show_diff=lambda diff: typer.echo(diff, err=True, nl=False))
         typer.echo("docker-bake.hcl is up to date")
         return
     changed = core.render_project(project)
@@ -85,17 +101,9 @@ def list_targets(
     project_dir: ProjectDir = Path("."),
     groups: Annotated[bool, typer.Option("--groups", help="List the groups instead of the targets.")] = False,
 ) -> None:
-    """Show the bake targets (one per line x variant) with their release and tags."""
-    plan = core.Project(project_dir).plan()
-    if groups:
-        for g in plan.groups:
-            typer.echo(f"{g.name:<20} {' '.join(g.targets)}")
-        return
-    typer.echo(f"{'TARGET':<26} {'VERSION':<9} {'BASE':<9} TAGS")
-    for t in plan.targets:
-        typer.echo(f"{t.name:<26} {t.release.version:<9} {t.release.debian:<9} {' '.join(t.tag_names)}")
-    typer.echo(f"{'custom':<26} {'$PYTHON_VERSION':<19} (any release: PYTHON_VERSION, OPTIMAL, LTO)")
-    typer.echo(f"{'sbom-generator':<26} {'':<19} (offline SBOM generator for SBOM_GENERATOR)")
+    """Show every target `bakegen build` accepts, with its release and tags (or, with --groups, the groups)."""
+    for line in core.list_lines(core.Project(project_dir), groups=groups):
+        typer.echo(line)
 
 
 @app.command()
@@ -112,22 +120,7 @@ def validate(
     ] = True,
 ) -> None:
     """Check the committed docker-bake.hcl: fresh, well-formed, and read by bake as planned."""
-    project = core.Project(project_dir)
-    diff = core.check_project(project)
-    if diff:
-        raise fail("docker-bake.hcl is stale: run `bakegen render`")
-    typer.echo("python-hcl2: targets, groups and attributes match the plan")
-    if not engine:
-        return
-    failed = False
-    for result in core.check_with_bake(project):
-        status = "agrees with the plan" if not result.problems else f"{len(result.problems)} difference(s)"
-        typer.echo(f"{result.buildx} {result.version}: bake --print {status}")
-        for problem in result.problems:
-            typer.echo(f"  {problem}", err=True)
-        failed = failed or bool(result.problems)
-    if failed:
-        raise fail("bake reads docker-bake.hcl differently from the plan")
+    core.validate(core.Project(project_dir), engine=engine, report=typer.echo)
 
 
 @app.command()
@@ -179,7 +172,10 @@ def build(
     ] = None,
     ca_bundle: Annotated[
         Path | None,
-        typer.Option("--ca-bundle", envvar="CA_BUNDLE", dir_okay=False, help="Extra CA certificates (PEM) for apt."),
+        typer.Option(
+            "--ca-bundle", envvar="CA_BUNDLE", exists=True, dir_okay=False, readable=True,
+            help="Extra CA certificates (PEM) for apt.",
+        ),
     ] = None,
     proxy: Annotated[
         str | None,
@@ -189,10 +185,10 @@ def build(
         ),
     ] = None,
     network: Annotated[
-        str | None,
+        Network | None,
         typer.Option(
             "--network", envvar="NETWORK",
-            help='Network of the RUN steps: "default", or "host" to reach a proxy on this machine\'s loopback.',
+            help='Network of the RUN steps: "host" reaches a proxy on this machine\'s loopback.',
         ),
     ] = None,
     builder: Annotated[
@@ -223,45 +219,14 @@ def build(
     variables of the same name (REGISTRY, PLATFORMS, BASE_IMAGE, PYTHON_MIRROR, CACHE, CA_BUNDLE),
     which are also read from the environment.
     """
-    variables: dict[str, str] = {}
-    if platform:
-        variables["PLATFORMS"] = platform
-    if registry:
-        variables["REGISTRY"] = ",".join(r.strip() for item in registry for r in item.split(",") if r.strip())
-    if image_name:
-        variables["IMAGE_NAME"] = image_name
-    for item in base_image or []:
-        suite, sep, image = item.partition("=")
-        if sep and "/" not in suite and ":" not in suite:
-            variables[base_variable(suite.strip().lower())] = image.strip()
-        else:
-            variables["BASE_IMAGE"] = item
-    if mirror:
-        variables["PYTHON_MIRROR"] = mirror.rstrip("/")
-    if cache is not None:
-        variables["CACHE"] = cache
-    if ca_bundle is not None:
-        if not ca_bundle.is_file():
-            raise fail(f"--ca-bundle {ca_bundle}: no such file")
-        variables["CA_BUNDLE"] = str(ca_bundle.resolve())
-    if proxy is not None:
-        variables["PKG_PROXY"] = proxy
-    if network is not None:
-        if network not in ("default", "host", "none"):
-            raise fail(f"--network {network}: use default, host or none")
-        variables["NETWORK"] = network
-    if sbom_generator:
-        variables["SBOM_GENERATOR"] = sbom_generator
-    if latest:
-        variables["LATEST"] = "1"
+    settings = BuildSettings(
+        platforms=platform, registries=registry or [], image_name=image_name, base_images=base_image or [],
+        mirror=mirror, cache=cache, ca_bundle=ca_bundle, proxy=proxy, network=network,
+        sbom_generator=sbom_generator, latest=latest,
+    )
     request = core.BuildRequest(
-        targets=list(targets or []),
-        variables=variables,
-        load=load,
-        push=push,
-        builder=builder,
-        sha256sums=mirror_sums,
-        attest=attest,
+        targets=list(targets or []), settings=settings, load=load, push=push, builder=builder,
+        sha256sums=mirror_sums, attest=attest,
     )
     built = core.build(core.Project(project_dir), request, on_line=lambda line: typer.echo(line, err=True))
     typer.echo(f"built {' '.join(built)}")
@@ -357,7 +322,7 @@ def matrix(
     ] = None,
     platforms: Annotated[
         str, typer.Option("--platforms", help="Comma-separated platforms, one build job each.")
-    ] = "linux/amd64,linux/arm64",
+    ] = ",".join(DEFAULT_PLATFORMS),
     per_target: Annotated[
         bool, typer.Option("--per-target", help="One entry per target (for the jobs merging the digests).")
     ] = False,
@@ -377,8 +342,16 @@ def matrix(
     typer.echo(json.dumps(data, indent=2) if pretty else json.dumps(data, separators=(",", ":")))
 
 
-versions_app = typer.Typer(help="The release data in versions/.", no_args_is_help=True)
+versions_app = typer.Typer(help="The release data in versions/.", invoke_without_command=True)
 app.add_typer(versions_app, name="versions")
+
+
+@versions_app.callback()
+@user_errors
+def versions(ctx: typer.Context) -> None:
+    """The release data in versions/."""
+    if ctx.invoked_subcommand is None:
+        raise BakegenError("missing command: bakegen versions update (see `bakegen versions --help`)")
 
 
 @versions_app.command("update")
@@ -387,13 +360,13 @@ def versions_update(
     project_dir: ProjectDir = Path("."),
     mirror: Annotated[
         str, typer.Option("--mirror", help="Where releases are listed: a python.org /ftp/python layout.")
-    ] = "https://www.python.org/ftp/python",
+    ] = DEFAULT_MIRROR,
     api: Annotated[
         str,
         typer.Option(
             "--api", help="python.org's release API, for checksums when the mirror has no SHA256SUMS."
         ),
-    ] = "https://www.python.org/api/v2/downloads",
+    ] = DEFAULT_API,
     pre: Annotated[bool, typer.Option("--pre", help="Take alphas, betas and release candidates too.")] = False,
     lines: Annotated[
         list[str] | None,
@@ -411,21 +384,32 @@ def versions_update(
     result = core.update_versions(
         core.Project(project_dir), mirror=mirror, api=api, pre=pre, lines=lines, dry_run=dry_run
     )
-    for update in result.updates:
-        typer.echo(update.summary())
-    changed = [u for u in result.updates if u.changed]
-    if dry_run:
-        for update in changed:
-            typer.echo(update.diff(), nl=False)
-        if changed:
-            bake = "docker-bake.hcl would be re-rendered" if result.bake_changed else "docker-bake.hcl unchanged"
-            typer.echo(f"dry run: nothing written ({len(changed)} file(s) would change; {bake})")
-        return
-    for path in result.written:
-        typer.echo(f"wrote {path}")
-    if not changed:
-        typer.echo("versions/ is up to date")
+    for line in result.report(dry_run=dry_run):
+        typer.echo(line, nl=False)
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the command line; every usage mistake becomes one ``bakegen: error:`` line and exit 1."""
+    try:
+        code = app(args=args, prog_name="bakegen", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("bakegen: error: interrupted", err=True)
+        return 130
+    except typer.TyperException as exc:  # click's usage errors: unknown option, bad value, missing command
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            return 0  # bare `bakegen`: the help was asked for, and shown
+        typer.echo(f"bakegen: error: {usage_message(exc)}", err=True)
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def usage_message(exc: typer.TyperException) -> str:
+    """Click's message on one line, naming the command's --help."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "bakegen"
+    return f"{message} (see `{command} --help`)"
 
 
 def main() -> None:
-    app()
+    sys.exit(run())

@@ -24,8 +24,9 @@ from .bake.plan import EXTRA_TARGETS, build_plan, pin_to_available
 from .bake.releases import DEFAULT_API, DEFAULT_MIRROR, LineUpdate, Upstream, check_updates, find_updates, write_updates
 from .bake.render import OUTPUT, render
 from .bake.validate import check_text, compare_printed, settings
-from .errors import BakegenError, DataError
+from .errors import BakegenError, DataError, did_you_mean
 from .files import write_atomic
+from .options import BuildSettings, to_variables
 from .sums import parse_sha256sums
 
 #: Debian stable's buildx, which bakegen also supports; checked when present.
@@ -94,6 +95,27 @@ def check_project(project: Project) -> str:
     return "".join(diff) or f"{OUTPUT} is missing\n"
 
 
+def require_fresh(project: Project, show_diff: Callable[[str], None]) -> None:
+    """Raise when docker-bake.hcl is not what a render gives today, after showing the diff."""
+    diff = check_project(project)
+    if diff:
+        show_diff(diff)
+        raise BakegenError(f"{OUTPUT} is stale: run `bakegen render` and commit the result")
+
+
+def list_lines(project: Project, *, groups: bool = False) -> list[str]:
+    """``bakegen list``: every target ``build`` accepts (or the groups), one line each."""
+    plan = project.plan()
+    if groups:
+        return [f"{g.name:<20} {' '.join(g.targets)}" for g in plan.groups]
+    lines = [f"{'TARGET':<26} {'VERSION':<9} {'BASE':<9} TAGS"]
+    lines += [
+        f"{t.name:<26} {t.release.version:<9} {t.release.debian:<9} {' '.join(t.tag_names)}" for t in plan.targets
+    ]
+    lines += [f"{name:<26} {what}" for name, what in EXTRA_TARGETS.items()]
+    return lines
+
+
 @dataclass
 class PrintCheck:
     """One buildx's ``--print`` compared with the plan."""
@@ -123,12 +145,32 @@ def check_with_bake(
     return results
 
 
+def validate(project: Project, *, engine: bool, report: Callable[[str], None]) -> None:
+    """``bakegen validate``: fresh, well-formed, and (with ``engine``) read by every buildx as planned."""
+    if check_project(project):
+        raise BakegenError(f"{OUTPUT} is stale: run `bakegen render`")
+    report("python-hcl2: targets, groups and attributes match the plan")
+    if not engine:
+        return
+    failed = False
+    for result in check_with_bake(project):
+        status = "agrees with the plan" if not result.problems else f"{len(result.problems)} difference(s)"
+        report(f"{result.buildx} {result.version}: bake --print {status}")
+        for problem in result.problems:
+            report(f"  {problem}")
+        failed = failed or bool(result.problems)
+    if failed:
+        raise BakegenError(f"bake reads {OUTPUT} differently from the plan")
+
+
 @dataclass
 class BuildRequest:
     """What ``bakegen build`` was asked for."""
 
     targets: list[str]
-    #: Bake variables set by options; the environment supplies the rest.
+    #: The options' settings; the environment supplies what they leave unset.
+    settings: BuildSettings = field(default_factory=BuildSettings)
+    #: Bake variables set verbatim, over the settings (scripted callers and tests).
     variables: dict[str, str] = field(default_factory=dict)
     load: bool = False
     push: bool = False
@@ -144,9 +186,7 @@ def resolve_targets(plan: Plan, names: list[str]) -> list[str]:
     known = set(plan.names()) | {g.name for g in plan.groups} | set(EXTRA_TARGETS)
     for name in names:
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
-            hint = f"; did you mean {close[0]}?" if close else "; see `bakegen list`"
-            raise BakegenError(f"unknown target '{name}'{hint}")
+            raise BakegenError(f"unknown target '{name}'{did_you_mean(name, known, '; see `bakegen list`')}")
     return names or ["default"]
 
 
@@ -184,8 +224,10 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
     plan = project.plan(sha256sums=request.sha256sums)
     text = project.render_text(plan, context=str(project.root.resolve()))
     targets = resolve_targets(plan, request.targets)
+    suites = sorted({r.debian for r in plan.releases})
+    options = to_variables(request.settings, suites, plan.default_debian)
     engine.require_daemon()
-    variables = {**build_metadata(project.root, os.environ), **request.variables}
+    variables = {**build_metadata(project.root, os.environ), **options, **request.variables}
     variables["ATTEST"] = "1" if (request.push if request.attest is None else request.attest) else "0"
     if variables.get("CA_BUNDLE", os.environ.get("CA_BUNDLE")):
         # buildx >= 0.19 asks for an fs.read entitlement for a secret file outside the working
@@ -234,6 +276,21 @@ class VersionsUpdate:
     #: Whether docker-bake.hcl changes (or, on a dry run, would change).
     bake_changed: bool = False
     written: list[Path] = field(default_factory=list)
+
+    def report(self, *, dry_run: bool) -> list[str]:
+        """What ``versions update`` prints, each entry ending in a newline."""
+        lines = [u.summary() + "\n" for u in self.updates]
+        changed = [u for u in self.updates if u.changed]
+        if dry_run:
+            lines += [u.diff() for u in changed]
+            if changed:
+                bake = f"{OUTPUT} would be re-rendered" if self.bake_changed else f"{OUTPUT} unchanged"
+                lines.append(f"dry run: nothing written ({len(changed)} file(s) would change; {bake})\n")
+            return lines
+        lines += [f"wrote {path}\n" for path in self.written]
+        if not changed:
+            lines.append("versions/ is up to date\n")
+        return lines
 
 
 def update_versions(

@@ -1,4 +1,12 @@
-"""The one exception type the CLI turns into a one-line message and a non-zero exit."""
+"""The exceptions the CLI turns into one ``bakegen: error:`` line and a documented exit code.
+
+Exit codes: 1 a usage mistake (also every command-line usage error), 2 bad data (versions/,
+variants, checksums, a mirror's answers), 3 the engine (Docker missing, not running, a failed
+build), 130 interrupted.
+"""
+
+import difflib
+from collections.abc import Iterable
 
 
 class BakegenError(Exception):
@@ -18,3 +26,9 @@ class EngineError(BakegenError):
     """Docker or buildx is missing, not running, or a build failed."""
 
     exit_code = 3
+
+
+def did_you_mean(name: str, known: Iterable[str], fallback: str = "") -> str:
+    """``"; did you mean X?"`` for the closest known name, else ``fallback``."""
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"; did you mean {close[0]}?" if close else fallback

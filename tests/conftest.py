@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bakegen.bake.validate import parse, variable_defaults
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -26,10 +28,17 @@ def project_dir(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project", FIXTURES / "versions")
 
 
+#: Environment variables bakegen reads besides the bake file's own variables.
+BAKEGEN_ENVIRONMENT = ("BAKEGEN_PROJECT_DIR", "PYTHON_MIRROR_SHA256SUMS", "SOURCE_DATE_EPOCH")
+
+
+def bake_variable_names() -> list[str]:
+    """Every variable the committed bake file declares: what bake reads from the environment."""
+    return sorted(variable_defaults(parse((REPO / "docker-bake.hcl").read_text())))
+
+
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: PT004
-    """No bake variable leaks in from the caller's environment."""
-    for name in ("REGISTRY", "IMAGE_NAME", "PLATFORMS", "BASE_IMAGE", "BASE_IMAGE_BULLSEYE", "PYTHON_MIRROR",
-                 "PYTHON_MIRROR_SHA256SUMS", "CACHE", "CA_BUNDLE", "PYTHON_VERSION", "PYTHON_SHA256",
-                 "OPTIMAL", "LTO", "BAKEGEN_PROJECT_DIR"):
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No bake variable (or other bakegen setting) leaks in from the caller's environment."""
+    for name in (*bake_variable_names(), *BAKEGEN_ENVIRONMENT):
         monkeypatch.delenv(name, raising=False)

@@ -8,12 +8,11 @@ carrying every tag of the target.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from ..errors import BakegenError
+from ..errors import BakegenError, did_you_mean
 from .model import Plan
 
 DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -79,8 +78,7 @@ def arch_of(platform: str) -> str:
 def _check_known(kind: str, wanted: Sequence[str], known: Sequence[str]) -> None:
     for name in wanted:
         if name not in known:
-            close = difflib.get_close_matches(name, list(known), n=1)
-            hint = f"; did you mean {close[0]}?" if close else f" (known: {', '.join(known)})"
+            hint = did_you_mean(name, known, f" (known: {', '.join(known)})")
             raise BakegenError(f"unknown {kind} '{name}'{hint}")
 
 

@@ -1,7 +1,7 @@
 """The typed model: what a release, a variant and a bake target are.
 
-Everything here is plain data. Loading (``versions``/``variants``), planning (``plan``) and
-rendering (``render``) are separate modules that produce or consume these types.
+Everything here is plain data. Loading and validation (``bake.data``), planning (``bake.plan``) and
+rendering (``bake.render``) are separate modules that produce or consume these types.
 """
 
 from __future__ import annotations
@@ -120,6 +120,11 @@ class Target:
             "LTO": "1" if self.variant.lto else "0",
             "BUILD_ON": "host" if self.cross_compiles else "target",
         }
+
+    @property
+    def dockerfile(self) -> str:
+        """The Dockerfile that builds it, relative to the build context."""
+        return "Dockerfile"
 
     @property
     def stage(self) -> str:

@@ -12,8 +12,12 @@ from ..errors import BakegenError
 from .data import DEFAULT_DEBIAN
 from .model import Group, Plan, Release, Tarball, Target, Variant
 
-#: Targets the template adds to every plan: any release by version, and the offline SBOM generator.
-EXTRA_TARGETS = ("custom", "sbom-generator", "reference")
+#: Targets the template adds to every plan, with what each is for.
+EXTRA_TARGETS = {
+    "custom": "any release, from PYTHON_VERSION, OPTIMAL and LTO",
+    "sbom-generator": "the offline SBOM generator, for SBOM_GENERATOR",
+    "reference": "the official python:3.13-slim recipe, for comparisons only (never pushed)",
+}
 #: Bake rejects other characters in target and group names.
 BAKE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
 #: Registry tag grammar (distribution/reference): 128 characters at most.
@@ -89,19 +93,15 @@ def check_plan(plan: Plan) -> None:
             raise BakegenError(f"the name '{name}' is used twice in the plan")
         names.add(name)
     # "latest" counts as claimed by the target that may carry it (LATEST=1).
+    claims = [("latest", t.name) for t in plan.targets if t.latest_alias]
+    claims += [(tag, t.name) for t in plan.targets for tag in t.tag_names]
     owners: dict[str, str] = {}
-    for t in plan.targets:
-        if t.latest_alias:
-            if "latest" in owners:
-                raise BakegenError(f"tag 'latest' is claimed by both {owners['latest']} and {t.name}")
-            owners["latest"] = t.name
-    for t in plan.targets:
-        for tag in t.tag_names:
-            if not TAG_RE.match(tag):
-                raise BakegenError(f"target {t.name}: '{tag}' is not a valid image tag")
-            if tag in owners:
-                raise BakegenError(f"tag '{tag}' is claimed by both {owners[tag]} and {t.name}")
-            owners[tag] = t.name
+    for tag, name in claims:
+        if not TAG_RE.match(tag):
+            raise BakegenError(f"target {name}: '{tag}' is not a valid image tag")
+        if tag in owners:
+            raise BakegenError(f"tag '{tag}' is claimed by both {owners[tag]} and {name}")
+        owners[tag] = name
 
 
 def base_variable(debian: str, default_debian: str = DEFAULT_DEBIAN) -> str:

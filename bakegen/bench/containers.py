@@ -46,7 +46,7 @@ METHOD_TARS = "sum of the layer tars (docker save)"
 
 
 def _reason(exc: DockerException) -> str:
-    return engine._reason(exc)  # noqa: SLF001 - the engine's one-line summary of a docker error
+    return engine._reason(exc)
 
 
 @dataclass

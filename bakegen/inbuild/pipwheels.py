@@ -64,57 +64,66 @@ def script_names(name, version):
     return [name]
 
 
-def install(wheel, prefix, version):
-    site = os.path.join(prefix, "lib", "python" + version, "site-packages")
-    bindir = os.path.join(prefix, "bin")
-    python = os.path.join(bindir, "python" + version)
-    with zipfile.ZipFile(wheel) as archive:
-        names = [n for n in archive.namelist() if not n.endswith("/")]
-        info = sorted({n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info")})
-        if len(info) != 1 or any(n.split("/")[0].endswith(".data") for n in names):
-            sys.exit("pipwheels: {0}: not a plain purelib wheel".format(wheel))
-        info = info[0]
-        for name in names:
-            if os.path.isabs(name) or ".." in name.split("/"):
-                sys.exit("pipwheels: {0}: unsafe path {1}".format(wheel, name))
-        records = []
-        for name in names:
-            if name == info + "/RECORD":
-                continue
-            data = archive.read(name)
-            target = os.path.join(site, *name.split("/"))
-            if not os.path.isdir(os.path.dirname(target)):
-                os.makedirs(os.path.dirname(target))
-            with open(target, "wb") as f:
-                f.write(data)
-            records.append(record_line(name, data))
-        entry_points = info + "/entry_points.txt"
-        scripts = []
-        if entry_points in names:
-            scripts = console_scripts(archive.read(entry_points).decode("utf-8"))
-    seen = set()
+def purelib_files(archive, wheel):
+    """The wheel's file names and its one .dist-info folder; anything but a plain purelib wheel stops."""
+    names = [n for n in archive.namelist() if not n.endswith("/")]
+    info = sorted({n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info")})
+    if len(info) != 1 or any(n.split("/")[0].endswith(".data") for n in names):
+        sys.exit("pipwheels: {0}: not a plain purelib wheel".format(wheel))
+    for name in names:
+        if os.path.isabs(name) or ".." in name.split("/"):
+            sys.exit("pipwheels: {0}: unsafe path {1}".format(wheel, name))
+    return names, info[0]
+
+
+def write(path, data, mode=None):
+    if not os.path.isdir(os.path.dirname(path)):
+        os.makedirs(os.path.dirname(path))
+    with open(path, "wb") as f:
+        f.write(data)
+    if mode is not None:
+        os.chmod(path, mode)
+
+
+def write_scripts(scripts, python, bindir, site, version):
+    """The console scripts, each under every name ensurepip gives it; returns their RECORD lines."""
+    records, seen = [], set()
     for name, target in scripts:
         module, _, call = target.partition(":")
         call = call.split("[")[0].strip()
         text = SCRIPT.format(python=python, module=module.strip(), attr=call.split(".")[0], call=call)
         data = text.encode("utf-8")
         for script in script_names(name, version):
-            if script in seen:
-                continue
-            seen.add(script)
-            path = os.path.join(bindir, script)
-            with open(path, "wb") as f:
-                f.write(data)
-            os.chmod(path, 0o755)
-            records.append(record_line(os.path.relpath(path, site), data))
+            if script not in seen:
+                seen.add(script)
+                path = os.path.join(bindir, script)
+                write(path, data, 0o755)
+                records.append(record_line(os.path.relpath(path, site), data))
+    return records
+
+
+def install(wheel, prefix, version):
+    site = os.path.join(prefix, "lib", "python" + version, "site-packages")
+    bindir = os.path.join(prefix, "bin")
+    records, scripts = [], []
+    with zipfile.ZipFile(wheel) as archive:
+        names, info = purelib_files(archive, wheel)
+        for name in names:
+            if name != info + "/RECORD":
+                data = archive.read(name)
+                write(os.path.join(site, *name.split("/")), data)
+                records.append(record_line(name, data))
+        if info + "/entry_points.txt" in names:
+            scripts = console_scripts(archive.read(info + "/entry_points.txt").decode("utf-8"))
+    script_records = write_scripts(scripts, os.path.join(bindir, "python" + version), bindir, site, version)
+    records += script_records
     for name, data in ((info + "/INSTALLER", b"pip\n"), (info + "/REQUESTED", b"")):
-        with open(os.path.join(site, *name.split("/")), "wb") as f:
-            f.write(data)
+        write(os.path.join(site, *name.split("/")), data)
         records.append(record_line(name, data))
     records.append(info + "/RECORD,,")
     with io.open(os.path.join(site, info, "RECORD"), "w", encoding="utf-8", newline="\n") as f:
         f.write(u"\n".join(records) + u"\n")
-    print("pipwheels: installed {0} ({1} scripts)".format(os.path.basename(wheel), len(seen)))
+    print("pipwheels: installed {0} ({1} scripts)".format(os.path.basename(wheel), len(script_records)))
 
 
 def main(argv):

@@ -31,7 +31,7 @@ def two_images(request: pytest.FixtureRequest):
     if IMAGE:
         try:
             engine.require_daemon()
-        except Exception as exc:  # noqa: BLE001 - any failure means no engine here
+        except Exception as exc:
             unavailable(str(exc))
         if not engine.docker.image.exists(IMAGE):
             unavailable(f"{IMAGE} is not in the local image store")

@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import typer
 from python_on_whales.exceptions import DockerException
 from typer.testing import CliRunner
 
@@ -48,7 +49,7 @@ class FakeDocker:
 
 
 def invoke(*args: str, env: dict | None = None):
-    return runner.invoke(app, list(args), env=env or {}, catch_exceptions=False)
+    return runner.invoke(app, list(args), env=env or {}, catch_exceptions=False, prog_name="bakegen")
 
 
 def one_line_error(result) -> str:
@@ -59,13 +60,30 @@ def one_line_error(result) -> str:
     return lines[0]
 
 
+def all_commands(group=None, prefix=()) -> list[tuple[str, ...]]:
+    """Every command path the CLI has, sub-commands included."""
+    group = group or typer.main.get_command(app)
+    paths = []
+    for name, command in group.commands.items():
+        paths.append((*prefix, name))
+        if hasattr(command, "commands"):
+            paths += all_commands(command, (*prefix, name))
+    return paths
+
+
 def test_help_explains_every_command() -> None:
-    result = invoke("--help")
-    assert result.exit_code == 0
-    for command in ("render", "list", "validate", "build"):
-        assert command in result.stdout
-        sub = invoke(command, "--help")
-        assert sub.exit_code == 0 and len(sub.stdout) > 200, command
+    commands = all_commands()
+    assert {("build",), ("versions",), ("versions", "update")} <= set(commands)
+    top = invoke("--help")
+    assert top.exit_code == 0
+    for path in commands:
+        if len(path) == 1:
+            assert path[0] in top.stdout
+        sub = invoke(*path, "--help")
+        assert sub.exit_code == 0, path
+        assert "Usage: bakegen " + " ".join(path) in " ".join(sub.stdout.split()), path
+        # The summary line is there and not cut off mid-word by the help renderer.
+        assert len(sub.stdout) > 200 and "…" not in sub.stdout, path
 
 
 def test_render_then_check(project_dir: Path, clean_env) -> None:

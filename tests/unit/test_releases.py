@@ -28,7 +28,7 @@ from bakegen.bake.releases import (
     toml_string,
 )
 from bakegen.cli import app
-from bakegen.errors import BakegenError, DataError
+from bakegen.errors import BakegenError
 
 REPO = Path(__file__).resolve().parents[2]
 UPSTREAM = Path(__file__).resolve().parents[1] / "fixtures" / "upstream"
@@ -70,7 +70,7 @@ class FakeUpstream:
 
 def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             upstream.requests.append(self.path)
             answer = upstream.routes.get(self.path, Answer(b"<html>404 Not Found</html>", status=404))
             self.send_response(answer.status)
@@ -401,6 +401,3 @@ def repository_versions_untouched() -> Iterator[None]:
     yield
     assert snapshot(repo_versions) == before
 
-
-def test_upstream_error_is_a_data_error() -> None:
-    assert issubclass(UpstreamError, DataError) and UpstreamError.exit_code == 2
