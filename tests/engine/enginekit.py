@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,3 +69,53 @@ def build(stack: dict[str, str], target: str) -> str:
         f"{size.compressed / 1e6:.1f} MB compressed ({tag})"
     )
     return tag
+
+
+@contextlib.contextmanager
+def isolated_builder(name: str = "bakegen-test-isolated") -> Iterator[str]:
+    """A builder with an empty build cache of its own: a second, throw-away Docker daemon.
+
+    Tests that need a cold builder use it instead of pruning the shared one, whose cache other
+    builds (and people) rely on. The daemon pulls through the host network, so it reaches the
+    registry on loopback. It gets a bridge of its own, without NAT: `--bridge none` would make it
+    delete the main daemon's docker0 (dockerd removes the default bridge interface when the bridge
+    is disabled).
+    """
+    root = Path(tempfile.mkdtemp(prefix="bakegen-dockerd-"))
+    sock = root / "docker.sock"
+    bridge = "bkgtest0"
+    subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
+    subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True, capture_output=True)
+    subprocess.run(["ip", "addr", "add", "172.31.254.1/24", "dev", bridge], check=True, capture_output=True)
+    subprocess.run(["ip", "link", "set", bridge, "up"], check=True, capture_output=True)
+    cmd = [
+        "dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
+        "--pidfile", str(root / "dockerd.pid"), "--host", f"unix://{sock}",
+        "--bridge", bridge, "--iptables=false", "--ip6tables=false",
+    ]
+    if Path("/etc/docker/daemon.json").exists():  # the same image store as the main daemon
+        cmd += ["--config-file", "/etc/docker/daemon.json"]
+    with open(root / "dockerd.log", "wb") as log:
+        daemon = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(120):
+            ok = subprocess.run(["docker", "-H", f"unix://{sock}", "version"], capture_output=True)
+            if ok.returncode == 0:
+                break
+            if daemon.poll() is not None:
+                raise RuntimeError(f"the isolated dockerd exited: {(root / 'dockerd.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+        subprocess.run(["docker", "context", "rm", "-f", name], capture_output=True)
+        subprocess.run(["docker", "context", "create", name, "--docker", f"host=unix://{sock}"],
+                       check=True, capture_output=True)
+        yield name
+    finally:
+        subprocess.run(["docker", "context", "rm", "-f", name], capture_output=True)
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+        subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
