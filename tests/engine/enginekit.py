@@ -73,7 +73,8 @@ def build(stack: dict[str, str], target: str) -> str:
 
 @contextlib.contextmanager
 def isolated_builder(name: str = "bakegen-test-isolated") -> Iterator[str]:
-    """A builder with an empty build cache of its own: a second, throw-away Docker daemon.
+    """A builder with an empty build cache of its own: a second, throw-away Docker daemon, as a
+    Docker context (set DOCKER_CONTEXT to the name yielded; buildx refuses a context as --builder).
 
     Tests that need a cold builder use it instead of pruning the shared one, whose cache other
     builds (and people) rely on. The daemon pulls through the host network, so it reaches the

@@ -136,10 +136,12 @@ def test_registry_cache_rebuilds_on_a_cold_builder(stack, registry) -> None:
     request = core.BuildRequest(["3_13-wee"], variables=variables, sha256sums=stack["sums"])
     core.build(core.Project(REPO), request, on_line=lambda line: None)  # exports the cache
     log: list[str] = []
-    with isolated_builder() as builder:
+    with isolated_builder() as context:
         started = time.monotonic()
-        # --load, so the layers are really fetched from the cache, not only found there
-        core.build(core.Project(REPO), dataclasses.replace(request, load=True, builder=builder), on_line=log.append)
+        # --load, so the layers are really fetched from the cache, not only found there. bake runs
+        # with the environment's variables, so DOCKER_CONTEXT sends this one build to that daemon.
+        cold = dataclasses.replace(request, load=True, variables={**variables, "DOCKER_CONTEXT": context})
+        core.build(core.Project(REPO), cold, on_line=log.append)
         measure(f"3_13-wee rebuilt from registry cache on a cold builder in {time.monotonic() - started:.0f}s")
     text = "\n".join(log)
     assert "importing cache manifest" in text
