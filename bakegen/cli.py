@@ -95,14 +95,29 @@ def render(
     typer.echo(f"{'wrote' if changed else 'unchanged:'} {project.output}")
 
 
+MirrorSums = Annotated[
+    str | None,
+    typer.Option(
+        "--mirror-sums", envvar="PYTHON_MIRROR_SHA256SUMS",
+        help="A mirror's SHA256SUMS (file or URL): build, per line, the newest release it holds. Sums that "
+        "versions/ pins are never replaced: a mirror that disagrees stops the command (exit 2).",
+    ),
+]
+
+
 @app.command("list")
 @user_errors
 def list_targets(
     project_dir: ProjectDir = Path("."),
     groups: Annotated[bool, typer.Option("--groups", help="List the groups instead of the targets.")] = False,
+    mirror_sums: MirrorSums = None,
 ) -> None:
-    """Show every target `bakegen build` accepts, with its release and tags (or, with --groups, the groups)."""
-    for line in core.list_lines(core.Project(project_dir), groups=groups):
+    """Show every target `bakegen build` accepts, with its release and tags (or, with --groups, the groups).
+
+    SUM says where the sha256 that checks the source tarball comes from: "pinned" (versions/) or
+    "mirror" (--mirror-sums, for a release versions/ does not list; a note names the file).
+    """
+    for line in core.list_lines(core.Project(project_dir), groups=groups, sha256sums=mirror_sums):
         typer.echo(line)
 
 
@@ -159,13 +174,7 @@ def build(
         str | None,
         typer.Option("--mirror", envvar="PYTHON_MIRROR", help="CPython source mirror (python.org /ftp/python layout)."),
     ] = None,
-    mirror_sums: Annotated[
-        str | None,
-        typer.Option(
-            "--mirror-sums", envvar="PYTHON_MIRROR_SHA256SUMS",
-            help="A mirror's SHA256SUMS (file or URL): build, per line, the newest release it holds.",
-        ),
-    ] = None,
+    mirror_sums: MirrorSums = None,
     cache: Annotated[
         str | None,
         typer.Option("--cache", envvar="CACHE", help='Build cache: "gha", or a repository for registry cache.'),

@@ -103,17 +103,23 @@ def require_fresh(project: Project, show_diff: Callable[[str], None]) -> None:
         raise BakegenError(f"{OUTPUT} is stale: run `bakegen render` and commit the result")
 
 
-def list_lines(project: Project, *, groups: bool = False) -> list[str]:
-    """``bakegen list``: every target ``build`` accepts (or the groups), one line each."""
-    plan = project.plan()
+def list_lines(project: Project, *, groups: bool = False, sha256sums: str | None = None) -> list[str]:
+    """``bakegen list``: every target ``build`` accepts (or the groups), one line each.
+
+    With ``sha256sums``, the plan a build with that mirror would make; SUM says whether a target's
+    sha256 is pinned in versions/ or only the mirror's, and a note names the mirror's file.
+    """
+    plan = project.plan(sha256sums=sha256sums)
     if groups:
         return [f"{g.name:<20} {' '.join(g.targets)}" for g in plan.groups]
-    lines = [f"{'TARGET':<26} {'VERSION':<9} {'BASE':<9} TAGS"]
+    lines = [f"{'TARGET':<26} {'VERSION':<9} {'SUM':<7} {'BASE':<9} TAGS"]
     lines += [
-        f"{t.name:<26} {t.release.version:<9} {t.release.debian:<9} {' '.join(t.tag_names)}" for t in plan.targets
+        f"{t.name:<26} {t.release.version:<9} {'mirror' if t.release.tarball.sum_from_mirror else 'pinned':<7} "
+        f"{t.release.debian:<9} {' '.join(t.tag_names)}"
+        for t in plan.targets
     ]
     lines += [f"{name:<26} {what}" for name, what in EXTRA_TARGETS.items()]
-    return lines
+    return lines + mirror_sum_notes(plan)
 
 
 @dataclass
@@ -190,6 +196,21 @@ def resolve_targets(plan: Plan, names: list[str]) -> list[str]:
     return names or ["default"]
 
 
+def mirror_sum_notes(plan: Plan, names: list[str] | None = None) -> list[str]:
+    """One line per release (of the named targets or groups; default all) whose sha256 only a mirror vouches for."""
+    wanted = set(names or ["default"])
+    expanded = wanted | {t for g in plan.groups if g.name in wanted for t in g.targets}
+    if "reference" in wanted and plan.reference is not None:
+        expanded.add(plan.reference.name)
+    releases = {t.release.line: t.release for t in plan.targets if t.name in expanded}
+    return [
+        f"note: {r.tarball.name}: sha256 {r.tarball.sha256} from {r.tarball.sum_origin}, "
+        f"a mirror's word: versions/ does not pin CPython {r.version}"
+        for r in plan.mirror_summed
+        if r.line in releases
+    ]
+
+
 def build_metadata(root: Path, environ: Mapping[str, str]) -> dict[str, str]:
     """REVISION and CREATED for the OCI labels, unless the environment already sets them.
 
@@ -227,6 +248,9 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
     suites = sorted({r.debian for r in plan.releases})
     options = to_variables(request.settings, suites, plan.default_debian)
     engine.require_daemon()
+    for note in mirror_sum_notes(plan, targets):
+        if on_line is not None:
+            on_line(note)
     variables = {**build_metadata(project.root, os.environ), **options, **request.variables}
     variables["ATTEST"] = "1" if (request.push if request.attest is None else request.attest) else "0"
     if variables.get("CA_BUNDLE", os.environ.get("CA_BUNDLE")):

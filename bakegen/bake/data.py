@@ -65,7 +65,7 @@ def _check_keys(
             raise DataError(f"{where}: missing field '{key}'")
 
 
-def _tarball(where: str, table: Mapping[str, Any]) -> Tarball:
+def _tarball(path: Path, where: str, table: Mapping[str, Any]) -> Tarball:
     version, name, sha256 = table["version"], table["tarball"], table["sha256"]
     if not VERSION_RE.match(version):
         raise DataError(
@@ -76,7 +76,7 @@ def _tarball(where: str, table: Mapping[str, Any]) -> Tarball:
     allowed = (f"Python-{version}.tar.xz", f"Python-{version}.tgz")
     if name not in allowed:
         raise DataError(f"{where}: field 'tarball' must be one of {' or '.join(allowed)}, got '{name}'")
-    return Tarball(version=version, name=name, sha256=sha256)
+    return Tarball(version=version, name=name, sha256=sha256, sum_origin=str(path))
 
 
 def load_release(path: Path) -> Release:
@@ -86,7 +86,7 @@ def load_release(path: Path) -> Release:
     line = path.stem
     if not LINE_RE.match(line):
         raise DataError(f"{path}: the file name must be a CPython line such as 3.13.toml")
-    tarball = _tarball(str(path), data)
+    tarball = _tarball(path, str(path), data)
     debian = data.get("debian", DEFAULT_DEBIAN)
     if not SUITE_RE.match(debian):
         raise DataError(f"{path}: field 'debian' must be a Debian suite name such as trixie, got '{debian}'")
@@ -96,7 +96,7 @@ def load_release(path: Path) -> Release:
         if not isinstance(entry, dict):
             raise DataError(f"{where}: must be a table ([[previous]])")
         _check_keys(where, entry, _PREVIOUS_KEYS, ("version", "tarball", "sha256", "source"))
-        previous.append(_tarball(where, entry))
+        previous.append(_tarball(path, where, entry))
     return Release(
         line=line,
         tarball=tarball,

@@ -45,8 +45,8 @@ from ..errors import BakegenError, DataError
 from ..files import write_atomic
 from ..sums import parse_sha256sums
 from .data import SHA256_RE, VERSION_RE, load_releases, load_variants, validate_releases, validate_variants
-from .model import Tarball
-from .plan import build_plan
+from .model import Release, Tarball
+from .plan import build_plan, check_pinned
 
 DEFAULT_MIRROR = "https://www.python.org/ftp/python"
 DEFAULT_API = "https://www.python.org/api/v2/downloads"
@@ -239,14 +239,19 @@ class Upstream:
         sums = self.sha256sums()
         if sums is not None:
             url = f"{self.mirror}/SHA256SUMS"
-            entry = sums.get(found.version)
-            if entry is None or entry.name != found.tarball:
+            entry = sums.get(found.tarball)
+            if entry is None:
                 raise UpstreamError(
                     f"{url} has no checksum for {found.tarball}, which {self.mirror}/ lists: "
                     "fix the mirror, or leave the line out with --line"
                 )
             return entry.sha256, f"{url}: {found.tarball}"
         return self._api_checksum(found)
+
+    def check_pinned(self, releases: Sequence[Release]) -> None:
+        """Where the mirror's ``SHA256SUMS`` was read, it must agree with every sum ``versions/`` pins."""
+        if self._sums:
+            check_pinned(releases, self._sums)
 
     def _json(self, url: str) -> Any:
         resp = self.get(url)
@@ -272,30 +277,49 @@ class Upstream:
         return items
 
     def _api_checksum(self, found: Found) -> tuple[str, str]:
+        files_url = f"{self.api}/release_file/?release={self._api_release_id(found)}"
+        sums = {
+            _api_sha256(entry)
+            for entry in self._json_list(files_url)
+            if isinstance(entry.get("url"), str) and entry["url"].rstrip("/").rsplit("/", 1)[-1] == found.tarball
+        }
+        if not sums:
+            raise UpstreamError(f"{files_url}: no file {found.tarball} listed for Python {found.version}")
+        if len(sums) > 1:
+            listed = ", ".join(repr(s) for s in sorted(sums))
+            raise UpstreamError(f"{files_url}: {found.tarball} is listed with different sha256_sum values ({listed})")
+        (sha256,) = sums
+        if not sha256:
+            raise UpstreamError(f"{files_url}: {found.tarball} has no sha256_sum: its checksum is not published")
+        if not SHA256_RE.match(sha256):
+            raise UpstreamError(f"{files_url}: sha256_sum of {found.tarball} is not 64 hex digits: {sha256!r}")
+        return sha256, f"python.org release API {files_url}: sha256_sum of {found.tarball}"
+
+    def _api_release_id(self, found: Found) -> str:
+        """The API's id of release ``found``; a name listed twice for two different releases is an error."""
         if self._api_releases is None:
             self._api_releases = self._json_list(f"{self.api}/release/?is_published=true")
         name = f"Python {found.version}"
-        release = next((r for r in self._api_releases if r.get("name") == name), None)
-        if release is None:
+        uris = {str(r.get("resource_uri", "")) for r in self._api_releases if r.get("name") == name}
+        if not uris:
             raise UpstreamError(
                 f"{self.api}/release/: no published release named '{name}', which {self.mirror}/ lists"
             )
-        m = re.search(r"/(\d+)/?$", str(release.get("resource_uri", "")))
+        if len(uris) > 1:
+            raise UpstreamError(
+                f"{self.api}/release/: '{name}' is listed {len(uris)} times as different releases "
+                f"({', '.join(sorted(uris))}): cannot tell which one's checksums to take"
+            )
+        m = re.search(r"/(\d+)/?$", uris.pop())
         if not m:
             raise UpstreamError(f"{self.api}/release/: '{name}' has no resource_uri ending in its id")
-        files_url = f"{self.api}/release_file/?release={m.group(1)}"
-        for entry in self._json_list(files_url):
-            url = entry.get("url")
-            if not isinstance(url, str) or url.rstrip("/").rsplit("/", 1)[-1] != found.tarball:
-                continue
-            sha256 = entry.get("sha256_sum")
-            if not isinstance(sha256, str) or not sha256.strip():
-                raise UpstreamError(f"{files_url}: {found.tarball} has no sha256_sum: its checksum is not published")
-            sha256 = sha256.strip().lower()
-            if not SHA256_RE.match(sha256):
-                raise UpstreamError(f"{files_url}: sha256_sum of {found.tarball} is not 64 hex digits: {sha256!r}")
-            return sha256, f"python.org release API {files_url}: sha256_sum of {found.tarball}"
-        raise UpstreamError(f"{files_url}: no file {found.tarball} listed for {name}")
+        return m.group(1)
+
+
+def _api_sha256(entry: dict[str, Any]) -> str:
+    """An API file entry's ``sha256_sum``, lower-case, or "" where it is blank or missing."""
+    value = entry.get("sha256_sum")
+    return value.strip().lower() if isinstance(value, str) else ""
 
 
 def toml_string(value: str) -> str:
@@ -370,6 +394,7 @@ def find_updates(
             update.source = source
             update.new_text = render_release_file(old_text, path, update.tarball, source)
         updates.append(update)
+    upstream.check_pinned(releases)
     return updates
 
 

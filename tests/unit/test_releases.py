@@ -6,6 +6,7 @@ versions/ is never touched.
 
 from __future__ import annotations
 
+import json
 import threading
 import tomllib
 from collections.abc import Iterator
@@ -314,6 +315,30 @@ def _cut_short(name: str) -> Answer:
     return answer
 
 
+def _json_answer(data) -> Answer:
+    return Answer(json.dumps(data).encode(), content_type="application/json")
+
+
+def _api_release_listed_twice() -> Answer:
+    releases = json.loads((UPSTREAM / "api-release.json").read_text())
+    (entry,) = [r for r in releases if r["name"] == "Python 3.13.17"]
+    return _json_answer([*releases, {**entry, "resource_uri": entry["resource_uri"].replace("1017", "6666")}])
+
+
+def _api_file_listed_twice(sha256: str) -> Answer:
+    files = json.loads((UPSTREAM / "api-release_file-1017.json").read_text())
+    (entry,) = [f for f in files if f["url"].endswith("/Python-3.13.17.tar.xz")]
+    return _json_answer([{**entry, "sha256_sum": sha256}, *files])
+
+
+#: What tests/fixtures/versions/3.13.toml pins 3.13.5 to.
+PINNED_3_13_5 = b"93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640"
+
+
+def _sums_with(*lines: str) -> Answer:
+    return Answer(((UPSTREAM / "SHA256SUMS").read_text() + "".join(f"{line}\n" for line in lines)).encode())
+
+
 BROKEN = {
     "index cut short": ({"/ftp/python/": _cut_short("ftp-index.html")}, "cut short"),
     "index truncated": ({"/ftp/python/": recorded("ftp-index-truncated.html")}, "listing is incomplete"),
@@ -353,6 +378,30 @@ BROKEN = {
         "HTTP 500",
     ),
     "not UTF-8": ({"/ftp/python/3.13.17/": Answer(b"<html>\xff\xfe</html>")}, "not UTF-8"),
+    "API lists the release twice": (
+        {"/api/v2/downloads/release/?is_published=true": _api_release_listed_twice()},
+        "'Python 3.13.17' is listed 2 times as different releases (https://www.python.org/api/v2/downloads/"
+        "release/1017/, https://www.python.org/api/v2/downloads/release/6666/)",
+    ),
+    "API lists the file twice with different sums": (
+        {"/api/v2/downloads/release_file/?release=1017": _api_file_listed_twice("f" * 64)},
+        f"Python-3.13.17.tar.xz is listed with different sha256_sum values ('{fake_sha('Python-3.13.17.tar.xz')}', "
+        f"'{'f' * 64}')",
+    ),
+    "API lists the file twice, once without a sum": (
+        {"/api/v2/downloads/release_file/?release=1017": _api_file_listed_twice("")},
+        "Python-3.13.17.tar.xz is listed with different sha256_sum values",
+    ),
+    "SHA256SUMS lists the release twice": (
+        {"/ftp/python/SHA256SUMS": _sums_with(f"{'f' * 64}  Python-3.13.17.tar.xz")},
+        f"SHA256SUMS:10: Python-3.13.17.tar.xz is listed twice with different sums ({fake_sha('Python-3.13.17.tar.xz')}"
+        f" on line 6, {'f' * 64} on line 10)",
+    ),
+    "SHA256SUMS contradicts a pinned sum": (
+        {"/ftp/python/SHA256SUMS": Answer((UPSTREAM / "SHA256SUMS").read_bytes().replace(PINNED_3_13_5, b"f" * 64))},
+        f"pins Python-3.13.5.tar.xz to sha256 {PINNED_3_13_5.decode()}, "
+        f"but http://127.0.0.1:PORT/ftp/python/SHA256SUMS lists {'f' * 64}",
+    ),
 }
 
 
@@ -365,9 +414,26 @@ def test_broken_upstream_changes_nothing(case: str, project: Path, upstream: Fak
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("bakegen: error: "), result.stderr
-    assert message in lines[0]
+    assert message.replace("http://127.0.0.1:PORT", upstream.base) in lines[0]
     assert "Traceback" not in result.output
     assert snapshot(project) == before  # nothing written, no temporary file left behind
+
+
+def test_identical_duplicates_upstream_pass(project: Path, upstream: FakeUpstream) -> None:
+    # A repeated line or API entry says nothing new: only disagreeing duplicates stop an update.
+    line = f"{fake_sha('Python-3.13.17.tar.xz')}  Python-3.13.17.tar.xz"
+    upstream.routes["/api/v2/downloads/release_file/?release=1017"] = _api_file_listed_twice(
+        fake_sha("Python-3.13.17.tar.xz").upper()
+    )
+    releases = json.loads((UPSTREAM / "api-release.json").read_text())
+    upstream.routes["/api/v2/downloads/release/?is_published=true"] = _json_answer([*releases, *releases])
+    from_api = update(project, upstream, dry_run=True).updates[1]
+    assert from_api.changed and from_api.tarball is not None
+    assert from_api.tarball.sha256 == fake_sha("Python-3.13.17.tar.xz")
+    upstream.routes["/ftp/python/SHA256SUMS"] = _sums_with(line)
+    result = update(project, upstream)
+    assert [u.line for u in result.updates if u.changed] == ["3.13"]
+    assert load_release(project / "versions" / "3.13.toml").tarball.sha256 == fake_sha("Python-3.13.17.tar.xz")
 
 
 def test_network_failure_changes_nothing(project: Path) -> None:
