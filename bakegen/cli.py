@@ -14,7 +14,7 @@ import typer
 from . import __version__, core
 from .bake.matrix import DEFAULT_PLATFORMS
 from .bake.releases import DEFAULT_API, DEFAULT_MIRROR
-from .errors import BakegenError
+from .errors import BakegenError, Terminated
 from .options import BuildSettings, Network
 
 app = typer.Typer(
@@ -53,6 +53,8 @@ def user_errors(func: F) -> F:
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
+        except Terminated:
+            raise fail("terminated", Terminated.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -388,7 +390,9 @@ def versions_update(
     Releases are read from the mirror's listings (<mirror>/ and <mirror>/X.Y.Z/), checksums from
     <mirror>/SHA256SUMS where the mirror has one, else from python.org's release API. The old
     release is kept as the newest of the line's previous releases. Everything is fetched and
-    checked before the first write: a network failure or a malformed answer changes no file.
+    checked before the first write: a network failure or a malformed answer changes no file. The
+    files are then replaced all together or not at all, even on Ctrl-C or SIGTERM; a stale
+    docker-bake.hcl is re-rendered even when versions/ is up to date.
     """
     result = core.update_versions(
         core.Project(project_dir), mirror=mirror, api=api, pre=pre, lines=lines, dry_run=dry_run

@@ -21,11 +21,11 @@ from .bake.data import load_releases, load_variants, validate_releases, validate
 from .bake.matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
 from .bake.model import Plan
 from .bake.plan import EXTRA_TARGETS, build_plan, pin_to_available
-from .bake.releases import DEFAULT_API, DEFAULT_MIRROR, LineUpdate, Upstream, check_updates, find_updates, write_updates
+from .bake.releases import DEFAULT_API, DEFAULT_MIRROR, LineUpdate, Upstream, check_updates, find_updates
 from .bake.render import OUTPUT, render
 from .bake.validate import check_text, compare_printed, settings
 from .errors import BakegenError, DataError, did_you_mean
-from .files import write_atomic
+from .files import replace_files, sigterm_raises, write_atomic
 from .options import BuildSettings, to_variables
 from .sums import parse_sha256sums
 
@@ -307,7 +307,7 @@ class VersionsUpdate:
         changed = [u for u in self.updates if u.changed]
         if dry_run:
             lines += [u.diff() for u in changed]
-            if changed:
+            if changed or self.bake_changed:
                 bake = f"{OUTPUT} would be re-rendered" if self.bake_changed else f"{OUTPUT} unchanged"
                 lines.append(f"dry run: nothing written ({len(changed)} file(s) would change; {bake})\n")
             return lines
@@ -329,21 +329,22 @@ def update_versions(
     """Move each line of versions/ to its newest upstream release, then re-render docker-bake.hcl.
 
     Everything is fetched, the new files are loaded and validated, and the bake file is rendered
-    before the first write, so a failure anywhere leaves every file as it was.
+    before the first write. The files are then replaced as one transaction (``files.replace_files``):
+    after any failure, SIGINT or SIGTERM included, versions/ and docker-bake.hcl are all old or all
+    new. A docker-bake.hcl that does not match versions/ (left by an older bakegen, or edited by
+    hand) is re-rendered even when versions/ is up to date.
     """
-    versions_dir = project.root / "versions"
-    upstream = Upstream(mirror or DEFAULT_MIRROR, api or DEFAULT_API)
-    updates = find_updates(versions_dir, upstream, pre=pre, lines=split_list(lines))
-    result = VersionsUpdate(updates)
-    if not any(u.changed for u in updates):
+    with sigterm_raises():
+        versions_dir = project.root / "versions"
+        upstream = Upstream(mirror or DEFAULT_MIRROR, api or DEFAULT_API)
+        updates = find_updates(versions_dir, upstream, pre=pre, lines=split_list(lines))
+        result = VersionsUpdate(updates)
+        text = project.render_text(check_updates(versions_dir, updates))
+        old = project.output.read_text(encoding="utf-8") if project.output.exists() else None
+        result.bake_changed = old != text
+        contents = {u.path: u.new_text or "" for u in updates if u.changed}
+        if result.bake_changed:
+            contents[project.output] = text
+        if not dry_run and contents:
+            result.written = replace_files(contents)
         return result
-    text = project.render_text(check_updates(versions_dir, updates))
-    old = project.output.read_text(encoding="utf-8") if project.output.exists() else None
-    result.bake_changed = old != text
-    if dry_run:
-        return result
-    result.written = write_updates(updates)
-    if result.bake_changed:
-        write_atomic(project.output, text)
-        result.written.append(project.output)
-    return result

@@ -37,11 +37,12 @@ _VARIANT_REQUIRED = ("name", "summary", "optimal", "lto")
 DEFAULT_DEBIAN = "trixie"
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+def _read_toml(path: Path, text: str | None = None) -> dict[str, Any]:
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -79,9 +80,9 @@ def _tarball(path: Path, where: str, table: Mapping[str, Any]) -> Tarball:
     return Tarball(version=version, name=name, sha256=sha256, sum_origin=str(path))
 
 
-def load_release(path: Path) -> Release:
-    """Parse one ``versions/<line>.toml`` file."""
-    data = _read_toml(path)
+def load_release(path: Path, text: str | None = None) -> Release:
+    """Parse one ``versions/<line>.toml`` file, or ``text`` as if it were that file's content."""
+    data = _read_toml(path, text)
     _check_keys(str(path), data, _RELEASE_KEYS, _RELEASE_REQUIRED)
     line = path.stem
     if not LINE_RE.match(line):
@@ -107,14 +108,17 @@ def load_release(path: Path) -> Release:
     )
 
 
-def load_releases(directory: Path) -> list[Release]:
-    """Parse every ``*.toml`` file in ``versions/``, oldest line first."""
+def load_releases(directory: Path, texts: Mapping[Path, str] | None = None) -> list[Release]:
+    """Parse every ``*.toml`` file in ``versions/``, oldest line first.
+
+    ``texts`` stands in for the content of some of those files (new content not yet written).
+    """
     if not directory.is_dir():
         raise DataError(f"{directory}: no such directory (run bakegen from the project folder, or pass -C)")
     files = sorted(directory.glob("*.toml"))
     if not files:
         raise DataError(f"{directory}: no release data (*.toml) found")
-    releases = [load_release(f) for f in files]
+    releases = [load_release(f, (texts or {}).get(f)) for f in files]
     return sorted(releases, key=lambda r: Version(r.line))
 
 

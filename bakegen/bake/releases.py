@@ -27,8 +27,6 @@ import difflib
 import http.client
 import json
 import re
-import shutil
-import tempfile
 import tomllib
 import urllib.error
 import urllib.parse
@@ -42,7 +40,6 @@ from packaging.version import Version
 
 from .. import __version__
 from ..errors import BakegenError, DataError
-from ..files import write_atomic
 from ..sums import parse_sha256sums
 from .data import SHA256_RE, VERSION_RE, load_releases, load_variants, validate_releases, validate_variants
 from .model import Release, Tarball
@@ -399,27 +396,13 @@ def find_updates(
 
 
 def check_updates(versions_dir: Path, updates: Sequence[LineUpdate]):
-    """Load the would-be ``versions/`` exactly as ``render`` will, from a scratch copy. Returns the plan."""
-    with tempfile.TemporaryDirectory(prefix="bakegen-versions-") as tmp:
-        scratch = Path(tmp) / "versions"
-        shutil.copytree(versions_dir, scratch)
-        for u in updates:
-            if u.changed:
-                (scratch / u.path.name).write_text(u.new_text or "", encoding="utf-8")
-        try:
-            releases = load_releases(scratch)
-            validate_releases(releases)
-        except DataError as exc:
-            raise UpstreamError(f"the updated release data does not validate: {exc}") from None
+    """Load the would-be ``versions/`` exactly as ``render`` will, from the new texts. Returns the plan."""
+    texts = {u.path: u.new_text or "" for u in updates if u.changed}
+    try:
+        releases = load_releases(versions_dir, texts)
+        validate_releases(releases)
+    except DataError as exc:
+        raise UpstreamError(f"the updated release data does not validate: {exc}") from None
     variants = load_variants()
     validate_variants(variants)
     return build_plan(releases, variants)
-
-
-def write_updates(updates: Sequence[LineUpdate]) -> list[Path]:
-    written = []
-    for u in updates:
-        if u.changed:
-            write_atomic(u.path, u.new_text or "")
-            written.append(u.path)
-    return written
