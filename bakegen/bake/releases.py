@@ -73,17 +73,7 @@ def fetch(url: str, *, timeout: float = TIMEOUT, missing_ok: bool = False) -> Re
     request = urllib.request.Request(url, headers={"User-Agent": f"bakegen/{__version__}"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
-            declared = resp.headers.get("Content-Length")
-            chunks, size = [], 0
-            while chunk := resp.read(65536):
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise UpstreamError(f"{url}: the response is larger than {MAX_BYTES} bytes")
-                chunks.append(chunk)
-            if declared is not None and declared.isdigit() and size != int(declared):
-                raise UpstreamError(f"{url}: the response was cut short ({size} of {declared} bytes)")
-            body = b"".join(chunks)
-            status = resp.status
+            body, status = _read_body(url, resp), resp.status
     except urllib.error.HTTPError as exc:
         if exc.code == 404 and missing_ok:
             return Response(url, 404, "")
@@ -100,6 +90,20 @@ def fetch(url: str, *, timeout: float = TIMEOUT, missing_ok: bool = False) -> Re
         return Response(url, status, body.decode("utf-8"))
     except UnicodeDecodeError:
         raise UpstreamError(f"{url}: the response is not UTF-8 text") from None
+
+
+def _read_body(url: str, resp: Any) -> bytes:
+    """The whole body, no larger than :data:`MAX_BYTES` and exactly as long as ``Content-Length`` says."""
+    declared = resp.headers.get("Content-Length")
+    chunks, size = [], 0
+    while chunk := resp.read(65536):
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise UpstreamError(f"{url}: the response is larger than {MAX_BYTES} bytes")
+        chunks.append(chunk)
+    if declared is not None and declared.isdigit() and size != int(declared):
+        raise UpstreamError(f"{url}: the response was cut short ({size} of {declared} bytes)")
+    return b"".join(chunks)
 
 
 def _hrefs(page: Response) -> list[str]:
