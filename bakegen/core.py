@@ -205,7 +205,7 @@ def mirror_sum_notes(plan: Plan, names: list[str] | None = None) -> list[str]:
     releases = {t.release.line: t.release for t in plan.targets if t.name in expanded}
     return [
         f"note: {r.tarball.name}: sha256 {r.tarball.sha256} from {r.tarball.sum_origin}, "
-        f"a mirror's word: versions/ does not pin CPython {r.version}"
+        "a mirror's word: versions/ does not pin this file"
         for r in plan.mirror_summed
         if r.line in releases
     ]

@@ -149,13 +149,14 @@ def _pin_line(release: Release, available: Mapping[str, Tarball]) -> Release:
     if not candidates:
         return release
     newest = preferred(candidates)
-    pinned = {t.version: t for t in (release.tarball, *release.previous)}
-    if newest.version in pinned:
-        chosen = pinned[newest.version]
-        source = f"{release.origin} (the newest {release.line} release the mirror holds)"
-    else:
-        chosen = newest
-        source = f"a mirror's SHA256SUMS ({newest.sum_origin}: {newest.name}); versions/ does not pin it"
+    # The mirror's files of that release, .tar.xz first; the first one versions/ pins wins.
+    listed = sorted((t for t in candidates if t.version == newest.version), key=lambda t: t != newest)
+    pinned = {t.name: t for t in (release.tarball, *release.previous)}
+    chosen = next((pinned[t.name] for t in listed if t.name in pinned), newest)
     if chosen == release.tarball:
         return release
+    if chosen.sum_from_mirror:
+        source = f"a mirror's SHA256SUMS ({chosen.sum_origin}: {chosen.name}); versions/ does not pin it"
+    else:
+        source = f"{release.origin} (the newest {release.line} release the mirror holds)"
     return replace(release, tarball=chosen, source=source)

@@ -187,3 +187,11 @@ def test_a_pinned_release_keeps_its_pinned_file() -> None:
     assert pinned["2.7"].tarball.name == "Python-2.7.18.tgz" and not pinned["2.7"].tarball.sum_from_mirror
     assert pinned["3.13"].version == "3.13.17" and pinned["3.13"].tarball.sum_from_mirror
     assert pinned["3.16"].version == "3.16.0a1"  # pre-releases on the mirror are not taken
+
+
+def test_another_file_of_a_pinned_release_is_the_mirrors_word() -> None:
+    # versions/ pins 2.7.18 as .tgz; a mirror holding only the .tar.xz cannot be checked against it.
+    sums = parse_sha256sums("b" * 64 + "  Python-2.7.18.tar.xz\n", "SUMS")
+    (release, *_) = pin_to_available(load_releases(FIXTURES / "versions"), sums)
+    assert release.tarball == Tarball("2.7.18", "Python-2.7.18.tar.xz", "b" * 64)
+    assert release.tarball.sum_from_mirror and release.tarball.sum_origin == "SUMS"
