@@ -117,7 +117,7 @@ def list_targets(
     """Show every target `bakegen build` accepts, with its release and tags (or, with --groups, the groups).
 
     SUM says where the sha256 that checks the source tarball comes from: "pinned" (versions/) or
-    "mirror" (--mirror-sums, for a release versions/ does not list; a note names the file).
+    "mirror" (--mirror-sums, for a tarball versions/ does not pin; a note names the mirror's file).
     """
     for line in core.list_lines(core.Project(project_dir), groups=groups, sha256sums=mirror_sums):
         typer.echo(line)

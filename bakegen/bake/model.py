@@ -27,7 +27,7 @@ class Tarball:
     #: Where ``sha256`` was read: the ``versions/`` file that pins it, or a mirror's ``SHA256SUMS``.
     #: Provenance only: two tarballs with the same name and sum are the same tarball.
     sum_origin: str = field(default="", compare=False)
-    #: The sum is only a mirror's word: ``versions/`` does not pin this release.
+    #: The sum is only a mirror's word: ``versions/`` does not pin this file.
     sum_from_mirror: bool = field(default=False, compare=False)
 
     @property

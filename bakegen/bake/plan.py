@@ -130,10 +130,11 @@ def check_pinned(releases: Iterable[Release], sums: Mapping[str, Tarball]) -> No
 def pin_to_available(releases: list[Release], available: Mapping[str, Tarball]) -> list[Release]:
     """Build, for each line, the newest final release that a mirror's ``SHA256SUMS`` lists.
 
-    ``available`` maps file names to the mirror's tarballs (``sums.parse_sha256sums``). A release
-    that ``versions/`` pins keeps its pinned tarball and sum, and the mirror must agree with every
-    pinned sum (:func:`check_pinned`); only a release ``versions/`` does not list takes the
-    mirror's sum, and is marked so. Lines the mirror has nothing for keep the release from ``versions/``.
+    ``available`` maps file names to the mirror's tarballs (``sums.parse_sha256sums``). A file
+    that ``versions/`` pins keeps its pinned sum, and the mirror must agree with every pinned sum
+    (:func:`check_pinned`); only a file ``versions/`` does not pin (a release it does not list, or
+    the only file the mirror has of one it does) takes the mirror's sum, and is marked so
+    (``Tarball.sum_from_mirror``). Lines the mirror has nothing for keep the release from ``versions/``.
     """
     check_pinned(releases, available)
     return [_pin_line(r, available) for r in releases]
