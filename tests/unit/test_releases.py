@@ -670,7 +670,7 @@ from bakegen.cli import main
 sys.argv[0] = "bakegen"
 main()
 """
-SLOW = 0.01
+SLOW = 0.02
 
 
 def _run_and_signal(project: Path, up: FakeUpstream, marker: str, delay: float, signum: int, tmp: Path):
@@ -699,8 +699,8 @@ def test_real_signals_at_many_moments(project: Path, with_sums: FakeUpstream, st
     signal's delivery, the exit code and message, and the files. The runs overlap to save time.
     """
     old, new = states
-    # Writing three files makes about thirty slowed steps (0.3 s); these moments fall before and in them.
-    moments = [("update", 0.0), ("rendered", 0.05), ("rendered", 0.15)]
+    # Writing three files makes 25 slowed steps (0.5 s); these moments fall before and in them.
+    moments = [("update", 0.0), ("rendered", 0.05), ("rendered", 0.2)]
     runs = [(signum, marker, delay) for signum in (signal.SIGINT, signal.SIGTERM) for marker, delay in moments]
 
     def run(i: int) -> tuple[dict[str, bytes], int, str, list[Path]]:
