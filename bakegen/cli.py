@@ -14,7 +14,7 @@ import typer
 from . import __version__, core
 from .bake.matrix import DEFAULT_PLATFORMS
 from .bake.releases import DEFAULT_API, DEFAULT_MIRROR
-from .errors import BakegenError
+from .errors import BakegenError, Terminated
 from .options import BuildSettings, Network
 
 app = typer.Typer(
@@ -53,6 +53,8 @@ def user_errors(func: F) -> F:
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
+        except Terminated:
+            raise fail("terminated", Terminated.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -95,14 +97,29 @@ def render(
     typer.echo(f"{'wrote' if changed else 'unchanged:'} {project.output}")
 
 
+MirrorSums = Annotated[
+    str | None,
+    typer.Option(
+        "--mirror-sums", envvar="PYTHON_MIRROR_SHA256SUMS",
+        help="A mirror's SHA256SUMS (file or URL): build, per line, the newest release it holds. Sums that "
+        "versions/ pins are never replaced: a mirror that disagrees stops the command (exit 2).",
+    ),
+]
+
+
 @app.command("list")
 @user_errors
 def list_targets(
     project_dir: ProjectDir = Path("."),
     groups: Annotated[bool, typer.Option("--groups", help="List the groups instead of the targets.")] = False,
+    mirror_sums: MirrorSums = None,
 ) -> None:
-    """Show every target `bakegen build` accepts, with its release and tags (or, with --groups, the groups)."""
-    for line in core.list_lines(core.Project(project_dir), groups=groups):
+    """Show every target `bakegen build` accepts, with its release and tags (or, with --groups, the groups).
+
+    SUM says where the sha256 that checks the source tarball comes from: "pinned" (versions/) or
+    "mirror" (--mirror-sums, for a tarball versions/ does not pin; a note names the mirror's file).
+    """
+    for line in core.list_lines(core.Project(project_dir), groups=groups, sha256sums=mirror_sums):
         typer.echo(line)
 
 
@@ -159,13 +176,7 @@ def build(
         str | None,
         typer.Option("--mirror", envvar="PYTHON_MIRROR", help="CPython source mirror (python.org /ftp/python layout)."),
     ] = None,
-    mirror_sums: Annotated[
-        str | None,
-        typer.Option(
-            "--mirror-sums", envvar="PYTHON_MIRROR_SHA256SUMS",
-            help="A mirror's SHA256SUMS (file or URL): build, per line, the newest release it holds.",
-        ),
-    ] = None,
+    mirror_sums: MirrorSums = None,
     cache: Annotated[
         str | None,
         typer.Option("--cache", envvar="CACHE", help='Build cache: "gha", or a repository for registry cache.'),
@@ -379,7 +390,9 @@ def versions_update(
     Releases are read from the mirror's listings (<mirror>/ and <mirror>/X.Y.Z/), checksums from
     <mirror>/SHA256SUMS where the mirror has one, else from python.org's release API. The old
     release is kept as the newest of the line's previous releases. Everything is fetched and
-    checked before the first write: a network failure or a malformed answer changes no file.
+    checked before the first write: a network failure or a malformed answer changes no file. The
+    files are then replaced all together or not at all, even on Ctrl-C or SIGTERM; a stale
+    docker-bake.hcl is re-rendered even when versions/ is up to date.
     """
     result = core.update_versions(
         core.Project(project_dir), mirror=mirror, api=api, pre=pre, lines=lines, dry_run=dry_run

@@ -21,11 +21,11 @@ from .bake.data import load_releases, load_variants, validate_releases, validate
 from .bake.matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
 from .bake.model import Plan
 from .bake.plan import EXTRA_TARGETS, build_plan, pin_to_available
-from .bake.releases import DEFAULT_API, DEFAULT_MIRROR, LineUpdate, Upstream, check_updates, find_updates, write_updates
+from .bake.releases import DEFAULT_API, DEFAULT_MIRROR, LineUpdate, Upstream, check_updates, find_updates
 from .bake.render import OUTPUT, render
 from .bake.validate import check_text, compare_printed, settings
 from .errors import BakegenError, DataError, did_you_mean
-from .files import write_atomic
+from .files import replace_files, sigterm_raises, write_atomic
 from .options import BuildSettings, to_variables
 from .sums import parse_sha256sums
 
@@ -103,17 +103,23 @@ def require_fresh(project: Project, show_diff: Callable[[str], None]) -> None:
         raise BakegenError(f"{OUTPUT} is stale: run `bakegen render` and commit the result")
 
 
-def list_lines(project: Project, *, groups: bool = False) -> list[str]:
-    """``bakegen list``: every target ``build`` accepts (or the groups), one line each."""
-    plan = project.plan()
+def list_lines(project: Project, *, groups: bool = False, sha256sums: str | None = None) -> list[str]:
+    """``bakegen list``: every target ``build`` accepts (or the groups), one line each.
+
+    With ``sha256sums``, the plan a build with that mirror would make; SUM says whether a target's
+    sha256 is pinned in versions/ or only the mirror's, and a note names the mirror's file.
+    """
+    plan = project.plan(sha256sums=sha256sums)
     if groups:
         return [f"{g.name:<20} {' '.join(g.targets)}" for g in plan.groups]
-    lines = [f"{'TARGET':<26} {'VERSION':<9} {'BASE':<9} TAGS"]
+    lines = [f"{'TARGET':<26} {'VERSION':<9} {'SUM':<7} {'BASE':<9} TAGS"]
     lines += [
-        f"{t.name:<26} {t.release.version:<9} {t.release.debian:<9} {' '.join(t.tag_names)}" for t in plan.targets
+        f"{t.name:<26} {t.release.version:<9} {'mirror' if t.release.tarball.sum_from_mirror else 'pinned':<7} "
+        f"{t.release.debian:<9} {' '.join(t.tag_names)}"
+        for t in plan.targets
     ]
     lines += [f"{name:<26} {what}" for name, what in EXTRA_TARGETS.items()]
-    return lines
+    return lines + mirror_sum_notes(plan)
 
 
 @dataclass
@@ -190,6 +196,21 @@ def resolve_targets(plan: Plan, names: list[str]) -> list[str]:
     return names or ["default"]
 
 
+def mirror_sum_notes(plan: Plan, names: list[str] | None = None) -> list[str]:
+    """One line per release (of the named targets or groups; default all) whose sha256 only a mirror vouches for."""
+    wanted = set(names or ["default"])
+    expanded = wanted | {t for g in plan.groups if g.name in wanted for t in g.targets}
+    if "reference" in wanted and plan.reference is not None:
+        expanded.add(plan.reference.name)
+    releases = {t.release.line: t.release for t in plan.targets if t.name in expanded}
+    return [
+        f"note: {r.tarball.name}: sha256 {r.tarball.sha256} from {r.tarball.sum_origin}, "
+        "a mirror's word: versions/ does not pin this file"
+        for r in plan.mirror_summed
+        if r.line in releases
+    ]
+
+
 def build_metadata(root: Path, environ: Mapping[str, str]) -> dict[str, str]:
     """REVISION and CREATED for the OCI labels, unless the environment already sets them.
 
@@ -227,6 +248,9 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
     suites = sorted({r.debian for r in plan.releases})
     options = to_variables(request.settings, suites, plan.default_debian)
     engine.require_daemon()
+    for note in mirror_sum_notes(plan, targets):
+        if on_line is not None:
+            on_line(note)
     variables = {**build_metadata(project.root, os.environ), **options, **request.variables}
     variables["ATTEST"] = "1" if (request.push if request.attest is None else request.attest) else "0"
     if variables.get("CA_BUNDLE", os.environ.get("CA_BUNDLE")):
@@ -283,7 +307,7 @@ class VersionsUpdate:
         changed = [u for u in self.updates if u.changed]
         if dry_run:
             lines += [u.diff() for u in changed]
-            if changed:
+            if changed or self.bake_changed:
                 bake = f"{OUTPUT} would be re-rendered" if self.bake_changed else f"{OUTPUT} unchanged"
                 lines.append(f"dry run: nothing written ({len(changed)} file(s) would change; {bake})\n")
             return lines
@@ -305,21 +329,22 @@ def update_versions(
     """Move each line of versions/ to its newest upstream release, then re-render docker-bake.hcl.
 
     Everything is fetched, the new files are loaded and validated, and the bake file is rendered
-    before the first write, so a failure anywhere leaves every file as it was.
+    before the first write. The files are then replaced as one transaction (``files.replace_files``):
+    after any failure, SIGINT or SIGTERM included, versions/ and docker-bake.hcl are all old or all
+    new. A docker-bake.hcl that does not match versions/ (left by an older bakegen, or edited by
+    hand) is re-rendered even when versions/ is up to date.
     """
-    versions_dir = project.root / "versions"
-    upstream = Upstream(mirror or DEFAULT_MIRROR, api or DEFAULT_API)
-    updates = find_updates(versions_dir, upstream, pre=pre, lines=split_list(lines))
-    result = VersionsUpdate(updates)
-    if not any(u.changed for u in updates):
+    with sigterm_raises():
+        versions_dir = project.root / "versions"
+        upstream = Upstream(mirror or DEFAULT_MIRROR, api or DEFAULT_API)
+        updates = find_updates(versions_dir, upstream, pre=pre, lines=split_list(lines))
+        result = VersionsUpdate(updates)
+        text = project.render_text(check_updates(versions_dir, updates))
+        old = project.output.read_text(encoding="utf-8") if project.output.exists() else None
+        result.bake_changed = old != text
+        contents = {u.path: u.new_text or "" for u in updates if u.changed}
+        if result.bake_changed:
+            contents[project.output] = text
+        if not dry_run and contents:
+            result.written = replace_files(contents)
         return result
-    text = project.render_text(check_updates(versions_dir, updates))
-    old = project.output.read_text(encoding="utf-8") if project.output.exists() else None
-    result.bake_changed = old != text
-    if dry_run:
-        return result
-    result.written = write_updates(updates)
-    if result.bake_changed:
-        write_atomic(project.output, text)
-        result.written.append(project.output)
-    return result

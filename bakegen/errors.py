@@ -32,3 +32,13 @@ def did_you_mean(name: str, known: Iterable[str], fallback: str = "") -> str:
     """``"; did you mean X?"`` for the closest known name, else ``fallback``."""
     close = difflib.get_close_matches(name, sorted(known), n=1)
     return f"; did you mean {close[0]}?" if close else fallback
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised as an exception (``files.sigterm_raises``) so that clean-up code still runs.
+
+    Not a :class:`BakegenError`: like Ctrl-C, it must not be caught as a user mistake.
+    """
+
+    #: The shell's exit code for a process ended by SIGTERM (128 + 15).
+    exit_code = 143

@@ -1,32 +1,263 @@
-"""File helpers shared by every command that writes or reads user files."""
+"""Writing user files so that a failure never leaves a mix of old and new.
+
+:func:`replace_files` replaces several files as one transaction: after any failure it notices (an
+error, a full disk, a refused permission, Ctrl-C, SIGTERM), every file is either all old or all
+new, and no temporary file is left behind. The steps:
+
+1. *Check*: every destination is resolved through symlinks (the link stays, its target is
+   written), must lie in a writable directory, and must not be a read-only file. Nothing is
+   created before every destination passes.
+2. *Stage*: each new text goes to a temporary file next to its destination and is flushed to
+   disk; each existing destination gets a hard-link backup (a copy where hard links fail).
+3. *Commit*: the temporary files are renamed over their destinations. A failure part-way renames
+   the backups back, so the files already replaced are old again.
+4. *Clean up*: temporary files and backups are removed, whatever happened.
+
+SIGINT and SIGTERM are held back for the whole transaction and delivered when it is over, so an
+interrupt lands before it (all old) or after it (all new). Only a crash of the machine or SIGKILL
+during the commit (a few renames) can leave a mix; that needs a journal, which this is not.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
+import signal
+import stat
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+
+from .errors import BakegenError, Terminated
+
+#: The signals a user or a service manager sends to stop a command politely.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a mix.
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a mix."""
+    replace_files({Path(path): text})
 
-    The text goes to a temporary file in the same folder, is flushed to disk and then renamed over
-    the target; on any failure the temporary file is removed and ``path`` is untouched.
+
+def replace_files(contents: Mapping[Path, str]) -> list[Path]:
+    """Write every ``path: text`` of ``contents``, all of them or none. Returns the paths written.
+
+    Raises :class:`BakegenError` (one line, naming the file and the reason) when a file cannot be
+    written; the files are then as they were.
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    targets = _check(contents)
+    staged: list[_Staged] = []
+    with signals_held():
+        try:
+            for dest, text in targets.items():
+                staged.append(_Staged(dest))
+                try:
+                    staged[-1].stage(text)
+                except OSError as exc:
+                    raise _cannot_write(dest, exc) from None
+            _commit(staged)
+        finally:
+            _clean_up(staged)
+    return list(contents)
+
+
+def _cannot_write(dest: Path, exc: OSError) -> BakegenError:
+    return BakegenError(f"{dest}: cannot write: {exc.strerror or exc}; no file was changed")
+
+
+@contextlib.contextmanager
+def signals_held(signums: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
+    """Hold ``signums`` back while the block runs (main thread only), then deliver them as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {s: signal.signal(s, hold) for s in signums}
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        for s in dict.fromkeys(received):
+            signal.raise_signal(s)
+
+
+@contextlib.contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the block runs, so its ``finally`` clauses run.
+
+    By default SIGTERM ends the process on the spot, which skips every clean-up.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _check(contents: Mapping[Path, str]) -> dict[Path, str]:
+    """Resolve every destination and refuse, before anything is created, what cannot be written."""
+    targets: dict[Path, str] = {}
+    named: dict[Path, Path] = {}
+    for path, text in contents.items():
+        dest = Path(os.path.realpath(path))
+        if dest in targets and targets[dest] != text:
+            raise BakegenError(f"{path} and {named[dest]} are the same file ({dest}); nothing was changed")
+        _check_writable(Path(path), dest)
+        targets[dest], named[dest] = text, Path(path)
+    return targets
+
+
+def _read_only(path: Path, st: os.stat_result) -> bool:
+    # The mode bits count even for root, whom os.access lets write anything: a file or folder
+    # nobody may write is meant to stay as it is.
+    return not os.access(path, os.W_OK) or not stat.S_IMODE(st.st_mode) & 0o222
+
+
+def _check_writable(path: Path, dest: Path) -> None:
+    via = f" (through the symlink {path})" if dest != Path(os.path.abspath(path)) else ""
+    try:
+        folder = dest.parent.stat()
+    except OSError as exc:
+        raise BakegenError(f"{dest.parent}: cannot write there: {exc.strerror}{via}; nothing was changed") from None
+    if _read_only(dest.parent, folder) or not os.access(dest.parent, os.X_OK):
+        raise BakegenError(f"{dest.parent}: the folder is read-only{via}; nothing was changed")
+    try:
+        st = dest.stat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise BakegenError(f"{dest}: not a regular file{via}; nothing was changed")
+    if _read_only(dest, st):
+        raise BakegenError(f"{dest}: the file is read-only{via}; nothing was changed")
+
+
+@dataclass
+class _Staged:
+    """One destination in a transaction: its new text in ``tmp``, its old content in ``backup``."""
+
+    dest: Path
+    token: str = field(default_factory=lambda: secrets.token_hex(6))
+    #: Whether ``backup`` holds the old content (False: ``dest`` did not exist).
+    backed_up: bool = False
+    committed: bool = False
+    #: A backup that could not be put back holds the only old copy: it is kept, not removed.
+    keep_backup: bool = False
+
+    # The names are fixed before the files exist, so clean-up never misses one.
+    @property
+    def tmp(self) -> Path:
+        return self.dest.with_name(f".{self.dest.name}.{self.token}.tmp")
+
+    @property
+    def backup(self) -> Path:
+        return self.dest.with_name(f".{self.dest.name}.{self.token}.bak")
+
+    def stage(self, text: str) -> None:
+        old = _stat_or_none(self.dest)
+        _write_new(self.tmp, text.encode("utf-8"), old)
+        if old is not None:
+            _back_up(self.dest, self.backup)
+            self.backed_up = True
+
+    def roll_back(self) -> None:
+        if self.backed_up:
+            os.replace(self.backup, self.dest)
         else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+            os.unlink(self.dest)
+        self.committed = False
+
+
+def _stat_or_none(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return None
+
+
+def _write_new(path: Path, data: bytes, like: os.stat_result | None) -> None:
+    """Create ``path`` holding ``data``, flushed to disk, with the mode (and owner) of ``like``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if like is not None:
+            os.fchmod(fd, stat.S_IMODE(like.st_mode))
+            if (like.st_uid, like.st_gid) != (os.geteuid(), os.getegid()):
+                with contextlib.suppress(OSError):
+                    os.fchown(fd, like.st_uid, like.st_gid)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _back_up(dest: Path, backup: Path) -> None:
+    """``backup`` keeps ``dest``'s current content: a hard link, or a copy where links fail."""
+    try:
+        os.link(dest, backup)
+    except OSError:
+        _write_new(backup, dest.read_bytes(), dest.stat())
+
+
+def _commit(staged: list[_Staged]) -> None:
+    for item in staged:
+        try:
+            os.replace(item.tmp, item.dest)
+        except BaseException as exc:
+            failure = _cannot_write(item.dest, exc) if isinstance(exc, OSError) else exc
+            _roll_back(staged, failure)
+            raise failure from None
+        item.committed = True
+    for folder in {item.dest.parent for item in staged}:
+        _fsync_dir(folder)
+
+
+def _roll_back(staged: list[_Staged], failure: BaseException) -> None:
+    """Put back the old content of every destination already replaced."""
+    lost = []
+    for item in reversed(staged):
+        if not item.committed:
+            continue
+        try:
+            item.roll_back()
+        except OSError as exc:
+            item.keep_backup = True
+            kept = f"; its old content is kept in {item.backup}" if item.backed_up else ""
+            lost.append(f"{item.dest} could not be restored ({exc.strerror or exc}){kept}")
+    if lost:
+        raise BakegenError(f"{str(failure).removesuffix('; no file was changed')}; and {'; '.join(lost)}") from None
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (where the platform allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _clean_up(staged: list[_Staged]) -> None:
+    for item in staged:
+        for path in (item.tmp, item.backup):
+            if path == item.backup and item.keep_backup:
+                continue
+            # Nothing better to do on failure here, and the error that got us here matters more.
+            with contextlib.suppress(OSError):
+                os.unlink(path)

@@ -37,11 +37,12 @@ _VARIANT_REQUIRED = ("name", "summary", "optimal", "lto")
 DEFAULT_DEBIAN = "trixie"
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+def _read_toml(path: Path, text: str | None = None) -> dict[str, Any]:
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -65,7 +66,7 @@ def _check_keys(
             raise DataError(f"{where}: missing field '{key}'")
 
 
-def _tarball(where: str, table: Mapping[str, Any]) -> Tarball:
+def _tarball(path: Path, where: str, table: Mapping[str, Any]) -> Tarball:
     version, name, sha256 = table["version"], table["tarball"], table["sha256"]
     if not VERSION_RE.match(version):
         raise DataError(
@@ -76,17 +77,17 @@ def _tarball(where: str, table: Mapping[str, Any]) -> Tarball:
     allowed = (f"Python-{version}.tar.xz", f"Python-{version}.tgz")
     if name not in allowed:
         raise DataError(f"{where}: field 'tarball' must be one of {' or '.join(allowed)}, got '{name}'")
-    return Tarball(version=version, name=name, sha256=sha256)
+    return Tarball(version=version, name=name, sha256=sha256, sum_origin=str(path))
 
 
-def load_release(path: Path) -> Release:
-    """Parse one ``versions/<line>.toml`` file."""
-    data = _read_toml(path)
+def load_release(path: Path, text: str | None = None) -> Release:
+    """Parse one ``versions/<line>.toml`` file, or ``text`` as if it were that file's content."""
+    data = _read_toml(path, text)
     _check_keys(str(path), data, _RELEASE_KEYS, _RELEASE_REQUIRED)
     line = path.stem
     if not LINE_RE.match(line):
         raise DataError(f"{path}: the file name must be a CPython line such as 3.13.toml")
-    tarball = _tarball(str(path), data)
+    tarball = _tarball(path, str(path), data)
     debian = data.get("debian", DEFAULT_DEBIAN)
     if not SUITE_RE.match(debian):
         raise DataError(f"{path}: field 'debian' must be a Debian suite name such as trixie, got '{debian}'")
@@ -96,7 +97,7 @@ def load_release(path: Path) -> Release:
         if not isinstance(entry, dict):
             raise DataError(f"{where}: must be a table ([[previous]])")
         _check_keys(where, entry, _PREVIOUS_KEYS, ("version", "tarball", "sha256", "source"))
-        previous.append(_tarball(where, entry))
+        previous.append(_tarball(path, where, entry))
     return Release(
         line=line,
         tarball=tarball,
@@ -107,14 +108,17 @@ def load_release(path: Path) -> Release:
     )
 
 
-def load_releases(directory: Path) -> list[Release]:
-    """Parse every ``*.toml`` file in ``versions/``, oldest line first."""
+def load_releases(directory: Path, texts: Mapping[Path, str] | None = None) -> list[Release]:
+    """Parse every ``*.toml`` file in ``versions/``, oldest line first.
+
+    ``texts`` stands in for the content of some of those files (new content not yet written).
+    """
     if not directory.is_dir():
         raise DataError(f"{directory}: no such directory (run bakegen from the project folder, or pass -C)")
     files = sorted(directory.glob("*.toml"))
     if not files:
         raise DataError(f"{directory}: no release data (*.toml) found")
-    releases = [load_release(f) for f in files]
+    releases = [load_release(f, (texts or {}).get(f)) for f in files]
     return sorted(releases, key=lambda r: Version(r.line))
 
 

@@ -24,6 +24,11 @@ class Tarball:
     name: str
     #: Lower-case hex sha256 of that file, as published upstream.
     sha256: str
+    #: Where ``sha256`` was read: the ``versions/`` file that pins it, or a mirror's ``SHA256SUMS``.
+    #: Provenance only: two tarballs with the same name and sum are the same tarball.
+    sum_origin: str = field(default="", compare=False)
+    #: The sum is only a mirror's word: ``versions/`` does not pin this file.
+    sum_from_mirror: bool = field(default=False, compare=False)
 
     @property
     def path(self) -> str:
@@ -189,3 +194,8 @@ class Plan:
 
     def names(self) -> list[str]:
         return [t.name for t in self.targets]
+
+    @property
+    def mirror_summed(self) -> tuple[Release, ...]:
+        """The releases built with a sha256 that only a mirror vouches for (``versions/`` does not pin it)."""
+        return tuple(r for r in self.releases if r.tarball.sum_from_mirror)

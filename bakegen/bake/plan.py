@@ -8,7 +8,8 @@ from dataclasses import replace
 
 from packaging.version import Version
 
-from ..errors import BakegenError
+from ..errors import BakegenError, DataError
+from ..sums import preferred
 from .data import DEFAULT_DEBIAN
 from .model import Group, Plan, Release, Tarball, Target, Variant
 
@@ -109,20 +110,54 @@ def base_variable(debian: str, default_debian: str = DEFAULT_DEBIAN) -> str:
     return "BASE_IMAGE" if debian == default_debian else f"BASE_IMAGE_{debian.upper()}"
 
 
-def pin_to_available(releases: list[Release], available: Mapping[str, Tarball]) -> list[Release]:
-    """Build, for each line, the newest final release that a mirror actually holds.
+def check_pinned(releases: Iterable[Release], sums: Mapping[str, Tarball]) -> None:
+    """Stop when a mirror's sums contradict a sha256 that ``versions/`` pins.
 
-    Lines the mirror has nothing for keep the release from ``versions/``.
+    A pinned sum is the one fact a mirror cannot vouch for itself: whoever serves the tarball would
+    also serve the sum that checks it. So a disagreement is never settled in the mirror's favour.
     """
-    pinned = []
     for r in releases:
-        candidates = [
-            t
-            for t in available.values()
-            if not Version(t.version).is_prerelease and Version(t.version).release[:2] == Version(r.line).release
-        ]
-        if candidates:
-            newest = max(candidates, key=lambda t: Version(t.version))
-            r = replace(r, tarball=newest, source=f"pinned from a mirror's SHA256SUMS ({newest.name})")
-        pinned.append(r)
-    return pinned
+        for pinned in (r.tarball, *r.previous):
+            theirs = sums.get(pinned.name)
+            if theirs is not None and theirs.sha256 != pinned.sha256:
+                raise DataError(
+                    f"CPython {pinned.version}: {pinned.sum_origin or r.origin} pins {pinned.name} to sha256 "
+                    f"{pinned.sha256}, but {theirs.sum_origin or 'the mirror'} lists {theirs.sha256}: "
+                    "the mirror does not hold the published file, or versions/ is wrong"
+                )
+
+
+def pin_to_available(releases: list[Release], available: Mapping[str, Tarball]) -> list[Release]:
+    """Build, for each line, the newest final release that a mirror's ``SHA256SUMS`` lists.
+
+    ``available`` maps file names to the mirror's tarballs (``sums.parse_sha256sums``). A file
+    that ``versions/`` pins keeps its pinned sum, and the mirror must agree with every pinned sum
+    (:func:`check_pinned`); only a file ``versions/`` does not pin (a release it does not list, or
+    the only file the mirror has of one it does) takes the mirror's sum, and is marked so
+    (``Tarball.sum_from_mirror``). Lines the mirror has nothing for keep the release from ``versions/``.
+    """
+    check_pinned(releases, available)
+    return [_pin_line(r, available) for r in releases]
+
+
+def _pin_line(release: Release, available: Mapping[str, Tarball]) -> Release:
+    line = Version(release.line).release
+    candidates = [
+        t
+        for t in available.values()
+        if not Version(t.version).is_prerelease and Version(t.version).release[:2] == line
+    ]
+    if not candidates:
+        return release
+    newest = preferred(candidates)
+    # The mirror's files of that release, .tar.xz first; the first one versions/ pins wins.
+    listed = sorted((t for t in candidates if t.version == newest.version), key=lambda t: t != newest)
+    pinned = {t.name: t for t in (release.tarball, *release.previous)}
+    chosen = next((pinned[t.name] for t in listed if t.name in pinned), newest)
+    if chosen == release.tarball:
+        return release
+    if chosen.sum_from_mirror:
+        source = f"a mirror's SHA256SUMS ({chosen.sum_origin}: {chosen.name}); versions/ does not pin it"
+    else:
+        source = f"{release.origin} (the newest {release.line} release the mirror holds)"
+    return replace(release, tarball=chosen, source=source)

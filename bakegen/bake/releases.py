@@ -27,8 +27,6 @@ import difflib
 import http.client
 import json
 import re
-import shutil
-import tempfile
 import tomllib
 import urllib.error
 import urllib.parse
@@ -42,11 +40,10 @@ from packaging.version import Version
 
 from .. import __version__
 from ..errors import BakegenError, DataError
-from ..files import write_atomic
 from ..sums import parse_sha256sums
 from .data import SHA256_RE, VERSION_RE, load_releases, load_variants, validate_releases, validate_variants
-from .model import Tarball
-from .plan import build_plan
+from .model import Release, Tarball
+from .plan import build_plan, check_pinned
 
 DEFAULT_MIRROR = "https://www.python.org/ftp/python"
 DEFAULT_API = "https://www.python.org/api/v2/downloads"
@@ -76,17 +73,7 @@ def fetch(url: str, *, timeout: float = TIMEOUT, missing_ok: bool = False) -> Re
     request = urllib.request.Request(url, headers={"User-Agent": f"bakegen/{__version__}"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
-            declared = resp.headers.get("Content-Length")
-            chunks, size = [], 0
-            while chunk := resp.read(65536):
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise UpstreamError(f"{url}: the response is larger than {MAX_BYTES} bytes")
-                chunks.append(chunk)
-            if declared is not None and declared.isdigit() and size != int(declared):
-                raise UpstreamError(f"{url}: the response was cut short ({size} of {declared} bytes)")
-            body = b"".join(chunks)
-            status = resp.status
+            body, status = _read_body(url, resp), resp.status
     except urllib.error.HTTPError as exc:
         if exc.code == 404 and missing_ok:
             return Response(url, 404, "")
@@ -103,6 +90,20 @@ def fetch(url: str, *, timeout: float = TIMEOUT, missing_ok: bool = False) -> Re
         return Response(url, status, body.decode("utf-8"))
     except UnicodeDecodeError:
         raise UpstreamError(f"{url}: the response is not UTF-8 text") from None
+
+
+def _read_body(url: str, resp: Any) -> bytes:
+    """The whole body, no larger than :data:`MAX_BYTES` and exactly as long as ``Content-Length`` says."""
+    declared = resp.headers.get("Content-Length")
+    chunks, size = [], 0
+    while chunk := resp.read(65536):
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise UpstreamError(f"{url}: the response is larger than {MAX_BYTES} bytes")
+        chunks.append(chunk)
+    if declared is not None and declared.isdigit() and size != int(declared):
+        raise UpstreamError(f"{url}: the response was cut short ({size} of {declared} bytes)")
+    return b"".join(chunks)
 
 
 def _hrefs(page: Response) -> list[str]:
@@ -239,14 +240,19 @@ class Upstream:
         sums = self.sha256sums()
         if sums is not None:
             url = f"{self.mirror}/SHA256SUMS"
-            entry = sums.get(found.version)
-            if entry is None or entry.name != found.tarball:
+            entry = sums.get(found.tarball)
+            if entry is None:
                 raise UpstreamError(
                     f"{url} has no checksum for {found.tarball}, which {self.mirror}/ lists: "
                     "fix the mirror, or leave the line out with --line"
                 )
             return entry.sha256, f"{url}: {found.tarball}"
         return self._api_checksum(found)
+
+    def check_pinned(self, releases: Sequence[Release]) -> None:
+        """Where the mirror's ``SHA256SUMS`` was read, it must agree with every sum ``versions/`` pins."""
+        if self._sums:
+            check_pinned(releases, self._sums)
 
     def _json(self, url: str) -> Any:
         resp = self.get(url)
@@ -272,30 +278,49 @@ class Upstream:
         return items
 
     def _api_checksum(self, found: Found) -> tuple[str, str]:
+        files_url = f"{self.api}/release_file/?release={self._api_release_id(found)}"
+        sums = {
+            _api_sha256(entry)
+            for entry in self._json_list(files_url)
+            if isinstance(entry.get("url"), str) and entry["url"].rstrip("/").rsplit("/", 1)[-1] == found.tarball
+        }
+        if not sums:
+            raise UpstreamError(f"{files_url}: no file {found.tarball} listed for Python {found.version}")
+        if len(sums) > 1:
+            listed = ", ".join(repr(s) for s in sorted(sums))
+            raise UpstreamError(f"{files_url}: {found.tarball} is listed with different sha256_sum values ({listed})")
+        (sha256,) = sums
+        if not sha256:
+            raise UpstreamError(f"{files_url}: {found.tarball} has no sha256_sum: its checksum is not published")
+        if not SHA256_RE.match(sha256):
+            raise UpstreamError(f"{files_url}: sha256_sum of {found.tarball} is not 64 hex digits: {sha256!r}")
+        return sha256, f"python.org release API {files_url}: sha256_sum of {found.tarball}"
+
+    def _api_release_id(self, found: Found) -> str:
+        """The API's id of release ``found``; a name listed twice for two different releases is an error."""
         if self._api_releases is None:
             self._api_releases = self._json_list(f"{self.api}/release/?is_published=true")
         name = f"Python {found.version}"
-        release = next((r for r in self._api_releases if r.get("name") == name), None)
-        if release is None:
+        uris = {str(r.get("resource_uri", "")) for r in self._api_releases if r.get("name") == name}
+        if not uris:
             raise UpstreamError(
                 f"{self.api}/release/: no published release named '{name}', which {self.mirror}/ lists"
             )
-        m = re.search(r"/(\d+)/?$", str(release.get("resource_uri", "")))
+        if len(uris) > 1:
+            raise UpstreamError(
+                f"{self.api}/release/: '{name}' is listed {len(uris)} times as different releases "
+                f"({', '.join(sorted(uris))}): cannot tell which one's checksums to take"
+            )
+        m = re.search(r"/(\d+)/?$", uris.pop())
         if not m:
             raise UpstreamError(f"{self.api}/release/: '{name}' has no resource_uri ending in its id")
-        files_url = f"{self.api}/release_file/?release={m.group(1)}"
-        for entry in self._json_list(files_url):
-            url = entry.get("url")
-            if not isinstance(url, str) or url.rstrip("/").rsplit("/", 1)[-1] != found.tarball:
-                continue
-            sha256 = entry.get("sha256_sum")
-            if not isinstance(sha256, str) or not sha256.strip():
-                raise UpstreamError(f"{files_url}: {found.tarball} has no sha256_sum: its checksum is not published")
-            sha256 = sha256.strip().lower()
-            if not SHA256_RE.match(sha256):
-                raise UpstreamError(f"{files_url}: sha256_sum of {found.tarball} is not 64 hex digits: {sha256!r}")
-            return sha256, f"python.org release API {files_url}: sha256_sum of {found.tarball}"
-        raise UpstreamError(f"{files_url}: no file {found.tarball} listed for {name}")
+        return m.group(1)
+
+
+def _api_sha256(entry: dict[str, Any]) -> str:
+    """An API file entry's ``sha256_sum``, lower-case, or "" where it is blank or missing."""
+    value = entry.get("sha256_sum")
+    return value.strip().lower() if isinstance(value, str) else ""
 
 
 def toml_string(value: str) -> str:
@@ -370,31 +395,18 @@ def find_updates(
             update.source = source
             update.new_text = render_release_file(old_text, path, update.tarball, source)
         updates.append(update)
+    upstream.check_pinned(releases)
     return updates
 
 
 def check_updates(versions_dir: Path, updates: Sequence[LineUpdate]):
-    """Load the would-be ``versions/`` exactly as ``render`` will, from a scratch copy. Returns the plan."""
-    with tempfile.TemporaryDirectory(prefix="bakegen-versions-") as tmp:
-        scratch = Path(tmp) / "versions"
-        shutil.copytree(versions_dir, scratch)
-        for u in updates:
-            if u.changed:
-                (scratch / u.path.name).write_text(u.new_text or "", encoding="utf-8")
-        try:
-            releases = load_releases(scratch)
-            validate_releases(releases)
-        except DataError as exc:
-            raise UpstreamError(f"the updated release data does not validate: {exc}") from None
+    """Load the would-be ``versions/`` exactly as ``render`` will, from the new texts. Returns the plan."""
+    texts = {u.path: u.new_text or "" for u in updates if u.changed}
+    try:
+        releases = load_releases(versions_dir, texts)
+        validate_releases(releases)
+    except DataError as exc:
+        raise UpstreamError(f"the updated release data does not validate: {exc}") from None
     variants = load_variants()
     validate_variants(variants)
     return build_plan(releases, variants)
-
-
-def write_updates(updates: Sequence[LineUpdate]) -> list[Path]:
-    written = []
-    for u in updates:
-        if u.changed:
-            write_atomic(u.path, u.new_text or "")
-            written.append(u.path)
-    return written

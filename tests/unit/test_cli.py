@@ -237,3 +237,69 @@ def test_host_network_needs_an_entitlement() -> None:
     assert core.entitlements({"NETWORK": "host"}, {}) == ("network.host",)
     assert core.entitlements({}, {"NETWORK": "host"}) == ("network.host",)
     assert core.entitlements({"NETWORK": "default"}, {"NETWORK": "host"}) == ()
+
+
+MADE_UP = "f" * 64
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_list_shows_where_each_sum_comes_from(project_dir: Path, clean_env, tmp_path: Path, how: str) -> None:
+    sums = tmp_path / "SHA256SUMS"
+    sums.write_text(f"{'a' * 64}  Python-3.13.99.tar.xz\n")
+    args, env = (["--mirror-sums", str(sums)], {}) if how == "option" else ([], {"PYTHON_MIRROR_SHA256SUMS": str(sums)})
+    result = invoke("list", "-C", str(project_dir), *args, env=env)
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
+    assert rows["TARGET"][:5] == ["TARGET", "VERSION", "SUM", "BASE", "TAGS"]
+    assert rows["3_13-wee"][1:3] == ["3.13.99", "mirror"]
+    assert rows["2_7-wee"][1:3] == ["2.7.18", "pinned"]
+    assert rows["note:"] == [
+        "note:", "Python-3.13.99.tar.xz:", "sha256", "a" * 64, "from", f"{sums},", "a", "mirror's", "word:",
+        "versions/", "does", "not", "pin", "this", "file",
+    ]
+    plain = invoke("list", "-C", str(project_dir))
+    assert "mirror" not in plain.stdout and "note:" not in plain.stdout
+
+
+def test_list_and_build_stop_on_a_tampered_sum(
+    project_dir: Path, clean_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeDocker()
+    monkeypatch.setattr(engine, "docker", fake)
+    sums = tmp_path / "SHA256SUMS"
+    sums.write_text(f"{MADE_UP}  Python-3.13.5.tar.xz\n")  # versions/3.13.toml pins 3.13.5 to 93e583…
+    pinned = "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640"
+    for command in ("list", "build"):
+        result = invoke(command, "-C", str(project_dir), "--mirror-sums", str(sums))
+        assert result.exit_code == 2, result.output
+        line = one_line_error(result)
+        assert line == (
+            f"bakegen: error: CPython 3.13.5: {project_dir / 'versions' / '3.13.toml'} pins Python-3.13.5.tar.xz "
+            f"to sha256 {pinned}, but {sums} lists {MADE_UP}: the mirror does not hold the published file, "
+            "or versions/ is wrong"
+        )
+    assert fake.buildx.calls == []
+
+
+def test_build_says_when_a_sum_is_the_mirrors(
+    project_dir: Path, clean_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeDocker()
+    monkeypatch.setattr(engine, "docker", fake)
+    sums = tmp_path / "SHA256SUMS"
+    sums.write_text(f"{'a' * 64}  Python-3.13.99.tar.xz\n{'b' * 64}  Python-2.7.99.tgz\n")
+    result = invoke("build", "3_13-wee", "-C", str(project_dir), "--mirror-sums", str(sums))
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    # Before the build's progress, and only about the release being built.
+    assert lines[0] == (
+        f"note: Python-3.13.99.tar.xz: sha256 {'a' * 64} from {sums}, a mirror's word: versions/ does not pin "
+        "this file"
+    )
+    assert lines[1] == "#1 [internal] load local bake definitions"
+    assert "2.7.99" not in result.stderr
+    assert 'PYTHON_SHA256  = "' + "a" * 64 + '"' in fake.buildx.calls[0]["file_text"]
+    both = invoke("build", "wee", "-C", str(project_dir), "--mirror-sums", str(sums))
+    assert [line.split()[1] for line in both.stderr.splitlines() if line.startswith("note:")] == [
+        "Python-2.7.99.tgz:", "Python-3.13.99.tar.xz:"
+    ]

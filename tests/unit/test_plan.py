@@ -90,20 +90,84 @@ c28d9d213c09b5b5ab2c29812950e12f746999e099b82894231be954b26baed9  Python-3.13.15
 
 def test_sha256sums_and_pinning() -> None:
     sums = parse_sha256sums(SUMS, "SHA256SUMS")
-    assert sums["3.13.15"].name == "Python-3.13.15.tar.xz"  # .tar.xz preferred over .tgz
     sha = "2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849"
-    assert sums["3.11.2"] == Tarball("3.11.2", "Python-3.11.2.tgz", sha)
+    assert sums["Python-3.11.2.tgz"] == Tarball("3.11.2", "Python-3.11.2.tgz", sha)
+    assert sums["Python-3.11.2.tgz"].sum_from_mirror and sums["Python-3.11.2.tgz"].sum_origin == "SHA256SUMS"
     releases = load_releases(REPO / "versions")
     pinned = {r.line: r for r in pin_to_available(releases, sums)}
     assert pinned["3.13"].version == "3.13.15"  # newest final release, the rc is skipped
+    assert pinned["3.13"].tarball.name == "Python-3.13.15.tar.xz"  # .tar.xz preferred over .tgz
     assert pinned["3.11"].version == "3.11.2"
     original = {r.line: r for r in releases}
     assert pinned["3.14"] == original["3.14"]  # nothing on the mirror: unchanged
+    # versions/ pins both, so both keep the pinned tarball, and say so.
+    for line in ("3.13", "3.11"):
+        assert not pinned[line].tarball.sum_from_mirror
+        assert pinned[line].tarball.sum_origin == str(REPO / "versions" / f"{line}.toml")
 
 
 def test_sha256sums_rejects_garbage() -> None:
     with pytest.raises(DataError, match=r"SUMS:2: not a"):
         parse_sha256sums(SUMS.splitlines()[0] + "\nhello world\n", "SUMS")
+
+
+def test_sha256sums_rejects_a_file_listed_twice_with_different_sums() -> None:
+    first = SUMS.splitlines()[0]
+    other = "0" * 64 + "  *Python-3.13.15.tar.xz"  # sha256sum's binary-mode mark: the same file
+    with pytest.raises(DataError) as exc:
+        parse_sha256sums(f"{first}\n# comment\n{other}\n", "SUMS")
+    message = str(exc.value)
+    assert message.startswith("SUMS:3: Python-3.13.15.tar.xz is listed twice with different sums")
+    assert f"{first.split()[0]} on line 1" in message and f"{'0' * 64} on line 3" in message
+    # The same line twice says nothing new and passes.
+    assert parse_sha256sums(f"{first}\n{first}\n", "SUMS") == parse_sha256sums(first, "SUMS")
+
+
+FIXTURE_313 = FIXTURES / "versions" / "3.13.toml"
+MADE_UP = "f" * 64
+
+
+@pytest.mark.parametrize(
+    ("listed", "why"),
+    [
+        (f"{MADE_UP}  Python-3.13.5.tar.xz", "a pinned previous release, which the mirror would build"),
+        (f"{MADE_UP}  Python-3.13.15.tar.xz", "the line's pinned release"),
+        (
+            f"{MADE_UP}  Python-3.13.5.tar.xz\n" + "a" * 64 + "  Python-3.13.99.tar.xz",
+            "a pinned release the mirror would not even build",
+        ),
+    ],
+)
+def test_a_mirror_never_replaces_a_pinned_sum(listed: str, why: str) -> None:
+    releases = load_releases(FIXTURES / "versions")
+    with pytest.raises(DataError) as exc:
+        pin_to_available(releases, parse_sha256sums(listed, "/srv/mirror/SHA256SUMS"))
+    message = str(exc.value)
+    pinned = {t.version: t for r in releases for t in (r.tarball, *r.previous)}
+    version = listed.split("Python-")[1].split(".tar")[0]
+    assert message.startswith(f"CPython {version}: {FIXTURE_313} pins Python-{version}.tar.xz"), why
+    assert f"sha256 {pinned[version].sha256}, but /srv/mirror/SHA256SUMS lists {MADE_UP}" in message, why
+    assert "\n" not in message
+
+
+def test_a_release_versions_does_not_pin_takes_the_mirrors_sum_and_says_so() -> None:
+    sums = parse_sha256sums("a" * 64 + "  Python-3.13.99.tar.xz\n", "http://mirror/SHA256SUMS")
+    releases = pin_to_available(load_releases(FIXTURES / "versions"), sums)
+    plan = build_plan(releases, load_variants())
+    (release,) = plan.mirror_summed
+    assert release.version == "3.13.99" and release.tarball.sha256 == "a" * 64
+    assert release.tarball.sum_origin == "http://mirror/SHA256SUMS" and release.tarball.sum_from_mirror
+    assert "versions/ does not pin it" in release.source
+    assert plan.target("3_13-wee").args["PYTHON_SHA256"] == "a" * 64
+    # The lines the mirror does not carry stay pinned.
+    assert not plan.target("2_7-wee").release.tarball.sum_from_mirror
+
+
+def test_without_a_mirror_every_sum_is_pinned(plan) -> None:
+    assert plan.mirror_summed == ()
+    assert {t.release.tarball.sum_origin for t in plan.targets} == {
+        str(FIXTURES / "versions" / f"{line}.toml") for line in ("2.7", "3.13", "3.16")
+    }
 
 
 def test_latest_alias_goes_to_the_newest_stable_lto_only(plan) -> None:
@@ -114,3 +178,20 @@ def test_reference_and_stages(plan) -> None:
     assert plan.reference is not None and plan.reference.release.line == "3.13"
     assert plan.target("2_7-wee").stage == "runtime-python2"
     assert plan.target("3_13-wee").stage == "runtime"
+
+
+def test_a_pinned_release_keeps_its_pinned_file() -> None:
+    # The mirror lists 2.7.18 as .tar.xz and as .tgz; versions/ pins the .tgz, so that is built.
+    sums = parse_sha256sums((FIXTURES / "upstream" / "SHA256SUMS").read_text(), "SHA256SUMS")
+    pinned = {r.line: r for r in pin_to_available(load_releases(FIXTURES / "versions"), sums)}
+    assert pinned["2.7"].tarball.name == "Python-2.7.18.tgz" and not pinned["2.7"].tarball.sum_from_mirror
+    assert pinned["3.13"].version == "3.13.17" and pinned["3.13"].tarball.sum_from_mirror
+    assert pinned["3.16"].version == "3.16.0a1"  # pre-releases on the mirror are not taken
+
+
+def test_another_file_of_a_pinned_release_is_the_mirrors_word() -> None:
+    # versions/ pins 2.7.18 as .tgz; a mirror holding only the .tar.xz cannot be checked against it.
+    sums = parse_sha256sums("b" * 64 + "  Python-2.7.18.tar.xz\n", "SUMS")
+    (release, *_) = pin_to_available(load_releases(FIXTURES / "versions"), sums)
+    assert release.tarball == Tarball("2.7.18", "Python-2.7.18.tar.xz", "b" * 64)
+    assert release.tarball.sum_from_mirror and release.tarball.sum_origin == "SUMS"

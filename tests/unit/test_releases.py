@@ -6,9 +6,19 @@ versions/ is never touched.
 
 from __future__ import annotations
 
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 import tomllib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,6 +31,7 @@ from bakegen.bake.data import load_release
 from bakegen.bake.model import Tarball
 from bakegen.bake.releases import (
     Response,
+    Upstream,
     UpstreamError,
     release_dirs,
     release_tarballs,
@@ -28,7 +39,7 @@ from bakegen.bake.releases import (
     toml_string,
 )
 from bakegen.cli import app
-from bakegen.errors import BakegenError
+from bakegen.errors import BakegenError, Terminated
 
 REPO = Path(__file__).resolve().parents[2]
 UPSTREAM = Path(__file__).resolve().parents[1] / "fixtures" / "upstream"
@@ -314,6 +325,30 @@ def _cut_short(name: str) -> Answer:
     return answer
 
 
+def _json_answer(data) -> Answer:
+    return Answer(json.dumps(data).encode(), content_type="application/json")
+
+
+def _api_release_listed_twice() -> Answer:
+    releases = json.loads((UPSTREAM / "api-release.json").read_text())
+    (entry,) = [r for r in releases if r["name"] == "Python 3.13.17"]
+    return _json_answer([*releases, {**entry, "resource_uri": entry["resource_uri"].replace("1017", "6666")}])
+
+
+def _api_file_listed_twice(sha256: str) -> Answer:
+    files = json.loads((UPSTREAM / "api-release_file-1017.json").read_text())
+    (entry,) = [f for f in files if f["url"].endswith("/Python-3.13.17.tar.xz")]
+    return _json_answer([{**entry, "sha256_sum": sha256}, *files])
+
+
+#: What tests/fixtures/versions/3.13.toml pins 3.13.5 to.
+PINNED_3_13_5 = b"93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640"
+
+
+def _sums_with(*lines: str) -> Answer:
+    return Answer(((UPSTREAM / "SHA256SUMS").read_text() + "".join(f"{line}\n" for line in lines)).encode())
+
+
 BROKEN = {
     "index cut short": ({"/ftp/python/": _cut_short("ftp-index.html")}, "cut short"),
     "index truncated": ({"/ftp/python/": recorded("ftp-index-truncated.html")}, "listing is incomplete"),
@@ -353,6 +388,30 @@ BROKEN = {
         "HTTP 500",
     ),
     "not UTF-8": ({"/ftp/python/3.13.17/": Answer(b"<html>\xff\xfe</html>")}, "not UTF-8"),
+    "API lists the release twice": (
+        {"/api/v2/downloads/release/?is_published=true": _api_release_listed_twice()},
+        "'Python 3.13.17' is listed 2 times as different releases (https://www.python.org/api/v2/downloads/"
+        "release/1017/, https://www.python.org/api/v2/downloads/release/6666/)",
+    ),
+    "API lists the file twice with different sums": (
+        {"/api/v2/downloads/release_file/?release=1017": _api_file_listed_twice("f" * 64)},
+        f"Python-3.13.17.tar.xz is listed with different sha256_sum values ('{fake_sha('Python-3.13.17.tar.xz')}', "
+        f"'{'f' * 64}')",
+    ),
+    "API lists the file twice, once without a sum": (
+        {"/api/v2/downloads/release_file/?release=1017": _api_file_listed_twice("")},
+        "Python-3.13.17.tar.xz is listed with different sha256_sum values",
+    ),
+    "SHA256SUMS lists the release twice": (
+        {"/ftp/python/SHA256SUMS": _sums_with(f"{'f' * 64}  Python-3.13.17.tar.xz")},
+        f"SHA256SUMS:10: Python-3.13.17.tar.xz is listed twice with different sums ({fake_sha('Python-3.13.17.tar.xz')}"
+        f" on line 6, {'f' * 64} on line 10)",
+    ),
+    "SHA256SUMS contradicts a pinned sum": (
+        {"/ftp/python/SHA256SUMS": Answer((UPSTREAM / "SHA256SUMS").read_bytes().replace(PINNED_3_13_5, b"f" * 64))},
+        f"pins Python-3.13.5.tar.xz to sha256 {PINNED_3_13_5.decode()}, "
+        f"but http://127.0.0.1:PORT/ftp/python/SHA256SUMS lists {'f' * 64}",
+    ),
 }
 
 
@@ -365,9 +424,26 @@ def test_broken_upstream_changes_nothing(case: str, project: Path, upstream: Fak
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("bakegen: error: "), result.stderr
-    assert message in lines[0]
+    assert message.replace("http://127.0.0.1:PORT", upstream.base) in lines[0]
     assert "Traceback" not in result.output
     assert snapshot(project) == before  # nothing written, no temporary file left behind
+
+
+def test_identical_duplicates_upstream_pass(project: Path, upstream: FakeUpstream) -> None:
+    # A repeated line or API entry says nothing new: only disagreeing duplicates stop an update.
+    line = f"{fake_sha('Python-3.13.17.tar.xz')}  Python-3.13.17.tar.xz"
+    upstream.routes["/api/v2/downloads/release_file/?release=1017"] = _api_file_listed_twice(
+        fake_sha("Python-3.13.17.tar.xz").upper()
+    )
+    releases = json.loads((UPSTREAM / "api-release.json").read_text())
+    upstream.routes["/api/v2/downloads/release/?is_published=true"] = _json_answer([*releases, *releases])
+    from_api = update(project, upstream, dry_run=True).updates[1]
+    assert from_api.changed and from_api.tarball is not None
+    assert from_api.tarball.sha256 == fake_sha("Python-3.13.17.tar.xz")
+    upstream.routes["/ftp/python/SHA256SUMS"] = _sums_with(line)
+    result = update(project, upstream)
+    assert [u.line for u in result.updates if u.changed] == ["3.13"]
+    assert load_release(project / "versions" / "3.13.toml").tarball.sha256 == fake_sha("Python-3.13.17.tar.xz")
 
 
 def test_network_failure_changes_nothing(project: Path) -> None:
@@ -401,3 +477,251 @@ def repository_versions_untouched() -> Iterator[None]:
     yield
     assert snapshot(repo_versions) == before
 
+
+# --- All or nothing: failures and interruptions while writing --------------------------------------
+#
+# With --pre, 3.13 (-> 3.13.17) and 3.16 (-> 3.16.0a2) both move on, so three files change:
+# versions/3.13.toml, versions/3.16.toml and docker-bake.hcl.
+
+CHANGED = {"versions/3.13.toml", "versions/3.16.toml", "docker-bake.hcl"}
+
+
+@pytest.fixture
+def states(project: Path, with_sums: FakeUpstream, tmp_path: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The project's files before and after a complete update (made on a copy)."""
+    done = tmp_path / "done"
+    shutil.copytree(project, done)
+    update(done, with_sums, pre=True)
+    old, new = snapshot(project), snapshot(done)
+    assert {k for k in new if new[k] != old.get(k)} == CHANGED and set(new) == set(old)
+    return old, new
+
+
+def invoke_update(project: Path, up: FakeUpstream):
+    return invoke("versions", "update", "-C", str(project), "--mirror", up.mirror, "--api", up.api, "--pre")
+
+
+@pytest.mark.parametrize(
+    ("call", "nth", "error", "message"),
+    [
+        *[("replace", n, PermissionError(errno.EACCES, "Permission denied"), "Permission denied") for n in (1, 2, 3)],
+        *[("write", n, OSError(errno.ENOSPC, "No space left on device"), "No space left") for n in (1, 2, 3)],
+        ("fsync", 2, OSError(errno.EIO, "Input/output error"), "Input/output error"),
+    ],
+)
+def test_a_write_failing_part_way_changes_nothing(
+    project: Path, with_sums: FakeUpstream, states, monkeypatch: pytest.MonkeyPatch,
+    call: str, nth: int, error: OSError, message: str,
+) -> None:
+    old, _ = states
+    real, calls = getattr(os, call), []
+
+    def failing(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == nth:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, call, failing)
+    result = invoke_update(project, with_sums)
+    monkeypatch.undo()
+    assert len(calls) >= nth
+    assert result.exit_code == 1, result.output
+    line = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(line) == 1 and line[0].startswith(f"bakegen: error: {project}"), result.stderr
+    assert line[0].endswith(f"{message}; no file was changed") or message in line[0]
+    assert snapshot(project) == old  # all old, and no temporary file or backup left behind
+
+
+@pytest.mark.parametrize("what", ["versions/3.16.toml", "docker-bake.hcl", "versions"])
+def test_a_read_only_file_or_folder_changes_nothing(project: Path, with_sums: FakeUpstream, states, what: str) -> None:
+    old, _ = states
+    path = project / what
+    mode = path.stat().st_mode
+    path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        result = invoke_update(project, with_sums)
+    finally:
+        path.chmod(mode)
+    assert result.exit_code == 1, result.output
+    kind = "folder" if path.is_dir() else "file"
+    assert result.stderr.strip() == f"bakegen: error: {path}: the {kind} is read-only; nothing was changed"
+    assert snapshot(project) == old
+
+
+def test_symlinked_files_are_written_through(project: Path, with_sums: FakeUpstream, states) -> None:
+    _, new = states
+    shared = project.parent / "shared"
+    shared.mkdir()
+    for name in ("versions/3.13.toml", "docker-bake.hcl"):
+        (project / name).rename(shared / Path(name).name)
+        (project / name).symlink_to(shared / Path(name).name)
+    result = invoke_update(project, with_sums)
+    assert result.exit_code == 0, result.output
+    for name in ("versions/3.13.toml", "docker-bake.hcl"):
+        assert (project / name).is_symlink(), name
+        assert (shared / Path(name).name).read_bytes() == new[name]
+    assert sorted(p.name for p in shared.iterdir()) == ["3.13.toml", "docker-bake.hcl"]
+    assert core.check_project(core.Project(project)) == ""
+
+
+def test_a_stale_bake_file_is_re_rendered_when_versions_is_up_to_date(
+    project: Path, with_sums: FakeUpstream, states
+) -> None:
+    # What an older, non-transactional bakegen could leave: versions/ new, docker-bake.hcl old.
+    old, new = states
+    for name in ("versions/3.13.toml", "versions/3.16.toml"):
+        (project / name).write_bytes(new[name])
+    dry = invoke("versions", "update", "-C", str(project), "--mirror", with_sums.mirror, "--pre", "--dry-run")
+    assert "dry run: nothing written (0 file(s) would change; docker-bake.hcl would be re-rendered)" in dry.stdout
+    result = invoke_update(project, with_sums)
+    assert result.exit_code == 0, result.output
+    assert f"wrote {project / 'docker-bake.hcl'}" in result.stdout and "versions/ is up to date" in result.stdout
+    assert snapshot(project) == new
+
+
+def _signal_at(monkeypatch: pytest.MonkeyPatch, where: str, signum: int) -> None:
+    """Arrange for ``signum`` to arrive at one moment of an update, from inside the process.
+
+    ``fetching`` and ``rendering`` come before the files are written; ``CALL#N`` is right after the
+    Nth ``os.CALL`` of the writing (staging, committing, cleaning up).
+    """
+    if where in ("fetching", "rendering"):
+        obj, name = (Upstream, "get") if where == "fetching" else (core.Project, "render_text")
+        real = getattr(obj, name)
+
+        def then_signal(*args, **kwargs):
+            result = real(*args, **kwargs)
+            signal.raise_signal(signum)
+            return result
+
+        monkeypatch.setattr(obj, name, then_signal)
+        return
+    call, nth = where.split("#")
+    real_call, real_render, calls = getattr(os, call), core.Project.render_text, []
+
+    def writing(*args, **kwargs):
+        text = real_render(*args, **kwargs)
+        calls.append("rendered: the writing starts")
+        return text
+
+    def step(*args, **kwargs):
+        if calls:
+            calls.append(call)
+        try:
+            return real_call(*args, **kwargs)
+        finally:
+            if len(calls) == int(nth) + 1:
+                signal.raise_signal(signum)
+
+    monkeypatch.setattr(core.Project, "render_text", writing)
+    monkeypatch.setattr(os, call, step)
+
+
+#: Before the writes, then in each phase of them: staging, the renames, cleaning up.
+#: (tests/unit/test_files.py sends a signal after every single step of the writing.)
+MOMENTS = ["fetching", "rendering", "write#2", "replace#1", "replace#2", "replace#3", "unlink#4"]
+
+
+@pytest.mark.parametrize("where", MOMENTS)
+@pytest.mark.parametrize(("signum", "raised"), [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated)])
+def test_a_signal_at_any_moment_leaves_all_old_or_all_new(
+    project: Path, with_sums: FakeUpstream, states, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    where: str, signum: int, raised: type[BaseException],
+) -> None:
+    old, new = states
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    _signal_at(monkeypatch, where, signum)
+    with pytest.raises(raised):
+        update(project, with_sums, pre=True)
+    monkeypatch.undo()
+    after = snapshot(project)
+    assert after == (new if where not in ("fetching", "rendering") else old)
+    assert list(scratch.iterdir()) == []  # the scratch copy of versions/ is gone too
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+#: Runs ``bakegen`` with every file system step slowed down, so that signals land mid-update;
+#: stderr says "update" once the update has begun and "rendered" when the files are about to be written.
+SLOW_WRAPPER = """
+import os, sys, time
+delay = float(os.environ["BAKEGEN_TEST_SLOW"])
+for name in ("open", "write", "fsync", "link", "replace", "unlink"):
+    def slow(*args, _real=getattr(os, name), **kwargs):
+        try:
+            return _real(*args, **kwargs)
+        finally:
+            time.sleep(delay)
+    setattr(os, name, slow)
+from bakegen import core
+def marked(name, real):
+    def call(*args, **kwargs):
+        result = real(*args, **kwargs)
+        sys.stderr.write(name + "\\n")
+        sys.stderr.flush()
+        return result
+    return call
+core.upstream_newest = marked("update", core.Upstream.newest)
+core.Upstream.newest = core.upstream_newest
+core.Project.render_text = marked("rendered", core.Project.render_text)
+from bakegen.cli import main
+sys.argv[0] = "bakegen"
+main()
+"""
+SLOW = 0.02
+
+
+def _run_and_signal(project: Path, up: FakeUpstream, marker: str, delay: float, signum: int, tmp: Path):
+    """Start ``bakegen versions update`` slowed down; ``delay`` s after ``marker``, send ``signum``."""
+    env = {**os.environ, "BAKEGEN_TEST_SLOW": str(SLOW), "TMPDIR": str(tmp)}
+    args = ["versions", "update", "-C", str(project), "--mirror", up.mirror, "--api", up.api, "--pre"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRAPPER, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = []
+    for line in proc.stderr:
+        seen.append(line.strip())
+        if line.strip() == marker:
+            break
+    time.sleep(delay)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, "\n".join([*seen, err])
+
+
+def test_real_signals_at_many_moments(project: Path, with_sums: FakeUpstream, states, tmp_path: Path) -> None:
+    """SIGINT and SIGTERM from outside, to ``bakegen versions update`` processes slowed down.
+
+    The in-process test above hits every step; this one checks the real thing end to end: the
+    signal's delivery, the exit code and message, and the files. The runs overlap to save time.
+    """
+    old, new = states
+    # Writing three files makes 25 slowed steps (0.5 s); these moments fall before and in them.
+    moments = [("update", 0.0), ("rendered", 0.05), ("rendered", 0.2)]
+    runs = [(signum, marker, delay) for signum in (signal.SIGINT, signal.SIGTERM) for marker, delay in moments]
+
+    def run(i: int) -> tuple[dict[str, bytes], int, str, list[Path]]:
+        signum, marker, delay = runs[i]
+        where = tmp_path / f"run{i}"
+        shutil.copytree(project, where / "project")
+        (where / "tmp").mkdir()
+        code, stderr = _run_and_signal(where / "project", with_sums, marker, delay, signum, where / "tmp")
+        return snapshot(where / "project"), code, stderr, list((where / "tmp").iterdir())
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(run, range(len(runs))))
+    for (signum, marker, delay), (after, code, stderr, left) in zip(runs, results, strict=True):
+        what = f"{signal.Signals(signum).name} {delay} s after {marker!r}:\n{stderr}"
+        assert after in (old, new), f"{what}\na mix of old and new files"
+        assert left == [], f"{what}\nleft in TMPDIR: {left}"
+        if after == old or code in (130, 143):
+            # Interrupted before the writes (or while they were held back): one line, the shell's code.
+            name = "interrupted" if signum == signal.SIGINT else "terminated"
+            assert (code, stderr.splitlines()[-1]) == (128 + signum, f"bakegen: error: {name}"), what
+            assert "Traceback" not in stderr, what
+    outcomes = {(signum, results[i][0] == new) for i, (signum, _, _) in enumerate(runs)}
+    # Each signal came once before the writes (all old) and once during them (held back: all new).
+    assert outcomes == {(s, done) for s in (signal.SIGINT, signal.SIGTERM) for done in (False, True)}

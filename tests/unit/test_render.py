@@ -18,6 +18,7 @@ import pytest
 from bakegen import core
 from bakegen.bake.render import hcl_string
 from bakegen.bake.validate import ValidationError, check_text, compare_printed, parse, print_escaped, settings
+from bakegen.errors import BakegenError
 from bakegen.files import write_atomic
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "docker-bake.hcl"
@@ -103,7 +104,7 @@ def test_write_atomic_replaces_or_leaves_untouched(tmp_path: Path, monkeypatch: 
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(BakegenError, match=f"^{target}: cannot write: disk full; no file was changed$"):
         write_atomic(target, "newer")
     assert target.read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.hcl"]
