@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -303,3 +304,14 @@ def test_build_says_when_a_sum_is_the_mirrors(
     assert [line.split()[1] for line in both.stderr.splitlines() if line.startswith("note:")] == [
         "Python-2.7.99.tgz:", "Python-3.13.99.tar.xz:"
     ]
+
+
+def test_clean_env_clears_every_bake_variable(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    from conftest import BAKEGEN_ENVIRONMENT, bake_variable_names
+
+    names = [*bake_variable_names(), *BAKEGEN_ENVIRONMENT]
+    assert {"REGISTRY", "ATTEST", "LATEST", "CREATED", "SOURCE_DATE_EPOCH"} <= set(names)
+    for name in names:
+        monkeypatch.setenv(name, "junk")
+    request.getfixturevalue("clean_env")
+    assert [name for name in names if name in os.environ] == []
