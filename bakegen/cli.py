@@ -14,6 +14,9 @@ import typer
 from . import __version__, core
 from .bake.matrix import DEFAULT_PLATFORMS
 from .bake.releases import DEFAULT_API, DEFAULT_MIRROR
+from .bench.benchmarks import benchmark_list
+from .bench.request import CPU_AUTO, CPU_NONE, DEFAULT_OUTPUT, DEFAULT_ROUNDS
+from .bench.workload import FAST_PROCESSES, FAST_VALUES
 from .errors import BakegenError, Terminated
 from .options import BuildSettings, Network
 
@@ -252,9 +255,13 @@ def bench(
     ] = None,
     rounds: Annotated[
         int, typer.Option("--rounds", min=1, help="Rounds; each runs every benchmark on every image in turn.")
-    ] = 3,
+    ] = DEFAULT_ROUNDS,
     fast: Annotated[
-        bool, typer.Option("--fast", help="Quick check: 3 pyperf processes x 2 values (default: pyperf's 20 x 3).")
+        bool,
+        typer.Option(
+            "--fast",
+            help=f"Quick check: {FAST_PROCESSES} pyperf processes x {FAST_VALUES} values (default: pyperf's 20 x 3).",
+        ),
     ] = False,
     benchmark: Annotated[
         list[str] | None,
@@ -266,57 +273,50 @@ def bench(
     values: Annotated[int | None, typer.Option("--values", min=1, help="pyperf values per worker process.")] = None,
     cpu: Annotated[
         str,
-        typer.Option("--cpu", help='CPU to pin the containers to: a number, "auto" (the last, if 2+) or "none".'),
-    ] = "auto",
+        typer.Option(
+            "--cpu", help=f'CPU to pin the containers to: a number, "{CPU_AUTO}" (the last, if 2+) or "{CPU_NONE}".'
+        ),
+    ] = CPU_AUTO,
     base: Annotated[
         str | None, typer.Option("--base", help="Base image: also report what each image adds on top of it.")
     ] = None,
     ca_bundle: Annotated[
         Path | None,
         typer.Option(
-            "--ca-bundle", envvar="CA_BUNDLE", dir_okay=False,
+            "--ca-bundle", envvar="CA_BUNDLE", exists=True, dir_okay=False, readable=True,
             help="CA certificates (PEM) for pip inside the containers, e.g. a TLS-intercepting proxy's.",
         ),
     ] = None,
     output: Annotated[
-        Path, typer.Option("--output", "-o", file_okay=False, help="Folder for bench.json, bench.svg, bench.txt.")
-    ] = Path("bench-results"),
+        Path,
+        typer.Option(
+            "--output", "-o", file_okay=False, writable=True, help="Folder for bench.json, bench.svg, bench.txt."
+        ),
+    ] = DEFAULT_OUTPUT,
     registry_sizes: Annotated[
         bool,
         typer.Option("--registry-sizes", help="Compressed sizes from the registry's manifests (pushed images)."),
     ] = False,
     list_benchmarks: Annotated[bool, typer.Option("--list", help="Print the benchmarks and exit.")] = False,
 ) -> None:
-    """Compare images' speed on 20 stdlib-only pyperformance benchmarks, and their sizes.
+    """Compare images' speed on stdlib-only pyperformance benchmarks (see --list), and their sizes.
 
     One container per image installs pyperf and pyperformance once; then each round runs every
     benchmark on every image in turn. Prints each benchmark's time per image, the ratio against
     the first image (above 1: faster than the first), the geometric mean of the ratios with its
     spread, and the sizes (uncompressed, compressed, and added on top of --base). Writes
-    bench.json (all values), bench.svg and bench.txt to --output at the end.
+    bench.json (all values), bench.svg and bench.txt to --output at the end. Every option, the
+    output folder and the images are checked before the first container starts.
     """
-    from . import bench as perf
-    from .bench import containers
-
     if list_benchmarks:
-        typer.echo(perf.benchmark_list(), nl=False)
+        typer.echo(benchmark_list(), nl=False)
         return
-    request = perf.BenchRequest(
-        images=list(images or []),
-        benchmarks=perf.select_benchmarks(benchmark),
-        rounds=rounds,
-        fast=fast,
-        processes=processes,
-        values=values,
-        cpu=cpu,
-        base=base,
-        ca_bundle=ca_bundle,
+    request = core.BenchRequest(
+        images=list(images or []), benchmarks=list(benchmark or []), rounds=rounds, fast=fast,
+        processes=processes, values=values, cpu=cpu, base=base, ca_bundle=ca_bundle, output=output,
         registry_sizes=registry_sizes,
     )
-    results = perf.run(request, containers.DockerBackend(), progress=lambda line: typer.echo(line, err=True))
-    written = perf.write_report(output, results)
-    typer.echo(perf.format_report(results), nl=False)
-    typer.echo(f"wrote {' '.join(str(p) for p in written)}")
+    typer.echo(core.bench(request, progress=lambda line: typer.echo(line, err=True)), nl=False)
 
 
 @app.command()

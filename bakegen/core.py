@@ -24,6 +24,10 @@ from .bake.plan import EXTRA_TARGETS, build_plan, pin_to_available
 from .bake.releases import DEFAULT_API, DEFAULT_MIRROR, LineUpdate, Upstream, check_updates, find_updates
 from .bake.render import OUTPUT, render
 from .bake.validate import check_text, compare_printed, settings
+from .bench import runner as bench_runner
+from .bench.containers import Backend, DockerBackend
+from .bench.report import check_output, format_report, write_report
+from .bench.request import BenchRequest
 from .errors import BakegenError, DataError, did_you_mean
 from .files import replace_files, sigterm_raises, write_atomic
 from .options import BuildSettings, to_variables
@@ -348,3 +352,15 @@ def update_versions(
         if not dry_run and contents:
             result.written = replace_files(contents)
         return result
+
+
+def bench(request: BenchRequest, progress: Callable[[str], None], backend: Backend | None = None) -> str:
+    """``bakegen bench``: check every option, run the benchmarks, write the report; returns the text to print.
+
+    A bad option, an output folder that cannot take the report or a missing image fails before
+    the first container starts.
+    """
+    check_output(request.output)
+    results = bench_runner.run(request, backend or DockerBackend(), progress)
+    written = write_report(request.output, results)
+    return format_report(results) + f"wrote {' '.join(str(p) for p in written)}\n"

@@ -7,11 +7,12 @@ invoked directly so both the plugin and older releases are checked against the s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,96 @@ def run(image: str, command: list[str], *, platform: str | None = None) -> str:
         return docker.run(image, command, remove=True, platform=platform)
     except DockerException as exc:
         raise EngineError(f"running {image} failed: {_reason(exc)}") from None
+
+
+# --- containers and images, for ``bakegen bench`` ---------------------------------------------------
+
+
+def start_container(
+    image: str,
+    command: list[str],
+    *,
+    name: str,
+    entrypoint: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    cpu: int | None = None,
+    volumes: Iterable[tuple[str, str, str]] = (),
+) -> str:
+    """Start a detached container from a local image (never pulled), optionally pinned to one CPU; its id."""
+    try:
+        container = docker.run(
+            image,
+            command,
+            entrypoint=entrypoint,
+            detach=True,
+            name=name,
+            labels=dict(labels or {}),
+            cpuset_cpus=[cpu] if cpu is not None else None,
+            volumes=list(volumes),
+            pull="never",
+        )
+    except DockerException as exc:
+        # A container that was created but refused at start (an invalid cpuset) keeps its name.
+        with contextlib.suppress(DockerException):
+            docker.container.remove(name, force=True)
+        raise EngineError(f"cannot start a container from {image}: {_reason(exc)}") from None
+    return getattr(container, "id", str(container))
+
+
+def exec_in(container: str, command: list[str], env: Mapping[str, str] | None = None) -> str:
+    """Run a command in a running container; its stdout. The EngineError carries the command's last error line."""
+    try:
+        return docker.execute(container, command, envs=dict(env or {})) or ""
+    except DockerException as exc:
+        raise EngineError(_reason(exc)) from None
+
+
+def remove_containers(containers: list[str]) -> None:
+    """Remove containers, running or not, with their anonymous volumes."""
+    if not containers:
+        return
+    try:
+        docker.container.remove(containers, force=True, volumes=True)
+    except DockerException as exc:
+        raise EngineError(f"cannot remove containers {' '.join(containers)}: {_reason(exc)}") from None
+
+
+def image_exists(image: str) -> bool:
+    """Whether the local image store has the image."""
+    try:
+        return bool(docker.image.exists(image))
+    except DockerException as exc:
+        raise EngineError(f"cannot inspect {image}: {_reason(exc)}") from None
+
+
+def image_platform(image: str) -> tuple[str, str, str | None]:
+    """A local image's OS, architecture and variant (None when it has none)."""
+    try:
+        info = docker.image.inspect(image)
+    except DockerException as exc:
+        raise EngineError(f"cannot inspect {image}: {_reason(exc)}") from None
+    return info.os or "linux", info.architecture or "", getattr(info, "variant", None) or None
+
+
+def image_save(image: str) -> Iterator[bytes]:
+    """``docker save`` of a local image, as a stream of bytes (nothing is written to disk)."""
+    try:
+        yield from docker.image.save(image)
+    except DockerException as exc:
+        raise EngineError(f"docker save {image} failed: {_reason(exc)}") from None
+
+
+def registry_manifest(reference: str) -> Any:
+    """``docker buildx imagetools inspect``: the registry's manifest or index (python-on-whales' Manifest)."""
+    try:
+        return docker.buildx.imagetools.inspect(reference)
+    except DockerException as exc:
+        raise EngineError(f"{reference}: registry manifest: {_reason(exc)}") from None
+
+
+def cpu_count() -> int:
+    """How many CPUs the engine has (its containers may use CPUs 0 to n-1); 0 when it does not say."""
+    try:
+        return int(docker.system.info().n_cpu or 0)
+    except (DockerException, TypeError, ValueError):
+        return 0

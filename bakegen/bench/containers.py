@@ -1,8 +1,8 @@
-"""Long-lived benchmark containers and image sizes, for ``bakegen bench``.
+"""The container backend of ``bakegen bench`` (long-lived containers to run commands in) and image sizes.
 
-It talks to Docker through ``bakegen.engine.docker`` (looked up at call time, so tests that swap
-that binding for a fake reach this module too); ``bakegen.bench`` only sees the small
-:class:`DockerBackend` interface, which its tests replace wholesale.
+:class:`Backend` is what a run needs from a container engine; :class:`DockerBackend` provides it
+through the public functions of ``bakegen.engine``, the only module that talks to Docker (unit
+tests replace the backend wholesale, or swap ``engine.docker`` for a fake binding).
 
 Image sizes come from ``docker save``, read as a stream (nothing is written to disk):
 
@@ -18,7 +18,6 @@ Each :class:`ImageSize` says which method gave its numbers.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import tarfile
@@ -26,8 +25,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-
-from python_on_whales.exceptions import DockerException
+from typing import Protocol
 
 from .. import engine
 from ..errors import EngineError
@@ -43,10 +41,6 @@ METHOD_STORE = "compressed layer blobs in the local image store (docker save), a
 METHOD_GZIP = "estimate: gzip -6 of each layer tar from docker save (the local store keeps them uncompressed)"
 METHOD_REGISTRY = "layer sizes in the registry manifest (docker buildx imagetools inspect)"
 METHOD_TARS = "sum of the layer tars (docker save)"
-
-
-def _reason(exc: DockerException) -> str:
-    return engine._reason(exc)
 
 
 @dataclass
@@ -185,91 +179,62 @@ def _platform_matches(platform, os_name: str, arch: str, variant: str | None) ->
     return not variant or getattr(platform, "variant", None) in (None, variant)
 
 
+class Backend(Protocol):
+    """What a run needs from a container engine; :class:`DockerBackend` is the real one."""
+
+    def require_daemon(self) -> None: ...
+    def image_exists(self, image: str) -> bool: ...
+    def cpus(self) -> int: ...
+    def start(self, image: str, *, name: str, cpu: int | None, ca_bundle: str | None = None) -> str: ...
+    def exec(self, container: str, command: list[str], env: dict[str, str] | None = None) -> str: ...
+    def read_file(self, container: str, path: str) -> str: ...
+    def remove(self, containers: list[str]) -> None: ...
+    def image_size(self, image: str, *, registry: bool = False) -> ImageSize: ...
+
+
 class DockerBackend:
-    """What ``bakegen bench`` needs from Docker: containers to run commands in, and image sizes."""
+    """:class:`Backend` on the local Docker engine."""
 
     def require_daemon(self) -> None:
         engine.require_daemon()
 
     def image_exists(self, image: str) -> bool:
-        try:
-            return bool(engine.docker.image.exists(image))
-        except DockerException as exc:
-            raise EngineError(f"cannot inspect {image}: {_reason(exc)}") from None
+        return engine.image_exists(image)
 
     def cpus(self) -> int:
-        """How many CPUs the engine has (its containers may use CPUs 0 to n-1)."""
-        try:
-            return int(engine.docker.system.info().n_cpu or 0)
-        except (DockerException, TypeError, ValueError):
-            return 0
+        return engine.cpu_count()
 
-    def start(
-        self, image: str, *, name: str, cpu: int | None, ca_bundle: str | None = None
-    ) -> str:
-        """A detached container that sleeps until removed; returns its id."""
+    def start(self, image: str, *, name: str, cpu: int | None, ca_bundle: str | None = None) -> str:
+        """A detached container that sleeps until removed, labelled :data:`LABEL`; returns its id."""
         volumes = [(ca_bundle, CA_PATH, "ro")] if ca_bundle else []
-        try:
-            container = engine.docker.run(
-                image,
-                ["infinity"],
-                entrypoint="sleep",
-                detach=True,
-                name=name,
-                labels={LABEL: "1"},
-                cpuset_cpus=[cpu] if cpu is not None else None,
-                volumes=volumes,
-                pull="never",
-            )
-        except DockerException as exc:
-            # A container that was created but failed to start (e.g. a refused cpuset) keeps its name.
-            with contextlib.suppress(DockerException):
-                engine.docker.container.remove(name, force=True)
-            raise EngineError(f"cannot start a container from {image}: {_reason(exc)}") from None
-        return getattr(container, "id", str(container))
+        return engine.start_container(
+            image, ["infinity"], name=name, entrypoint="sleep", labels={LABEL: "1"}, cpu=cpu, volumes=volumes
+        )
 
     def exec(self, container: str, command: list[str], env: dict[str, str] | None = None) -> str:
-        """Run a command in the container; its stdout. Raises EngineError with its last error line."""
-        try:
-            return engine.docker.execute(container, command, envs=env or {}) or ""
-        except DockerException as exc:
-            raise EngineError(_reason(exc)) from None
+        return engine.exec_in(container, command, env)
 
     def read_file(self, container: str, path: str) -> str:
         return self.exec(container, ["cat", path])
 
     def remove(self, containers: list[str]) -> None:
-        if not containers:
-            return
-        try:
-            engine.docker.container.remove(containers, force=True, volumes=True)
-        except DockerException as exc:
-            raise EngineError(f"cannot remove containers {' '.join(containers)}: {_reason(exc)}") from None
+        engine.remove_containers(containers)
 
     def image_size(self, image: str, *, registry: bool = False) -> ImageSize:
-        try:
-            info = engine.docker.image.inspect(image)
-            os_name, arch = info.os or "linux", info.architecture or ""
-            variant = getattr(info, "variant", None)
-            platform = "/".join(p for p in (os_name, arch, variant) if p)
-            size = sizes_from_save(image, engine.docker.image.save(image), platform)
-        except DockerException as exc:
-            raise EngineError(f"cannot measure {image}: {_reason(exc)}") from None
+        os_name, arch, variant = engine.image_platform(image)
+        platform = "/".join(p for p in (os_name, arch, variant) if p)
+        size = sizes_from_save(image, engine.image_save(image), platform)
         if registry:
-            size.compressed, size.compressed_method = self._registry_size(image, os_name, arch, variant)
+            size.compressed, size.compressed_method = registry_size(image, os_name, arch, variant)
         return size
 
-    def _registry_size(self, image: str, os_name: str, arch: str, variant: str | None) -> tuple[int, str]:
-        imagetools = engine.docker.buildx.imagetools
-        try:
-            manifest = imagetools.inspect(image)
-            if manifest.manifests:
-                chosen = next(
-                    (m for m in manifest.manifests if _platform_matches(m.platform, os_name, arch, variant)), None
-                )
-                if chosen is None:
-                    raise EngineError(f"{image}: the registry has no {os_name}/{arch} manifest")
-                manifest = imagetools.inspect(f"{split_reference(image)}@{chosen.digest}")
-        except DockerException as exc:
-            raise EngineError(f"{image}: registry manifest: {_reason(exc)}") from None
-        return sum(layer.size or 0 for layer in manifest.layers or []), METHOD_REGISTRY
+
+def registry_size(image: str, os_name: str, arch: str, variant: str | None) -> tuple[int, str]:
+    """The compressed size of the image's layers for this platform, as its registry manifest lists them."""
+    manifest = engine.registry_manifest(image)
+    if manifest.manifests:
+        chosen = next((m for m in manifest.manifests if _platform_matches(m.platform, os_name, arch, variant)), None)
+        if chosen is None:
+            raise EngineError(f"{image}: the registry has no {os_name}/{arch} manifest")
+        manifest = engine.registry_manifest(f"{split_reference(image)}@{chosen.digest}")
+    return sum(layer.size or 0 for layer in manifest.layers or []), METHOD_REGISTRY

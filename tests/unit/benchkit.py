@@ -1,0 +1,101 @@
+"""Test helpers for ``bakegen bench``: a fake container backend, sizes and a sample run's results."""
+
+from __future__ import annotations
+
+import json
+
+from bakegen.bench import containers
+from bakegen.bench.benchmarks import select_benchmarks
+from bakegen.bench.containers import ImageSize
+from bakegen.bench.results import ImageRun, Results
+from bakegen.errors import EngineError
+
+
+def size(image: str, unc: int | None, comp: int) -> ImageSize:
+    return ImageSize(image, unc, containers.METHOD_TARS, comp, containers.METHOD_STORE, 4, "linux/amd64")
+
+
+def sample_results(base: bool = True) -> Results:
+    chosen = select_benchmarks(["nbody", "json_dumps"])
+    images = [
+        ImageRun("reg.example/python:3.13-wee", "3.13.15", 1, size("reg.example/python:3.13-wee", 130e6, 48e6)),
+        ImageRun("reg.example/python:3.13-<lto>", "3.13.15", 1, size("lto", 140e6, 50e6)),
+    ]
+    values = {
+        "nbody": [[[0.150, 0.150], [0.150]], [[0.100], [0.125]]],
+        "json_dumps": [[[0.020], [0.020]], [[0.016], [0.016]]],
+    }
+    return Results(
+        images=images, benchmarks=chosen, rounds=2, values=values, pyperf_options=["--processes", "3"],
+        base=size("debian:trixie-slim", 90e6, 36e6) if base else None, started="t0", finished="t1",
+    )
+
+
+def pyperf_json(value: float) -> str:
+    return json.dumps({"benchmarks": [{"runs": [{"values": [value, value]}]}]})
+
+
+class FakeBackend:
+    """A container engine in memory: image "a" runs every benchmark in 0.1 s, any other image in 0.05 s."""
+
+    def __init__(self, images=("a", "b"), cpus=2, python="3.13.15", fail_on=None, refuse_cpuset=False,
+                 interrupt_on=None, daemon=True) -> None:
+        self.images = set(images)
+        self.n_cpus = cpus
+        self.python = python
+        self.fail_on = fail_on
+        self.interrupt_on = interrupt_on
+        self.refuse_cpuset = refuse_cpuset
+        self.daemon = daemon
+        self.started: list[dict] = []
+        self.removed: list[str] = []
+        self.sized: list[str] = []
+        self.runs: list[tuple[str, str]] = []  # (image, benchmark) in order
+        self.commands: list[list[str]] = []
+        self.envs: list[dict] = []
+
+    def require_daemon(self) -> None:
+        if not self.daemon:
+            raise EngineError("cannot reach the Docker daemon")
+
+    def image_exists(self, image: str) -> bool:
+        return image in self.images
+
+    def cpus(self) -> int:
+        return self.n_cpus
+
+    def start(self, image, *, name, cpu, ca_bundle=None):
+        if cpu is not None and self.refuse_cpuset:
+            raise EngineError("cpuset.cpus: invalid argument")
+        self.started.append({"image": image, "name": name, "cpu": cpu, "ca_bundle": ca_bundle})
+        return f"id-{image}-{len(self.started)}"
+
+    def _image(self, container: str) -> str:
+        return container.split("-")[1]
+
+    def exec(self, container, command, env=None):
+        self.commands.append(command)
+        if env:
+            self.envs.append(env)
+        if command[0] == "python3" and command[1] == "-c":
+            return f"{self.python} (3, 13)\n"
+        if command[-1].startswith("import os, pyperformance"):
+            return "/venv/site-packages/pyperformance/data-files/benchmarks\n"
+        if command[0].endswith("/bin/python") and command[1].endswith("run_benchmark.py"):
+            name = command[command.index("--output") + 1].rsplit("/", 1)[1].rsplit("-", 1)[0]
+            self.runs.append((self._image(container), name))
+            if self.fail_on == name:
+                raise EngineError("Traceback ... ValueError: boom")
+            if self.interrupt_on == name:
+                raise KeyboardInterrupt
+        return ""
+
+    def read_file(self, container, path):
+        return pyperf_json(0.1 if self._image(container) == "a" else 0.05)
+
+    def remove(self, ids):
+        self.removed += ids
+
+    def image_size(self, image, *, registry=False):
+        self.sized.append(image)
+        return size(image, 100_000_000, 40_000_000)

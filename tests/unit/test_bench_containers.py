@@ -1,0 +1,196 @@
+"""``bakegen bench``'s container backend over a fake ``engine.docker`` binding, and image sizes from ``docker save``."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import tarfile
+from types import SimpleNamespace
+
+import pytest
+from python_on_whales.exceptions import DockerException
+
+from bakegen import engine
+from bakegen.bench import containers
+from bakegen.errors import EngineError
+
+
+def tar_bytes(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def chunks(data: bytes, n: int = 7000):
+    return (data[i:i + n] for i in range(0, len(data), n))
+
+
+def docker_error(message: bytes) -> DockerException:
+    return DockerException(["docker"], 1, stderr=message)
+
+
+def containerd_save() -> tuple[bytes, int, int]:
+    """A containerd-store ``docker save``: gzip layer blobs, an attestation, an index; and the layers' sizes."""
+    layer1 = tar_bytes({"usr/bin/python": os.urandom(5000)})
+    layer2 = tar_bytes({"etc/x": b"a" * 20000})
+    g1, g2 = gzip.compress(layer1), gzip.compress(layer2)
+    saved = tar_bytes({
+        "blobs/sha256/l1": g1,
+        "blobs/sha256/l2": g2,
+        "blobs/sha256/att": b'{"_type": "in-toto"}',
+        "index.json": b'{"manifests": []}',
+        "manifest.json": json.dumps([{"Config": "blobs/sha256/c", "Layers": ["blobs/sha256/l1",
+                                                                           "blobs/sha256/l2"]}]).encode(),
+    })
+    return saved, len(g1) + len(g2), len(layer1) + len(layer2)
+
+
+def test_sizes_from_containerd_save() -> None:
+    saved, compressed, uncompressed = containerd_save()
+    s = containers.sizes_from_save("img", chunks(saved), "linux/amd64")
+    assert (s.compressed, s.uncompressed) == (compressed, uncompressed)
+    assert s.compressed_method == containers.METHOD_STORE and s.layers == 2
+
+
+def test_sizes_from_classic_save_are_a_gzip_estimate() -> None:
+    layer = tar_bytes({"etc/x": b"a" * 50000})
+    saved = tar_bytes({
+        "abc/layer.tar": layer,
+        "manifest.json": json.dumps([{"Config": "c.json", "Layers": ["abc/layer.tar"]}]).encode(),
+    })
+    s = containers.sizes_from_save("img", chunks(saved))
+    assert s.uncompressed == len(layer)
+    assert 0 < s.compressed < len(layer) / 10
+    assert s.compressed_method == containers.METHOD_GZIP
+
+
+def test_sizes_from_zstd_layers_leave_uncompressed_unknown() -> None:
+    blob = containers.ZSTD_MAGIC + b"\0" * 100
+    saved = tar_bytes({"blobs/l": blob, "manifest.json": json.dumps([{"Layers": ["blobs/l"]}]).encode()})
+    s = containers.sizes_from_save("img", chunks(saved))
+    assert s.uncompressed is None and s.compressed == len(blob)
+
+
+def test_sizes_from_broken_save() -> None:
+    with pytest.raises(EngineError, match="no usable manifest.json"):
+        containers.sizes_from_save("img", [tar_bytes({"index.json": b"{}"})])
+    with pytest.raises(EngineError, match="cannot read"):
+        containers.sizes_from_save("img", [b"not a tar" * 100])
+
+
+def test_split_reference() -> None:
+    assert containers.split_reference("localhost:5000/a/python:3.13-wee") == "localhost:5000/a/python"
+    assert containers.split_reference("localhost:5000/a/python") == "localhost:5000/a/python"
+    assert containers.split_reference("python@sha256:abc") == "python"
+
+
+class FakeDocker:
+    """The parts of python-on-whales' DockerClient that the bench backend reaches through the engine."""
+
+    def __init__(self, refuse: bool = False, saved: bytes = b"", save_fails: bool = False) -> None:
+        self.refuse = refuse
+        self.calls: list[tuple] = []
+        self.container = SimpleNamespace(remove=lambda *a, **k: self.calls.append(("remove", a, k)))
+        self.system = SimpleNamespace(info=lambda: SimpleNamespace(n_cpu=None))
+        self.image = SimpleNamespace(
+            exists=lambda image: image == "img",
+            inspect=lambda image: SimpleNamespace(os="linux", architecture="arm64", variant="v8"),
+            save=self._save,
+        )
+        self.saved, self.save_fails = saved, save_fails
+
+    def _save(self, image):
+        yield from chunks(self.saved[:1000])
+        if self.save_fails:
+            raise docker_error(b"Error response from daemon: write /dev/stdout: broken pipe")
+        yield from chunks(self.saved[1000:])
+
+    def run(self, image, command, **kwargs):
+        self.calls.append(("run", image, command, kwargs))
+        if self.refuse and kwargs.get("cpuset_cpus"):
+            raise docker_error(b"docker: Error response from daemon: error: cpuset.cpus: invalid argument.")
+        return SimpleNamespace(id="c0ffee")
+
+    def execute(self, container, command, envs):
+        self.calls.append(("exec", container, command, envs))
+        if command[0] == "false":
+            raise docker_error(b"some output\nValueError: boom\n")
+        return None
+
+
+def test_docker_backend_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDocker()
+    monkeypatch.setattr(engine, "docker", fake)
+    backend = containers.DockerBackend()
+    assert backend.start("img", name="n", cpu=1, ca_bundle="/ca.pem") == "c0ffee"
+    (_, image, command, kwargs) = fake.calls[0]
+    assert (image, command, kwargs["entrypoint"], kwargs["detach"]) == ("img", ["infinity"], "sleep", True)
+    assert kwargs["cpuset_cpus"] == [1] and kwargs["pull"] == "never"
+    assert kwargs["labels"] == {containers.LABEL: "1"}
+    assert kwargs["volumes"] == [("/ca.pem", containers.CA_PATH, "ro")]
+    backend.start("img", name="n", cpu=None)
+    assert fake.calls[-1][3]["cpuset_cpus"] is None and fake.calls[-1][3]["volumes"] == []
+    refused = FakeDocker(refuse=True)
+    monkeypatch.setattr(engine, "docker", refused)
+    with pytest.raises(EngineError, match="cannot start a container from img: .*cpuset.cpus: invalid argument"):
+        backend.start("img", name="n", cpu=1)
+    assert refused.calls[-1][:2] == ("remove", ("n",))  # the created-but-not-started container is gone
+
+
+def test_docker_backend_exec_and_remove(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDocker()
+    monkeypatch.setattr(engine, "docker", fake)
+    backend = containers.DockerBackend()
+    assert backend.exec("c", ["true"], env={"A": "1"}) == ""  # python-on-whales answers None for no output
+    assert fake.calls[-1] == ("exec", "c", ["true"], {"A": "1"})
+    with pytest.raises(EngineError, match=r"^ValueError: boom$"):
+        backend.exec("c", ["false"])
+    backend.remove([])
+    assert fake.calls[-1][0] == "exec"  # nothing to remove: the engine is not asked
+    backend.remove(["c1", "c2"])
+    assert fake.calls[-1] == ("remove", (["c1", "c2"],), {"force": True, "volumes": True})
+
+
+def test_docker_backend_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    saved, compressed, _ = containerd_save()
+    monkeypatch.setattr(engine, "docker", FakeDocker(saved=saved))
+    backend = containers.DockerBackend()
+    assert backend.image_exists("img") and not backend.image_exists("other")
+    assert backend.cpus() == 0  # the engine does not say
+    s = backend.image_size("img")
+    assert s.platform == "linux/arm64/v8" and s.compressed == compressed
+    monkeypatch.setattr(engine, "docker", FakeDocker(saved=saved, save_fails=True))
+    with pytest.raises(EngineError, match="docker save img failed: .*broken pipe"):
+        backend.image_size("img")
+
+
+def test_registry_size_picks_the_image_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    def layers(*sizes):
+        return SimpleNamespace(manifests=None, layers=[SimpleNamespace(size=s) for s in sizes])
+
+    index = SimpleNamespace(manifests=[
+        SimpleNamespace(digest="sha256:arm", platform=SimpleNamespace(os="linux", architecture="arm64", variant="v8")),
+        SimpleNamespace(digest="sha256:amd", platform=SimpleNamespace(os="linux", architecture="amd64", variant=None)),
+        SimpleNamespace(digest="sha256:att", platform=SimpleNamespace(os="unknown", architecture="unknown")),
+    ], layers=None)
+    answers = {"reg:5000/py:3.13": index, "reg:5000/py@sha256:amd": layers(30, 12), "reg:5000/py@sha256:arm": layers(1)}
+
+    def inspect(ref):
+        if ref not in answers:
+            raise docker_error(b"ERROR: reg:5000/py:gone: not found")
+        return answers[ref]
+
+    monkeypatch.setattr(engine, "docker", SimpleNamespace(buildx=SimpleNamespace(imagetools=SimpleNamespace(
+        inspect=inspect))))
+    assert containers.registry_size("reg:5000/py:3.13", "linux", "amd64", None) == (42, containers.METHOD_REGISTRY)
+    assert containers.registry_size("reg:5000/py:3.13", "linux", "arm64", "v8")[0] == 1
+    with pytest.raises(EngineError, match="no linux/riscv64 manifest"):
+        containers.registry_size("reg:5000/py:3.13", "linux", "riscv64", None)
+    with pytest.raises(EngineError, match="reg:5000/py:gone: registry manifest: reg:5000/py:gone: not found"):
+        containers.registry_size("reg:5000/py:gone", "linux", "amd64", None)

@@ -1,0 +1,90 @@
+"""``bakegen bench``: the benchmark table, and the checks of a request that need no engine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bakegen.bench.benchmarks import BENCHMARKS, benchmark_list, select_benchmarks
+from bakegen.bench.request import BenchRequest, check, choose_cpu
+from bakegen.errors import BakegenError
+
+
+def test_benchmark_table() -> None:
+    names = [b.name for b in BENCHMARKS]
+    assert len(set(names)) == len(names)
+    # pyperformance keeps each benchmark in data-files/benchmarks/bm_*/ (run_benchmark.py inside)
+    assert all(b.directory.startswith("bm_") and b.command[0] == f"{b.directory}/run_benchmark.py" for b in BENCHMARKS)
+
+
+def test_benchmark_list_shows_every_benchmark_with_its_command() -> None:
+    lines = benchmark_list().splitlines()
+    assert lines[0].startswith(f"{len(BENCHMARKS)} pyperformance 1.14.0 benchmarks")
+    rows = [line.split() for line in lines[1:]]
+    assert [r[0] for r in rows] == [b.name for b in BENCHMARKS]
+    unpickle = next(r for r in rows if r[0] == "unpickle_pure_python")
+    assert unpickle[-3:] == ["bm_pickle/run_benchmark.py", "--pure-python", "unpickle"]
+
+
+def test_select_benchmarks() -> None:
+    assert select_benchmarks(None) == list(BENCHMARKS)
+    assert select_benchmarks([" , "]) == list(BENCHMARKS)
+    chosen = select_benchmarks(["json_dumps,nbody", "pickle"])
+    assert [b.name for b in chosen] == ["nbody", "json_dumps", "pickle"]  # the table's order
+    with pytest.raises(BakegenError, match="unknown benchmark 'nbdy'; did you mean nbody"):
+        select_benchmarks(["nbdy"])
+    with pytest.raises(BakegenError, match="unknown benchmark 'zzz'; see `bakegen bench --list`"):
+        select_benchmarks(["nbody,zzz"])
+
+
+def test_choose_cpu() -> None:
+    assert choose_cpu("auto", 8) == 7
+    assert choose_cpu("AUTO ", 8) == 7
+    assert choose_cpu("auto", 1) is None
+    assert choose_cpu("auto", 0) is None
+    assert choose_cpu("none", 8) is None
+    assert choose_cpu("2", 8) == 2
+    assert choose_cpu("5", 0) == 5  # the engine does not say: trust the user
+    with pytest.raises(BakegenError, match="CPUs 0-1"):
+        choose_cpu("2", 2)
+    with pytest.raises(BakegenError, match="expected auto, none or a CPU number"):
+        choose_cpu("fast", 2)
+    with pytest.raises(BakegenError, match="start at 0"):
+        choose_cpu("-1", 2)
+
+
+def test_check_returns_the_selected_benchmarks(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("pem")
+    chosen = check(BenchRequest(["a"], ["json_loads,float"], ca_bundle=ca, processes=1, values=1, cpu="0"))
+    assert [b.name for b in chosen] == ["float", "json_loads"]
+
+
+BAD = [
+    (dict(images=[]), "name at least one image"),
+    (dict(images=["a", " "]), "an image name is empty"),
+    (dict(rounds=0), "--rounds 0: must be 1 or more"),
+    (dict(processes=0), "--processes 0: must be 1 or more"),
+    (dict(values=-2), "--values -2: must be 1 or more"),
+    (dict(benchmarks=["nbody", "nbdy"]), "unknown benchmark 'nbdy'"),
+    (dict(cpu="last"), "--cpu last: expected auto, none or a CPU number"),
+    (dict(cpu="-1"), "--cpu -1: CPU numbers start at 0"),
+    (dict(ca_bundle=Path("/nonexistent/ca.pem")), "--ca-bundle /nonexistent/ca.pem: no such file"),
+    (dict(ca_bundle=Path("/")), "--ca-bundle /: not a regular file"),
+]
+
+
+@pytest.mark.parametrize(("fields", "message"), BAD, ids=[m for _, m in BAD])
+def test_check_refuses(fields: dict, message: str) -> None:
+    request = BenchRequest(**{"images": ["a"], **fields})
+    with pytest.raises(BakegenError, match=message):
+        check(request)
+
+
+def test_check_refuses_a_fifo_as_ca_bundle(tmp_path: Path) -> None:
+    fifo = tmp_path / "ca.pem"
+    os.mkfifo(fifo)  # opening it for reading would hang until a writer came
+    with pytest.raises(BakegenError, match="not a regular file"):
+        check(BenchRequest(["a"], ca_bundle=fifo))
