@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..errors import BakegenError, EngineError
+from .benchmarks import Benchmark
 from .containers import Backend, ImageSize
 from .interrupt import deferred_interrupt
 from .report import format_time
@@ -36,10 +37,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def workload_for(request: BenchRequest) -> Workload:
+def workload_for(request: BenchRequest, benchmarks: list[Benchmark]) -> Workload:
     """The work this request measures."""
     return Pyperformance(
-        check(request),
+        benchmarks,
         pyperf_options(request.fast, request.processes, request.values),
         ca_bundle=request.ca_bundle is not None,
     )
@@ -128,7 +129,7 @@ def measure_sizes(
 
 def run(request: BenchRequest, backend: Backend, progress: Progress = _quiet) -> Results:
     """Check everything, measure the sizes, set up one container per image, run the rounds, remove the containers."""
-    workload = workload_for(request)
+    workload = workload_for(request, check(request))
     cpu = check_engine(request, backend)
     started = _now()
     runs = [ImageRun(image) for image in request.images]
@@ -137,7 +138,7 @@ def run(request: BenchRequest, backend: Backend, progress: Progress = _quiet) ->
     try:
         for i, r in enumerate(runs, 1):
             where = "unpinned" if cpu is None else f"on CPU {cpu}"
-            progress(f"setup image {i}/{len(runs)} {r.image}: container {where}, pip install pyperf pyperformance")
+            progress(f"setup image {i}/{len(runs)} {r.image}: container {where}, {workload.setup}")
             session.start(r, cpu)
         values = session.measure(runs)
     finally:

@@ -40,6 +40,8 @@ class Workload(Protocol):
     benchmarks: list[Benchmark]
     #: Settings of the measuring tool, reported with the results.
     options: list[str]
+    #: What ``prepare`` does, for the progress line.
+    setup: str
 
     def prepare(self, backend: Backend, container: str, image: str) -> str:
         """Make the container ready; returns the image's Python version."""
@@ -95,6 +97,7 @@ class Pyperformance:
     options: list[str] = field(default_factory=list)
     #: Whether a CA bundle is mounted at CA_PATH for pip.
     ca_bundle: bool = False
+    setup: str = "pip install pyperf pyperformance"
     #: Per container: pyperformance's benchmarks folder in it.
     _folders: dict[str, str] = field(default_factory=dict)
 
