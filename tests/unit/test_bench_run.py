@@ -9,7 +9,7 @@ import pytest
 from benchkit import FakeBackend
 from typer.testing import CliRunner
 
-from bakegen import core
+from bakegen import cli, core
 from bakegen.bench import containers, runner
 from bakegen.bench.report import REPORT_FILES
 from bakegen.bench.request import BenchRequest
@@ -161,3 +161,26 @@ def test_cli_bench_list() -> None:
     listed = CliRunner().invoke(app, ["bench", "--list"])
     assert listed.exit_code == 0
     assert "python_startup_no_site" in listed.stdout and "bm_python_startup/run_benchmark.py --no-site" in listed.stdout
+
+
+USAGE = [
+    (["--rounds", "0"], "Invalid value for '--rounds'"),
+    (["--processes", "0"], "Invalid value for '--processes'"),
+    (["--values", "x"], "Invalid value for '--values'"),
+    (["--ca-bundle", "/nonexistent.pem"], "file '/nonexistent.pem' does not exist"),
+    (["--ca-bundle", "/"], "file '/' is a directory"),
+    (["--output", "/etc/hostname"], "dir '/etc/hostname' is a file"),
+    (["--rounds"], "Option '--rounds' requires an argument"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), USAGE, ids=[m for _, m in USAGE])
+def test_cli_bench_usage_errors_are_one_line(
+    args: list[str], message: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, clean_env
+) -> None:
+    backend = FakeBackend()
+    monkeypatch.setattr(core, "DockerBackend", lambda: backend)
+    assert cli.run(["bench", "a", *args]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("bakegen: error: ") and message in err[0]
+    assert backend.started == [] and backend.sized == []
