@@ -6,6 +6,5 @@
 - ``workload``: what runs inside the containers (pyperformance under pyperf);
 - ``containers``: the container backend on Docker, and image sizes;
 - ``stats``, ``results``: the measurements and their summary;
-- ``report``, ``chart``: ``bench.txt``, ``bench.json`` and ``bench.svg``;
-- ``interrupt``: Ctrl-C held back while files are written or containers removed.
+- ``report``, ``chart``: ``bench.txt``, ``bench.json`` and ``bench.svg``.
 """

@@ -8,10 +8,9 @@ import tempfile
 from pathlib import Path
 
 from ..errors import BakegenError
-from ..files import write_atomic
+from ..files import replace_files
 from .benchmarks import PYPERF_VERSION, PYPERFORMANCE_VERSION
 from .chart import render_svg
-from .interrupt import deferred_interrupt
 from .results import Results, size_added
 from .stats import Summary, round_means
 
@@ -185,21 +184,13 @@ def check_output(output: Path) -> None:
 
 
 def write_report(output: Path, results: Results) -> list[Path]:
-    """Write the report files into ``output``, each atomically, with Ctrl-C held back.
+    """Write the report files into ``output``, all of them or none (``files.replace_files``).
 
     Everything is rendered before the first file is touched, so a failure leaves the folder as it was.
     """
-    texts = {name: render(results) for name, render in RENDERERS.items()}
+    texts = {output / name: render(results) for name, render in RENDERERS.items()}
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BakegenError(f"--output {output}: cannot create: {exc.strerror or exc}") from None
-    written = []
-    with deferred_interrupt():
-        for name, text in texts.items():
-            try:
-                write_atomic(output / name, text)
-            except OSError as exc:
-                raise BakegenError(f"{output / name}: cannot write: {exc.strerror or exc}") from None
-            written.append(output / name)
-    return written
+    return replace_files(texts)

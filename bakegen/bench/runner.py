@@ -5,7 +5,8 @@ long-lived ``sleep infinity`` (pinned to one CPU, the same for every image, when
 two or more) in which the workload is prepared once. Then, for each round, for each benchmark,
 for each image, the workload is measured once: interleaving the images inside every round
 spreads slow drifts of the host (other load, heat) over all of them instead of one. The
-containers are removed at the end, on errors and on Ctrl-C.
+containers are removed at the end, on errors, on Ctrl-C and on SIGTERM; Ctrl-C and SIGTERM wait
+until they are gone.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..errors import BakegenError, EngineError
+from ..files import signals_held, sigterm_raises
 from .benchmarks import Benchmark
 from .containers import Backend, ImageSize
-from .interrupt import deferred_interrupt
 from .report import format_time
 from .request import BenchRequest, check, choose_cpu, parse_cpu
 from .results import ImageRun, Results
@@ -107,7 +108,7 @@ class _Session:
     def remove(self) -> None:
         if not self.ids:
             return
-        with deferred_interrupt():
+        with signals_held():
             try:
                 self.backend.remove(self.ids)
             except EngineError as exc:
@@ -135,14 +136,15 @@ def run(request: BenchRequest, backend: Backend, progress: Progress = _quiet) ->
     runs = [ImageRun(image) for image in request.images]
     base = measure_sizes(request, backend, runs, progress)
     session = _Session(request, backend, workload, progress)
-    try:
-        for i, r in enumerate(runs, 1):
-            where = "unpinned" if cpu is None else f"on CPU {cpu}"
-            progress(f"setup image {i}/{len(runs)} {r.image}: container {where}, {workload.setup}")
-            session.start(r, cpu)
-        values = session.measure(runs)
-    finally:
-        session.remove()
+    with sigterm_raises():
+        try:
+            for i, r in enumerate(runs, 1):
+                where = "unpinned" if cpu is None else f"on CPU {cpu}"
+                progress(f"setup image {i}/{len(runs)} {r.image}: container {where}, {workload.setup}")
+                session.start(r, cpu)
+            values = session.measure(runs)
+        finally:
+            session.remove()
     return Results(
         images=runs, benchmarks=list(workload.benchmarks), rounds=request.rounds, values=values,
         pyperf_options=workload.options, base=base, started=started, finished=_now(), notes=session.notes,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from bakegen.bench import containers
 from bakegen.bench.benchmarks import select_benchmarks
@@ -39,7 +40,7 @@ class FakeBackend:
     """A container engine in memory: image "a" runs every benchmark in 0.1 s, any other image in 0.05 s."""
 
     def __init__(self, images=("a", "b"), cpus=2, python="3.13.15", fail_on=None, refuse_cpuset=False,
-                 interrupt_on=None, daemon=True) -> None:
+                 interrupt_on=None, daemon=True, signal_on=None, signal_on_remove=None) -> None:
         self.images = set(images)
         self.n_cpus = cpus
         self.python = python
@@ -47,6 +48,9 @@ class FakeBackend:
         self.interrupt_on = interrupt_on
         self.refuse_cpuset = refuse_cpuset
         self.daemon = daemon
+        #: (benchmark, signal): the signal arrives while that benchmark runs; or while removing containers.
+        self.signal_on = signal_on
+        self.signal_on_remove = signal_on_remove
         self.started: list[dict] = []
         self.removed: list[str] = []
         self.sized: list[str] = []
@@ -88,12 +92,16 @@ class FakeBackend:
                 raise EngineError("Traceback ... ValueError: boom")
             if self.interrupt_on == name:
                 raise KeyboardInterrupt
+            if self.signal_on and self.signal_on[0] == name:
+                os.kill(os.getpid(), self.signal_on[1])
         return ""
 
     def read_file(self, container, path):
         return pyperf_json(0.1 if self._image(container) == "a" else 0.05)
 
     def remove(self, ids):
+        if self.signal_on_remove:
+            os.kill(os.getpid(), self.signal_on_remove)
         self.removed += ids
 
     def image_size(self, image, *, registry=False):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import signal
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -122,23 +120,16 @@ def test_write_report_failure_leaves_old_report(tmp_path: Path, monkeypatch: pyt
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before
 
 
-def test_ctrl_c_while_writing_finishes_the_report_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = report.write_atomic
-    calls = []
-
-    def interrupted_write(path, text):
-        if not calls:
-            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C arrives during the first file
-        calls.append(path.name)
-        real(path, text)
-
-    monkeypatch.setattr(report, "write_atomic", interrupted_write)
-    with pytest.raises(KeyboardInterrupt):
-        report.write_report(tmp_path, sample_results())
-    assert sorted(calls) == sorted(report.REPORT_FILES)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(report.REPORT_FILES)
-    json.loads((tmp_path / "bench.json").read_text())
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+def test_write_report_is_all_or_nothing(tmp_path: Path) -> None:
+    report.write_report(tmp_path, sample_results())
+    before = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    (tmp_path / "bench.svg").unlink()
+    (tmp_path / "bench.svg").mkdir()  # one file that cannot be written
+    with pytest.raises(BakegenError, match="bench.svg"):
+        report.write_report(tmp_path, sample_results(base=False))
+    assert (tmp_path / "bench.json").read_text() == before["bench.json"]
+    assert (tmp_path / "bench.txt").read_text() == before["bench.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(report.REPORT_FILES)  # no temporary files left
 
 
 def test_check_output_accepts_a_new_folder_and_leaves_nothing(tmp_path: Path) -> None:

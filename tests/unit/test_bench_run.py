@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from bakegen.bench import containers, runner
 from bakegen.bench.report import REPORT_FILES
 from bakegen.bench.request import BenchRequest
 from bakegen.cli import app
-from bakegen.errors import BakegenError, EngineError
+from bakegen.errors import BakegenError, EngineError, Terminated
 
 
 def test_run_interleaves_images_and_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,6 +51,21 @@ def test_run_removes_containers_on_failure_and_ctrl_c() -> None:
     with pytest.raises(KeyboardInterrupt):
         runner.run(request, backend)
     assert sorted(backend.removed) == ["id-a-1", "id-b-2"]
+
+
+def test_run_removes_containers_on_sigterm_and_finishes_removing_before_ctrl_c() -> None:
+    request = BenchRequest(["a", "b"], ["nbody,json_dumps"], rounds=1)
+    backend = FakeBackend(signal_on=("json_dumps", signal.SIGTERM))
+    with pytest.raises(Terminated):
+        runner.run(request, backend)
+    assert sorted(backend.removed) == ["id-a-1", "id-b-2"]
+    assert backend.runs[-1] == ("a", "json_dumps")  # nothing ran after the signal
+    backend = FakeBackend(signal_on_remove=signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(request, backend)
+    assert sorted(backend.removed) == ["id-a-1", "id-b-2"]  # the removal was not cut short
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
 def test_run_refuses_an_old_python_and_removes_its_container() -> None:
