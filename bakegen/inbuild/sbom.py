@@ -175,7 +175,14 @@ def _created() -> str:
     import datetime
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    when = datetime.datetime.fromtimestamp(int(epoch), datetime.UTC) if epoch else datetime.datetime.now(datetime.UTC)
+    if epoch is None:
+        return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        when = datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
+    except (OverflowError, OSError, ValueError):
+        # A malformed value stops the build, as https://reproducible-builds.org/specs/source-date-epoch/
+        # says it should: with one line, not a traceback.
+        raise SystemExit(f"bakegen-sbom: SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

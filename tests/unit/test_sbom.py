@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bakegen.inbuild import sbom
 
 STATUS = """\
@@ -88,3 +90,10 @@ def test_main_without_buildkit_says_so(monkeypatch, capsys) -> None:
     monkeypatch.delenv("BUILDKIT_SCAN_DESTINATION", raising=False)
     assert sbom.main() == 2
     assert "run by BuildKit" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("epoch", ["yesterday", "", "1e9", "99999999999999999999"])
+def test_a_malformed_source_date_epoch_stops_with_one_line(monkeypatch: pytest.MonkeyPatch, epoch: str) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    with pytest.raises(SystemExit, match="SOURCE_DATE_EPOCH=.* is not a number of seconds"):
+        sbom._created()
