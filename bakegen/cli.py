@@ -17,7 +17,7 @@ from .bake.releases import DEFAULT_API, DEFAULT_MIRROR
 from .bench.benchmarks import benchmark_list
 from .bench.request import CPU_AUTO, CPU_NONE, DEFAULT_OUTPUT, DEFAULT_ROUNDS
 from .bench.workload import FAST_PROCESSES, FAST_VALUES
-from .errors import BakegenError, Terminated
+from .errors import BakegenError, Terminated, VerificationFailed
 from .options import BuildSettings, Network
 
 app = typer.Typer(
@@ -226,6 +226,21 @@ def build(
         bool,
         typer.Option("--latest", envvar="LATEST", help="Also tag the newest stable wee-optimized-lto as latest."),
     ] = False,
+    sign: Annotated[
+        bool,
+        typer.Option(
+            "--sign",
+            help="Sign every pushed manifest list, by digest and in each registry, with cosign (needs --push).",
+        ),
+    ] = False,
+    sign_key: Annotated[
+        str | None,
+        typer.Option(
+            "--sign-key", show_default=False,
+            help="cosign private key (file, or a KMS URI) for --sign; default: $COSIGN_KEY. "
+            "An encrypted key's password comes from COSIGN_PASSWORD.",
+        ),
+    ] = None,
 ) -> None:
     """Build images with docker buildx bake, showing the build's progress.
 
@@ -240,10 +255,43 @@ def build(
     )
     request = core.BuildRequest(
         targets=list(targets or []), settings=settings, load=load, push=push, builder=builder,
-        sha256sums=mirror_sums, attest=attest,
+        sha256sums=mirror_sums, attest=attest, sign=sign, sign_key=sign_key,
     )
-    built = core.build(core.Project(project_dir), request, on_line=lambda line: typer.echo(line, err=True))
+    built = core.build(
+        core.Project(project_dir), request, on_line=lambda line: typer.echo(line, err=True), report=typer.echo
+    )
     typer.echo(f"built {' '.join(built)}")
+
+
+@app.command()
+@user_errors
+def verify(
+    images: Annotated[
+        list[str], typer.Argument(help="Images in a registry: REPOSITORY:TAG or REPOSITORY@DIGEST.", show_default=False)
+    ],
+    key: Annotated[
+        str, typer.Option("--key", help="The cosign public key (cosign.pub) the images were signed with.")
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", envvar="SOURCE_URL", show_default=False,
+            help="The repository the provenance must name; default: the git remote 'origin' of --project-dir.",
+        ),
+    ] = None,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Check that each image carries a signature made with KEY, and a provenance that names this repository.
+
+    Each image is resolved to the digest its registry serves now; that digest must have a valid
+    cosign signature, and the SLSA provenance of every platform must record the source repository
+    (BuildKit's git source, a git build context, or the org.opencontainers.image.source label) and
+    no other. One line per image, OK or FAILED; exit status 4 when any image fails.
+    """
+    verdicts = core.verify(core.Project(project_dir), images, key=key, source=source, report=typer.echo)
+    failed = [v for v in verdicts if not v.ok]
+    if failed:
+        raise VerificationFailed(f"{len(failed)} of {len(verdicts)} image(s) failed verification")
 
 
 @app.command()

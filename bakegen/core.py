@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import engine
+from . import engine, signing
 from .bake.data import load_releases, load_variants, validate_releases, validate_variants
 from .bake.matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
 from .bake.model import Plan
@@ -189,6 +189,9 @@ class BuildRequest:
     sha256sums: str | None = None
     #: Provenance and SBOM attestations; None: when pushing.
     attest: bool | None = None
+    #: Sign every pushed manifest list with cosign (needs ``push``), with ``sign_key`` or $COSIGN_KEY.
+    sign: bool = False
+    sign_key: str | None = None
 
 
 def resolve_targets(plan: Plan, names: list[str]) -> list[str]:
@@ -240,8 +243,16 @@ def entitlements(variables: Mapping[str, str], environ: Mapping[str, str]) -> tu
     return ("network.host",) if variables.get("NETWORK", environ.get("NETWORK")) == "host" else ()
 
 
-def build(project: Project, request: BuildRequest, on_line: Callable[[str], None] | None = None) -> list[str]:
-    """Render a fresh bake file for this request and run bake on it. Returns the targets built."""
+def build(
+    project: Project,
+    request: BuildRequest,
+    on_line: Callable[[str], None] | None = None,
+    report: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Render a fresh bake file for this request and run bake on it. Returns the targets built.
+
+    ``on_line`` receives the build's progress, ``report`` what was signed (with ``sign``).
+    """
     if request.load and request.push:
         raise BakegenError("--load and --push exclude each other: load into the local engine, or push")
     if request.push and "reference" in request.targets:
@@ -251,6 +262,7 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
     targets = resolve_targets(plan, request.targets)
     suites = sorted({r.debian for r in plan.releases})
     options = to_variables(request.settings, suites, plan.default_debian)
+    key = signing.signing_key(sign=request.sign, key=request.sign_key, push=request.push, environ=os.environ)
     engine.require_daemon()
     for note in mirror_sum_notes(plan, targets):
         if on_line is not None:
@@ -261,12 +273,11 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
         # buildx >= 0.19 asks for an fs.read entitlement for a secret file outside the working
         # folder and fails when it cannot prompt; the user named this file, so grant it.
         variables.setdefault("BUILDX_BAKE_ENTITLEMENTS_FS", "0")
-    fd, tmp = tempfile.mkstemp(prefix="bakegen-", suffix=".hcl")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+    with tempfile.TemporaryDirectory(prefix="bakegen-") as tmp:
+        bake_file, metadata = Path(tmp) / "docker-bake.hcl", Path(tmp) / "metadata.json"
+        bake_file.write_text(text, encoding="utf-8")
         engine.bake_build(
-            [Path(tmp)],
+            [bake_file],
             targets,
             variables,
             load=request.load,
@@ -274,10 +285,19 @@ def build(project: Project, request: BuildRequest, on_line: Callable[[str], None
             builder=request.builder,
             on_line=on_line,
             allow=entitlements(variables, os.environ),
+            metadata_file=metadata if key else None,
         )
-    finally:
-        os.unlink(tmp)
+        if key:
+            signing.sign_pushed(metadata, key, report or on_line or (lambda line: None))
     return targets
+
+
+def verify(
+    project: Project, images: list[str], *, key: str, source: str | None, report: Callable[[str], None]
+) -> list[signing.Verdict]:
+    """``bakegen verify``: each image's signature and provenance (see bakegen/signing.py)."""
+    signing.check_public_key(key)
+    return signing.verify_images(images, key, source or signing.default_source(project.root), report)
 
 
 def matrix(

@@ -18,6 +18,7 @@ from typing import Any
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
+from python_on_whales.utils import run as run_docker
 from python_on_whales.utils import stream_stdout_and_stderr
 
 from .errors import EngineError
@@ -96,11 +97,13 @@ def bake_build(
     builder: str | None = None,
     on_line: Callable[[str], None] | None = None,
     allow: tuple[str, ...] = (),
+    metadata_file: Path | None = None,
 ) -> None:
     """Run ``docker buildx bake``, handing every progress line to ``on_line`` as it arrives.
 
     ``allow`` grants bake entitlements (``network.host``), which python-on-whales has no
-    parameter for; the command is then assembled here and streamed the same way.
+    parameter for; the command is then assembled here and streamed the same way. ``metadata_file``
+    receives bake's build results (per target ``containerimage.digest`` and ``image.name``).
     """
     files = [str(f) for f in files]
     try:
@@ -108,6 +111,7 @@ def bake_build(
             cmd = [*docker.client_config.client_call, "buildx", "bake", "--progress", "plain"]
             cmd += [f"--allow={a}" for a in allow] + [a for f in files for a in ("--file", f)]
             cmd += ["--load"] * load + ["--push"] * push + (["--builder", builder] if builder else [])
+            cmd += ["--metadata-file", str(metadata_file)] if metadata_file else []
             streamed = stream_stdout_and_stderr(cmd + targets, dict(variables))
             logs = (line.decode(errors="replace") for _, line in streamed)
         else:
@@ -119,6 +123,7 @@ def bake_build(
                 builder=builder,
                 progress="plain",
                 variables=dict(variables),
+                metadata_file=metadata_file,
                 stream_logs=True,
             )
         for line in logs:
@@ -227,3 +232,27 @@ def cpu_count() -> int:
         return int(docker.system.info().n_cpu or 0)
     except (DockerException, TypeError, ValueError):
         return 0
+
+
+# --- registry images, for ``bakegen verify`` -----------------------------------------------------
+
+
+def image_field(reference: str, field: str) -> Any:
+    """One field of a registry image, as ``docker buildx imagetools inspect --format '{{ json .FIELD }}'``
+    shows it (Manifest, Provenance, SBOM, Image)."""
+    cmd = [*docker.client_config.client_call, "buildx", "imagetools", "inspect", reference]
+    try:
+        return json.loads(run_docker([*cmd, "--format", "{{ json ." + field + " }}"]))
+    except DockerException as exc:
+        raise EngineError(f"cannot inspect {reference}: {_reason(exc)}") from None
+    except ValueError:
+        raise EngineError(f"cannot inspect {reference}: imagetools printed no JSON for {field}") from None
+
+
+def image_digest(reference: str) -> str:
+    """The digest a registry serves for ``reference`` now (a tag moves; a digest does not)."""
+    manifest = image_field(reference, "Manifest")
+    digest = manifest.get("digest", "") if isinstance(manifest, dict) else ""
+    if not str(digest).startswith("sha256:"):
+        raise EngineError(f"cannot inspect {reference}: the registry named no sha256 digest")
+    return digest

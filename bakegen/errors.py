@@ -2,7 +2,7 @@
 
 Exit codes: 1 a usage mistake (also every command-line usage error), 2 bad data (versions/,
 variants, checksums, a mirror's answers), 3 the engine (Docker missing, not running, a failed
-build), 130 interrupted.
+build), 4 an image failed ``verify``, 130 interrupted.
 """
 
 import difflib
@@ -26,6 +26,12 @@ class EngineError(BakegenError):
     """Docker or buildx is missing, not running, or a build failed."""
 
     exit_code = 3
+
+
+class VerificationFailed(BakegenError):
+    """An image without a valid signature, or whose provenance names another source."""
+
+    exit_code = 4
 
 
 def did_you_mean(name: str, known: Iterable[str], fallback: str = "") -> str:

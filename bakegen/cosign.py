@@ -1,0 +1,108 @@
+"""The only module that runs cosign (https://github.com/sigstore/cosign). Tests replace ``binding``.
+
+bakegen signs with a key pair and keeps those signatures out of a transparency log: it signs with
+``--tlog-upload=false`` and verifies with ``--insecure-ignore-tlog``, so signing works offline and for
+private registries, and the public key is the one trust anchor. (The build workflow signs keyless,
+with Rekor; those signatures are checked with cosign itself, see the README.)
+
+cosign talks plain HTTP to registries on loopback and private addresses by itself
+(go-containerregistry's rule); for any other plain-HTTP registry set COSIGN_ALLOW_HTTP_REGISTRY=true,
+which cosign reads like each of its flags from a COSIGN_* variable (sigstore/cosign#2330).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .errors import BakegenError, EngineError
+
+INSTALL_HINT = "install cosign 2.5 or later (Debian: apt-get install cosign; https://docs.sigstore.dev/cosign/)"
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class CosignCLI:
+    """Runs the cosign binary; never waits on a terminal (stdin closed), so a missing password fails."""
+
+    def __init__(self, binary: str = "cosign") -> None:
+        self.binary = binary
+
+    def run(self, args: Sequence[str]) -> Result:
+        proc = subprocess.run(
+            [self.binary, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+binding = CosignCLI()
+
+
+@dataclass
+class Verification:
+    """What ``cosign verify`` said about one image reference."""
+
+    ok: bool
+    #: cosign's reason when not ok.
+    reason: str = ""
+    #: The manifest digests the verified signatures cover.
+    digests: set[str] = field(default_factory=set)
+
+
+def _run(args: list[str]) -> Result:
+    try:
+        return binding.run(args)
+    except FileNotFoundError:
+        raise EngineError(f"cosign is not installed: {INSTALL_HINT}") from None
+    except OSError as exc:
+        raise EngineError(f"cannot run cosign: {exc.strerror or exc}") from None
+
+
+def reason(result: Result) -> str:
+    """cosign's error on one line: its ``Error:`` line, else its last line."""
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    for line in lines:
+        if "Error: " in line:
+            return line.split("Error: ", 1)[1]
+    return lines[-1] if lines else f"exit code {result.returncode}"
+
+
+def _key_reason(result: Result) -> str:
+    why = reason(result)
+    if "ioctl" in why or "decrypt" in why:
+        return f"cannot decrypt it ({why}): set COSIGN_PASSWORD to the key's password"
+    return why
+
+
+def check_signing_key(key: str) -> None:
+    """Fail before a build when cosign cannot use ``key`` to sign (missing, or the wrong password)."""
+    result = _run(["public-key", "--key", key])
+    if result.returncode != 0:
+        raise BakegenError(f"signing key {key}: {_key_reason(result)}")
+
+
+def sign(reference: str, key: str) -> None:
+    """Sign one image by digest (``repo@sha256:...``); the signature goes to that repository."""
+    result = _run(["sign", "--key", key, "--tlog-upload=false", "--yes", reference])
+    if result.returncode != 0:
+        raise EngineError(f"cosign could not sign {reference}: {reason(result)}")
+
+
+def verify(reference: str, key: str) -> Verification:
+    """Check the signatures of one image reference against a public key."""
+    result = _run(["verify", "--key", key, "--insecure-ignore-tlog", "--output", "json", reference])
+    if result.returncode != 0:
+        return Verification(False, reason(result))
+    try:
+        payloads = json.loads(result.stdout)
+        digests = {p["critical"]["image"]["docker-manifest-digest"] for p in payloads}
+    except (ValueError, KeyError, TypeError):
+        return Verification(False, f"cosign verify printed no signature payload: {result.stdout[:200]!r}")
+    return Verification(bool(digests), "" if digests else "no signature", digests)
