@@ -29,7 +29,7 @@ def project_dir(tmp_path: Path) -> Path:
 
 
 #: Environment variables bakegen reads besides the bake file's own variables.
-BAKEGEN_ENVIRONMENT = ("BAKEGEN_PROJECT_DIR", "PYTHON_MIRROR_SHA256SUMS", "SOURCE_DATE_EPOCH")
+BAKEGEN_ENVIRONMENT = ("BAKEGEN_PROJECT_DIR", "PYTHON_MIRROR_SHA256SUMS", "SOURCE_DATE_EPOCH", "COSIGN_KEY")
 
 
 def bake_variable_names() -> list[str]:
