@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from enginekit import MEASURED, _read_env_file, build, unavailable
+from enginekit import MEASURED, REPO, _read_env_file, bake_variables, build, unavailable
 
-from bakegen import engine
+from bakegen import __version__, core, engine
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -40,8 +40,22 @@ def stack() -> dict[str, str]:
     }
 
 
-
 @pytest.fixture(scope="session")
 def wee_image(stack) -> str:
     """3_13-wee for linux/amd64, built once per session (engine tests and the bench smoke test)."""
     return build(stack, "3_13-wee")
+
+
+@pytest.fixture(scope="session")
+def registry(stack) -> str:
+    return stack["REGISTRY"].rsplit("/", 1)[0]
+
+
+@pytest.fixture(scope="session")
+def sbom_generator(stack, registry) -> str:
+    """The offline SBOM generator, pushed where the builder can pull it."""
+    variables = {**bake_variables(stack), "REGISTRY": f"{registry}/bakegen-test"}
+    # The generator itself is pushed without attestations: it is what would generate them.
+    request = core.BuildRequest(["sbom-generator"], variables=variables, push=True, attest=False)
+    core.build(core.Project(REPO), request, on_line=lambda line: None)
+    return f"{registry}/bakegen-test/bakegen-sbom:{__version__}"

@@ -12,7 +12,7 @@ import time
 import pytest
 from enginekit import REPO, TEST_VERSION, bake_variables, isolated_builder, measure
 
-from bakegen import __version__, core
+from bakegen import core
 
 pytestmark = pytest.mark.engine
 
@@ -31,21 +31,6 @@ def inspect_format(ref: str, field: str) -> object:
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
-
-
-@pytest.fixture(scope="module")
-def registry(stack) -> str:
-    return stack["REGISTRY"].rsplit("/", 1)[0]
-
-
-@pytest.fixture(scope="module")
-def sbom_generator(stack, registry) -> str:
-    """The offline SBOM generator, pushed where the builder can pull it."""
-    variables = {**bake_variables(stack), "REGISTRY": f"{registry}/bakegen-test"}
-    # The generator itself is pushed without attestations: it is what would generate them.
-    request = core.BuildRequest(["sbom-generator"], variables=variables, push=True, attest=False)
-    core.build(core.Project(REPO), request, on_line=lambda line: None)
-    return f"{registry}/bakegen-test/bakegen-sbom:{__version__}"
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,7 @@ ACTIONS = {
     "docker/setup-buildx-action": "v4",
     "docker/login-action": "v4",
     "docker/bake-action": "v7",
+    "sigstore/cosign-installer": "v4",
 }
 
 
@@ -163,6 +164,19 @@ def test_merge_job_tags_every_tag_of_the_target() -> None:
     assert 'docker buildx bake --file docker-bake.hcl --print "$TARGET"' in script
     assert ".target[$t].tags[]" in script
     assert 'docker buildx imagetools create "${args[@]}"' in script
+
+
+def test_merge_job_signs_keyless_by_digest() -> None:
+    job = load("build.yml")["jobs"]["merge"]
+    assert job["permissions"] == {"contents": "read", "packages": "write", "id-token": "write"}
+    names = [s.get("name", s.get("uses", "")) for s in job["steps"]]
+    tag_step, installer, sign_step = (names.index(n) for n in ("Tag the manifest list", "sigstore/cosign-installer@v4",
+                                                                "Sign the manifest list"))
+    assert tag_step < installer < sign_step  # the manifest list exists before it is signed
+    script = job["steps"][sign_step]["run"]
+    (sign,) = [line.strip() for line in script.splitlines() if line.strip().startswith("cosign ")]
+    assert sign == 'cosign sign --yes "$IMAGE@$(jq -r .digest <<<"$index")"'  # keyless, by digest
+    assert "--key" not in script and "${{" not in script
 
 
 def test_workflow_reads_only_fields_the_matrix_has() -> None:
