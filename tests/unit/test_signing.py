@@ -92,7 +92,8 @@ def test_sign_and_verify_arguments(fake_cosign: FakeCosign) -> None:
     cosign.sign(reference, "k.key")
     assert fake_cosign.calls[-1] == ["sign", "--key", "k.key", "--tlog-upload=false", "--yes", reference]
     assert cosign.verify(reference, "k.pub") == cosign.Verification(True, "", {DIGEST})
-    assert fake_cosign.calls[-1] == ["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--output", "json", reference]
+    verify_args = ["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--output", "json", reference]
+    assert fake_cosign.calls[-1] == verify_args
     missing = cosign.verify(f"reg.example/a/python@{OTHER}", "k.pub")
     assert not missing.ok and missing.reason == "no matching signatures:"
 
@@ -160,7 +161,9 @@ def test_signing_key_checks(fake_cosign: FakeCosign) -> None:
     assert fake_cosign.calls == []  # none of these got as far as cosign
     assert signing.signing_key(sign=True, key=None, push=True, environ={"COSIGN_KEY": "env.key"}) == "env.key"
     assert signing.signing_key(sign=True, key="opt.key", push=True, environ={"COSIGN_KEY": "env.key"}) == "opt.key"
-    assert [c[:3] for c in fake_cosign.calls] == [["public-key", "--key", "env.key"], ["public-key", "--key", "opt.key"]]
+    assert [c[:3] for c in fake_cosign.calls] == [
+        ["public-key", "--key", "env.key"], ["public-key", "--key", "opt.key"]
+    ]
 
 
 def test_sign_pushed_stops_and_names_what_is_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -430,7 +433,8 @@ def test_verify_source_from_environment_and_git(
     no_origin = invoke("verify", image, "--key", str(public_key), "-C", str(clone))
     assert no_origin.exit_code == 1
     assert "no --source given, and" in error_line(no_origin) and "has no git remote 'origin'" in no_origin.stderr
-    subprocess.run(["git", "-C", str(clone), "remote", "add", "origin", "git@github.com:example/bakegen.git"], check=True)
+    origin = "git@github.com:example/bakegen.git"
+    subprocess.run(["git", "-C", str(clone), "remote", "add", "origin", origin], check=True)
     result = invoke("verify", image, "--key", str(public_key), "-C", str(clone))
     assert result.exit_code == 0, result.output
     assert "provenance names git@github.com:example/bakegen.git at" in result.stdout
