@@ -2,8 +2,8 @@
 
 ``bakegen matrix`` prints what ``.github/workflows/build.yml`` fans out over, so the workflow never
 keeps a list of its own. Each platform is built on a runner of its own architecture (no emulation
-where GitHub has a native runner), pushed by digest, and merged per target into one manifest list
-carrying every tag of the target.
+where GitHub has a native runner), pushed by digest, tested there (``bakegen test``), and merged per
+target into one manifest list carrying every tag of the target.
 """
 
 from __future__ import annotations

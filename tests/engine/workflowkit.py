@@ -303,6 +303,8 @@ class JobRun:
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
+    #: What handlers record for the test to check (e.g. the bake step's evaluated `set:` lines).
+    notes: dict[str, Any] = field(default_factory=dict)
     result: str = "success"
     failed_step: str | None = None
     failure: str = ""
