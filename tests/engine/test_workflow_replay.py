@@ -3,9 +3,10 @@
 A run of `workflow_dispatch` with lines=3.13 and variants=wee: the matrix job's steps (bakegen
 matrix, where the images go, the creation time), one build job per platform (bake with the step's
 `set:` lines and bake's metadata file, the digest step, `bakegen test` on the pushed image, the
-hand-over of the tested digest, the artifact), then the merge job's shell (bake --print for the
-tags, `imagetools create`). Every `run:` step is the workflow's own text with its `env:` evaluated
-(tests/engine/workflowkit.py), so this test breaks when the workflow does. Three runs:
+hand-over of the tested digest, the artifact), then the merge job's shells (bake --print for the
+tags, `imagetools create`, the check of what is signed). Every `run:` step is the workflow's own
+text with its `env:` evaluated (tests/engine/workflowkit.py), so this test breaks when the
+workflow does. Three runs:
 
 - on the default branch with IMAGE_NAME=Python: lowercase tags holding linux/amd64 and the
   cross-compiled linux/arm64 image with their attestations, created and revision set as
@@ -13,7 +14,7 @@ tags, `imagetools create`). Every `run:` step is the workflow's own text with it
 - from another branch (the ref guard): everything goes to `<image>-scratch`; the published tags
   and the repository's tag list stay as they were; a re-run of a build job uploads its artifact again;
 - on the default branch with `bakegen test` failing: no digest reaches the merge, which stops before
-  tagging, and the published tags keep their images.
+  tagging or signing, and the published tags keep their images.
 
 What differs from GitHub, exactly:
 
@@ -32,6 +33,10 @@ What differs from GitHub, exactly:
   with the repository as absolute build context), because the committed one names releases the
   mirror lacks; bake gets `--allow fs.read=` for the CA bundle and for the repository, which buildx
   asks for a secret file and a context outside the working directory.
+- Signing. Keyless cosign needs GitHub's OIDC token and Sigstore's public services: the
+  cosign-installer step is stood in for by a `cosign` on the merge job's PATH that records what
+  it is asked to sign; the test checks that is the manifest list the tags name
+  (tests/engine/test_signing.py signs and verifies for real, with a key pair).
 - Steps not replayed: checkout (the workspace is the checkout), setup-python and "Install bakegen"
   (this virtualenv's bakegen is on PATH), setup-buildx (the engine's docker driver instead of a
   docker-container builder), setup-qemu (binfmt is installed here), login (the local registry has
@@ -60,10 +65,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from enginekit import REPO, TEST_VERSION, bake_variables, measure
+from enginekit import REPO, TEST_VERSION, measure
 from workflowkit import JobRun, Replay, Step, StepFailed, interpolate, load_workflow
 
-from bakegen import __version__, core
+from bakegen import core
 from bakegen.core import build_metadata
 
 pytestmark = pytest.mark.engine
@@ -79,7 +84,7 @@ ACCEPTANCE_STEP = "Acceptance tests on the pushed image"
 
 @dataclass
 class Local:
-    """The local stand-ins: registry, SBOM generator, offline stack, artifact store, workspace."""
+    """The local stand-ins: registry, SBOM generator, offline stack, artifact store, workspace, cosign."""
 
     registry: str
     sbom_generator: str
@@ -87,10 +92,16 @@ class Local:
     ca_bundle: str
     workspace: Path
     artifacts: Path
+    #: Holds the stand-in `cosign`; what it was asked to sign goes to `signed` (one line per call).
+    cosign_dir: Path
 
     @property
     def namespace(self) -> str:
         return f"{self.registry}/{NAMESPACE}"
+
+    @property
+    def signed(self) -> Path:
+        return self.cosign_dir / "signed"
 
 
 def localize(line: str, scope: str, cache_repo: str) -> str:
@@ -190,6 +201,8 @@ class Run:
     matrix: JobRun
     builds: list[JobRun]
     merges: list[JobRun]
+    #: The references the merge jobs had cosign sign.
+    signed: list[str]
 
     @property
     def outputs(self) -> dict[str, str]:
@@ -225,6 +238,7 @@ def replay_run(local: Local, *, ref: str, sha: str, build_path: tuple[str, ...] 
             "docker/setup-qemu-action": stood_in("binfmt for arm64 is installed"),
             "docker/login-action": stood_in("the local registry has no authentication"),
             "docker/bake-action": bake_action(local),
+            "sigstore/cosign-installer": stood_in("the stand-in cosign is on the merge job's PATH"),
             "actions/upload-artifact": upload_artifact(local),
             "actions/download-artifact": download_artifact(local),
         },
@@ -243,9 +257,12 @@ def replay_run(local: Local, *, ref: str, sha: str, build_path: tuple[str, ...] 
         builds[0] = replay.run_job("build", entries[0], path_prepend=(*build_path, *path))
     replay.finish("build", builds)
     merges = []
+    local.signed.unlink(missing_ok=True)
     if replay.job_condition("merge"):
-        merges = [replay.run_job("merge", e, path_prepend=path) for e in replay.matrix_entries("merge")]
-    return Run(replay, matrix, builds, merges)
+        merge_path = (str(local.cosign_dir), *path)
+        merges = [replay.run_job("merge", e, path_prepend=merge_path) for e in replay.matrix_entries("merge")]
+    signed = local.signed.read_text().split() if local.signed.exists() else []
+    return Run(replay, matrix, builds, merges, signed)
 
 
 # --- registry helpers ------------------------------------------------------------------------------
@@ -299,12 +316,7 @@ def image_config(ref: str, arch: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def local(stack, tmp_path_factory) -> Local:
-    registry = stack["REGISTRY"].split("/", 1)[0]
-    # The SBOM generator, pushed without attestations: it is what would generate them.
-    variables = {**bake_variables(stack), "REGISTRY": f"{registry}/{NAMESPACE}"}
-    request = core.BuildRequest(["sbom-generator"], variables=variables, push=True, attest=False)
-    core.build(core.Project(REPO), request, on_line=lambda line: None)
+def local(stack, registry, sbom_generator, tmp_path_factory) -> Local:
     workspace = tmp_path_factory.mktemp("workspace")
     for entry in REPO.iterdir():
         if entry.name != "docker-bake.hcl":
@@ -313,8 +325,12 @@ def local(stack, tmp_path_factory) -> Local:
     pinned = project.plan(sha256sums=stack["sums"])
     (workspace / "docker-bake.hcl").write_text(project.render_text(pinned, context=str(REPO)))
     stack_env = {k: stack[k] for k in ("BASE_IMAGE", "PYTHON_MIRROR", "CA_BUNDLE") if stack.get(k)}
-    yield Local(registry, f"{registry}/{NAMESPACE}/bakegen-sbom:{__version__}", stack_env,
-                stack["CA_BUNDLE"], workspace, tmp_path_factory.mktemp("artifacts"))
+    cosign_dir = tmp_path_factory.mktemp("cosign")
+    (cosign_dir / "cosign").write_text(
+        f'#!/bin/sh\n[ "$1 $2" = "sign --yes" ] || exit 64\necho "$3" >> {cosign_dir / "signed"}\n')
+    (cosign_dir / "cosign").chmod(0o755)
+    yield Local(registry, sbom_generator, stack_env, stack["CA_BUNDLE"], workspace,
+                tmp_path_factory.mktemp("artifacts"), cosign_dir)
     # The per-platform pushes also land in the local image store (docker driver): remove those tags.
     out = subprocess.run(["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}",
                           "--filter", f"reference={registry}/{NAMESPACE}/*:replay-*"], capture_output=True, text=True)
@@ -391,6 +407,7 @@ def test_default_branch_publishes_lowercase_tags_with_both_platforms(local, publ
         assert len(attestations) == 2, ref  # provenance and SBOM, one attestation manifest per platform
         digests.add(index_digest(ref))
     assert len(digests) == 1  # both tags name the one manifest list
+    assert published.signed == [f"{local.namespace}/python@{digests.pop()}"]  # by digest, what the tags name
 
 
 def test_default_branch_images_carry_commit_time_and_revision(local, published) -> None:
@@ -443,6 +460,7 @@ def test_other_branch_publishes_only_to_scratch(local, published, scratch) -> No
     revision = platform_manifest(ref, "amd64")["annotations"]["org.opencontainers.image.revision"]
     assert revision == run.replay.github["sha"]
     assert index_digest(ref) != before["digests"]["3.13-wee"]
+    assert run.signed == [f"{local.namespace}/python-scratch@{index_digest(ref)}"]
 
 
 def test_rerun_of_a_build_job_uploads_again(scratch) -> None:
@@ -464,5 +482,6 @@ def test_failed_acceptance_tests_leave_the_tags_alone(local, failed_tests) -> No
     (merge,) = run.merges
     assert merge.result == "failure"
     assert "0 tested digest(s) for 2 platform(s)" in merge.failure
+    assert run.signed == []
     for tag, digest in before.items():
         assert digest is not None and index_digest(f"{local.namespace}/python:{tag}") == digest, tag
