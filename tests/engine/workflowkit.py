@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
@@ -374,6 +375,7 @@ class Replay:
                 break
         if run.result == "success":
             run.outputs = {k: to_string(v) for k, v in interpolate(spec.get("outputs", {}), self.context(run)).items()}
+        shutil.rmtree(temp, ignore_errors=True)  # as GitHub empties RUNNER_TEMP after each job
         return run
 
     def finish(self, job_id: str, runs: list[JobRun]) -> None:
