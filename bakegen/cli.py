@@ -17,7 +17,7 @@ from .bake.releases import DEFAULT_API, DEFAULT_MIRROR
 from .bench.benchmarks import benchmark_list
 from .bench.request import CPU_AUTO, CPU_NONE, DEFAULT_OUTPUT, DEFAULT_ROUNDS
 from .bench.workload import FAST_PROCESSES, FAST_VALUES
-from .errors import BakegenError, Terminated, VerificationFailed
+from .errors import BakegenError, EngineError, Terminated, VerificationFailed
 from .options import BuildSettings, Network
 
 app = typer.Typer(
@@ -30,6 +30,53 @@ app = typer.Typer(
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Options that `build` and `doctor` share, with one meaning and one help text.
+Load = Annotated[
+    bool, typer.Option("--load", help="Load the images into the local engine (the default without --push/--platform).")
+]
+Push = Annotated[bool, typer.Option("--push", help="Push the images (and their manifest lists).")]
+Platform = Annotated[
+    str | None,
+    typer.Option(
+        "--platform", envvar="PLATFORMS",
+        help="Comma-separated platforms, e.g. linux/amd64,linux/arm64; default: the builder's own.",
+    ),
+]
+Registry = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--registry",
+        help="Registry or registry namespace to tag for (REGISTRY); repeat or comma-separate for several.",
+    ),
+]
+ImageName = Annotated[
+    str | None, typer.Option("--image-name", envvar="IMAGE_NAME", help="Repository name below the registry.")
+]
+BaseImage = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--base-image",
+        help="Base image for the trixie lines, e.g. a private mirror's; SUITE=IMAGE for lines on another "
+        "Debian suite (bullseye=registry.example/debian:bullseye-slim). Repeatable.",
+    ),
+]
+Mirror = Annotated[
+    str | None,
+    typer.Option("--mirror", envvar="PYTHON_MIRROR", help="CPython source mirror (python.org /ftp/python layout)."),
+]
+MirrorSums = Annotated[
+    str | None,
+    typer.Option(
+        "--mirror-sums", envvar="PYTHON_MIRROR_SHA256SUMS",
+        help="A mirror's SHA256SUMS (file or URL): build, per line, the newest release it holds. Sums that "
+        "versions/ pins are never replaced: a mirror that disagrees stops the command (exit 2).",
+    ),
+]
+Builder = Annotated[
+    str | None,
+    typer.Option("--builder", help="The buildx builder to use, e.g. a multi-node one with a native arm64 node."),
+]
 
 ProjectDir = Annotated[
     Path,
@@ -100,16 +147,6 @@ def render(
     typer.echo(f"{'wrote' if changed else 'unchanged:'} {project.output}")
 
 
-MirrorSums = Annotated[
-    str | None,
-    typer.Option(
-        "--mirror-sums", envvar="PYTHON_MIRROR_SHA256SUMS",
-        help="A mirror's SHA256SUMS (file or URL): build, per line, the newest release it holds. Sums that "
-        "versions/ pins are never replaced: a mirror that disagrees stops the command (exit 2).",
-    ),
-]
-
-
 @app.command("list")
 @user_errors
 def list_targets(
@@ -148,37 +185,19 @@ def validate(
 def build(
     targets: Annotated[
         list[str] | None,
-        typer.Argument(help="Targets or groups (see `bakegen list`); default: every target.", show_default=False),
+        typer.Argument(help="Targets or groups (see `bakegen list`); none: see --all.", show_default=False),
     ] = None,
     project_dir: ProjectDir = Path("."),
-    load: Annotated[bool, typer.Option("--load", help="Load the images into the local engine.")] = False,
-    push: Annotated[bool, typer.Option("--push", help="Push the images (and their manifest lists).")] = False,
-    platform: Annotated[
-        str | None,
-        typer.Option("--platform", envvar="PLATFORMS", help="Comma-separated platforms, e.g. linux/amd64,linux/arm64."),
-    ] = None,
-    registry: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--registry", envvar="REGISTRY",
-            help="Registry or registry namespace to tag for; repeat or comma-separate for several.",
-        ),
-    ] = None,
-    image_name: Annotated[
-        str | None, typer.Option("--image-name", envvar="IMAGE_NAME", help="Repository name below the registry.")
-    ] = None,
-    base_image: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--base-image",
-            help="Base image for the trixie lines, e.g. a private mirror's; SUITE=IMAGE for lines on another "
-            "Debian suite (bullseye=registry.example/debian:bullseye-slim). Repeatable.",
-        ),
-    ] = None,
-    mirror: Annotated[
-        str | None,
-        typer.Option("--mirror", envvar="PYTHON_MIRROR", help="CPython source mirror (python.org /ftp/python layout)."),
-    ] = None,
+    all_targets: Annotated[
+        bool, typer.Option("--all", help='Build every target (group "default"): hours of compiling.')
+    ] = False,
+    load: Load = False,
+    push: Push = False,
+    platform: Platform = None,
+    registry: Registry = None,
+    image_name: ImageName = None,
+    base_image: BaseImage = None,
+    mirror: Mirror = None,
     mirror_sums: MirrorSums = None,
     cache: Annotated[
         str | None,
@@ -205,10 +224,7 @@ def build(
             help='Network of the RUN steps: "host" reaches a proxy on this machine\'s loopback.',
         ),
     ] = None,
-    builder: Annotated[
-        str | None,
-        typer.Option("--builder", help="The buildx builder to use, e.g. a multi-node one with a native arm64 node."),
-    ] = None,
+    builder: Builder = None,
     attest: Annotated[
         bool | None,
         typer.Option(
@@ -244,9 +260,11 @@ def build(
 ) -> None:
     """Build images with docker buildx bake, showing the build's progress.
 
-    Without --load or --push the result stays in the build cache. Options override the bake
-    variables of the same name (REGISTRY, PLATFORMS, BASE_IMAGE, PYTHON_MIRROR, CACHE, CA_BUNDLE),
-    which are also read from the environment.
+    With neither --push nor --platform (PLATFORMS), the images are built for the builder's own
+    platform and loaded, ready for `docker run`. With --platform alone they stay in the build
+    cache. The checks of `bakegen doctor` that the build needs run first. Options override the
+    bake variables of the same name (REGISTRY, PLATFORMS, BASE_IMAGE, PYTHON_MIRROR, CACHE,
+    CA_BUNDLE, ...), which are also read from the environment.
     """
     settings = BuildSettings(
         platforms=platform, registries=registry or [], image_name=image_name, base_images=base_image or [],
@@ -255,12 +273,53 @@ def build(
     )
     request = core.BuildRequest(
         targets=list(targets or []), settings=settings, load=load, push=push, builder=builder,
-        sha256sums=mirror_sums, attest=attest, sign=sign, sign_key=sign_key,
+        sha256sums=mirror_sums, attest=attest, sign=sign, sign_key=sign_key, all=all_targets,
     )
     built = core.build(
         core.Project(project_dir), request, on_line=lambda line: typer.echo(line, err=True), report=typer.echo
     )
-    typer.echo(f"built {' '.join(built)}")
+    typer.echo(built.summary())
+
+
+@app.command()
+@user_errors
+def doctor(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="Targets or groups the build would make; default: every target.", show_default=False),
+    ] = None,
+    project_dir: ProjectDir = Path("."),
+    load: Load = False,
+    push: Push = False,
+    platform: Platform = None,
+    registry: Registry = None,
+    image_name: ImageName = None,
+    base_image: BaseImage = None,
+    mirror: Mirror = None,
+    mirror_sums: MirrorSums = None,
+    builder: Builder = None,
+) -> None:
+    """Check that this machine can build (and load or push) the images, one line per check.
+
+    Checks the docker CLI, the daemon, buildx (0.13 or newer), the image store (--load of several
+    platforms needs the containerd store), emulation for each foreign --platform, that the base
+    images' registries and the source mirror answer, that each --registry accepts a push (with
+    --push; nothing is pushed) and the free disk space. The options mean what they mean for
+    `bakegen build`, with the same defaults. Exits 3 when something the build needs is missing.
+    """
+    settings = BuildSettings(
+        platforms=platform, registries=registry or [], image_name=image_name, base_images=base_image or [],
+        mirror=mirror,
+    )
+    request = core.BuildRequest(
+        targets=list(targets or []), settings=settings, load=load, push=push, builder=builder, sha256sums=mirror_sums
+    )
+    checks = core.doctor_report(core.Project(project_dir), request)
+    for check in checks:
+        typer.echo(check.line())
+    failed = [c for c in checks if c.failed]
+    if failed:
+        raise EngineError(f"{len(failed)} check(s) failed: {', '.join(c.name for c in failed)}")
 
 
 @app.command()

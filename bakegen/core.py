@@ -9,28 +9,28 @@ import difflib
 import os
 import subprocess
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import engine, signing
+from packaging.version import Version
+
+from . import doctor, engine, files, net, signing
 from .bake.data import load_releases, load_variants, validate_releases, validate_variants
 from .bake.matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
 from .bake.model import Plan
 from .bake.plan import EXTRA_TARGETS, build_plan, pin_to_available
 from .bake.releases import DEFAULT_API, DEFAULT_MIRROR, LineUpdate, Upstream, check_updates, find_updates
 from .bake.render import OUTPUT, render
-from .bake.validate import check_text, compare_printed, settings
+from .bake.validate import check_text, compare_printed, parse, settings
 from .bench import runner as bench_runner
 from .bench.containers import Backend, DockerBackend
 from .bench.report import check_output, format_report, write_report
 from .bench.request import BenchRequest
 from .errors import BakegenError, DataError, did_you_mean
-from .files import replace_files, sigterm_raises, write_atomic
-from .options import BuildSettings, to_variables
+from .files import replace_files, sigterm_raises
+from .options import BuildSettings, check_variables, to_variables
 from .sums import parse_sha256sums
 
 #: Debian stable's buildx, which bakegen also supports; checked when present.
@@ -64,33 +64,31 @@ class Project:
 
 
 def read_text(location: str) -> str:
-    """A local file or an http(s) URL."""
+    """A local file or an http(s) URL, read with bakegen's size and time caps."""
     if location.startswith(("http://", "https://")):
+        url = net.check_url("--mirror-sums", location)
         try:
-            with urllib.request.urlopen(location, timeout=30) as resp:
-                return resp.read().decode("utf-8")
-        except (urllib.error.URLError, TimeoutError, UnicodeDecodeError) as exc:
-            raise DataError(f"{location}: cannot fetch: {getattr(exc, 'reason', exc)}") from None
-    try:
-        return Path(location).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"{location}: cannot read: {exc.strerror or exc}") from None
+            return net.get_text(url)
+        except net.FetchError as exc:
+            raise DataError(f"{location}: {exc}") from None
+    if "://" in location:
+        raise BakegenError(f"--mirror-sums {location!r}: not a file or an http(s) URL")
+    return files.read_text(Path(location))
 
 
 def render_project(project: Project) -> bool:
     """Render and write docker-bake.hcl; returns whether its content changed."""
     text = project.render_text()
-    old = project.output.read_text(encoding="utf-8") if project.output.exists() else None
-    if old == text:
+    if files.existing_text(project.output) == text:
         return False
-    write_atomic(project.output, text)
+    files.write_text(project.output, text)
     return True
 
 
 def check_project(project: Project) -> str:
     """An empty string when docker-bake.hcl is what a render gives today, else a unified diff."""
     text = project.render_text()
-    old = project.output.read_text(encoding="utf-8") if project.output.exists() else ""
+    old = files.existing_text(project.output) or ""
     if old == text:
         return ""
     diff = difflib.unified_diff(
@@ -141,7 +139,7 @@ def check_with_bake(
     """Run ``bake --print`` on the committed file with each buildx and compare with the plan."""
     environ = dict(os.environ if environ is None else environ)
     plan = project.plan()
-    text = project.output.read_text(encoding="utf-8") if project.output.exists() else ""
+    text = files.existing_text(project.output) or ""
     parsed = check_text(text, plan)
     values = settings(parsed, environ)
     if binaries is None:
@@ -160,6 +158,9 @@ def validate(project: Project, *, engine: bool, report: Callable[[str], None]) -
     if check_project(project):
         raise BakegenError(f"{OUTPUT} is stale: run `bakegen render`")
     report("python-hcl2: targets, groups and attributes match the plan")
+    values = settings(parse(files.existing_text(project.output) or ""), os.environ)
+    check_variables(values, project.plan())
+    report("settings: every variable is well-formed and every tag a valid image reference")
     if not engine:
         return
     failed = False
@@ -192,15 +193,33 @@ class BuildRequest:
     #: Sign every pushed manifest list with cosign (needs ``push``), with ``sign_key`` or $COSIGN_KEY.
     sign: bool = False
     sign_key: str | None = None
+    #: No targets named: build every target (group "default") instead of asking.
+    all: bool = False
 
 
 def resolve_targets(plan: Plan, names: list[str]) -> list[str]:
-    """Check requested names against the plan's targets and groups (and ``custom``)."""
+    """Check requested names against the plan's targets and groups (and ``custom``).
+
+    No name is a question, not "everything": every target is hours of compiling.
+    """
     known = set(plan.names()) | {g.name for g in plan.groups} | set(EXTRA_TARGETS)
     for name in names:
         if name not in known:
             raise BakegenError(f"unknown target '{name}'{did_you_mean(name, known, '; see `bakegen list`')}")
-    return names or ["default"]
+    if not names:
+        groups = ", ".join(g.name for g in plan.groups if g.name != "default")
+        raise BakegenError(
+            f"name what to build: a target (bakegen list) or a group ({groups}), e.g. "
+            f"`bakegen build {example_target(plan)}`; --all builds every target"
+        )
+    return names
+
+
+def example_target(plan: Plan) -> str:
+    """The quickest build of the newest stable line: its first variant (wee)."""
+    stable = [t for t in plan.targets if not t.release.is_prerelease] or list(plan.targets)
+    newest = max((t.release for t in stable), key=lambda r: Version(r.line), default=None)
+    return next((t.name for t in stable if t.release is newest), "custom")
 
 
 def mirror_sum_notes(plan: Plan, names: list[str] | None = None) -> list[str]:
@@ -243,44 +262,99 @@ def entitlements(variables: Mapping[str, str], environ: Mapping[str, str]) -> tu
     return ("network.host",) if variables.get("NETWORK", environ.get("NETWORK")) == "host" else ()
 
 
-def build(
-    project: Project,
-    request: BuildRequest,
-    on_line: Callable[[str], None] | None = None,
-    report: Callable[[str], None] | None = None,
-) -> list[str]:
-    """Render a fresh bake file for this request and run bake on it. Returns the targets built.
+@dataclass
+class Resolved:
+    """A request worked out: the plan, the bake file text, the targets, and every bake variable."""
 
-    ``on_line`` receives the build's progress, ``report`` what was signed (with ``sign``).
-    """
+    plan: Plan
+    text: str
+    targets: list[str]
+    #: What bakegen passes to bake (options, metadata, the request's own variables).
+    variables: dict[str, str]
+    #: Every variable as bake will read it: the file's defaults, the environment, then ``variables``.
+    values: dict[str, str]
+    load: bool
+
+
+def resolve(project: Project, request: BuildRequest, *, all_by_default: bool = False) -> Resolved:
+    """Plan, render and check a build request, without running anything."""
     if request.load and request.push:
         raise BakegenError("--load and --push exclude each other: load into the local engine, or push")
     if request.push and "reference" in request.targets:
         raise BakegenError("the reference target reproduces the official recipe for comparison only; never pushed")
     plan = project.plan(sha256sums=request.sha256sums)
     text = project.render_text(plan, context=str(project.root.resolve()))
-    targets = resolve_targets(plan, request.targets)
+    targets = resolve_targets(plan, request.targets or (["default"] if request.all or all_by_default else []))
     suites = sorted({r.debian for r in plan.releases})
     options = to_variables(request.settings, suites, plan.default_debian)
-    key = signing.signing_key(sign=request.sign, key=request.sign_key, push=request.push, environ=os.environ)
-    engine.require_daemon()
-    for note in mirror_sum_notes(plan, targets):
-        if on_line is not None:
-            on_line(note)
     variables = {**build_metadata(project.root, os.environ), **options, **request.variables}
     variables["ATTEST"] = "1" if (request.push if request.attest is None else request.attest) else "0"
-    if variables.get("CA_BUNDLE", os.environ.get("CA_BUNDLE")):
+    values = {**settings(parse(text), os.environ), **variables}
+    check_variables(values, plan, targets)
+    for dockerfile in sorted({t.dockerfile for t in plan.targets} | {"Dockerfile"}):
+        files.read_text(project.root / dockerfile)  # a one-line error for a missing or unreadable one
+    # Neither a push nor platforms asked for: build for the builder's own platform and load the
+    # result, so that the image can be run right away.
+    load = request.load or (not request.push and not values.get("PLATFORMS", "").strip())
+    return Resolved(plan, text, targets, variables, values, load)
+
+
+@dataclass
+class Built:
+    """What ``build`` did."""
+
+    targets: list[str]
+    loaded: bool
+    pushed: bool
+    #: A tag of the image, where exactly one target was built.
+    tag: str = ""
+
+    def summary(self) -> str:
+        where = "loaded" if self.loaded else "pushed" if self.pushed else "in the build cache only (--load or --push)"
+        run = f"; run it: docker run --rm -it {self.tag}" if self.loaded and self.tag else ""
+        return f"built {' '.join(self.targets)}: {where}{run}"
+
+
+def one_tag(resolved: Resolved) -> str:
+    """A tag of the one image built (its X.Y tag), for the closing hint; "" for several."""
+    values = resolved.values
+    if len(resolved.targets) != 1 or resolved.targets[0] not in resolved.plan.names():
+        return ""
+    target = resolved.plan.target(resolved.targets[0])
+    registry = values.get("REGISTRY", "").split(",")[0].strip()
+    return f"{registry}/{values.get('IMAGE_NAME', 'python')}:{target.tag_names[1]}"
+
+
+def build(
+    project: Project,
+    request: BuildRequest,
+    on_line: Callable[[str], None] | None = None,
+    report: Callable[[str], None] | None = None,
+) -> Built:
+    """Render a fresh bake file for this request, check what it needs (``doctor``), then run bake.
+
+    ``on_line`` receives the build's progress, ``report`` what was signed (with ``sign``).
+    """
+    r = resolve(project, request)
+    key = signing.signing_key(sign=request.sign, key=request.sign_key, push=request.push, environ=os.environ)
+    for note in mirror_sum_notes(r.plan, r.targets):
+        if on_line is not None:
+            on_line(note)
+    needs = doctor.needs_for(r.plan, r.targets, r.values, load=r.load, push=request.push, builder=request.builder)
+    doctor.preflight(needs, on_line)
+    variables = dict(r.variables)
+    if r.values.get("CA_BUNDLE"):
         # buildx >= 0.19 asks for an fs.read entitlement for a secret file outside the working
         # folder and fails when it cannot prompt; the user named this file, so grant it.
         variables.setdefault("BUILDX_BAKE_ENTITLEMENTS_FS", "0")
     with tempfile.TemporaryDirectory(prefix="bakegen-") as tmp:
         bake_file, metadata = Path(tmp) / "docker-bake.hcl", Path(tmp) / "metadata.json"
-        bake_file.write_text(text, encoding="utf-8")
+        bake_file.write_text(r.text, encoding="utf-8")
         engine.bake_build(
             [bake_file],
-            targets,
+            r.targets,
             variables,
-            load=request.load,
+            load=r.load,
             push=request.push,
             builder=request.builder,
             on_line=on_line,
@@ -289,7 +363,15 @@ def build(
         )
         if key:
             signing.sign_pushed(metadata, key, report or on_line or (lambda line: None))
-    return targets
+    return Built(r.targets, r.load, request.push, one_tag(r))
+
+
+def doctor_report(project: Project, request: BuildRequest) -> list[doctor.Check]:
+    """``bakegen doctor``: every check for what ``build`` would do with this request."""
+    r = resolve(project, request, all_by_default=True)
+    return doctor.run_checks(
+        doctor.needs_for(r.plan, r.targets, r.values, load=r.load, push=request.push, builder=request.builder)
+    )
 
 
 def verify(
@@ -364,7 +446,7 @@ def update_versions(
         updates = find_updates(versions_dir, upstream, pre=pre, lines=split_list(lines))
         result = VersionsUpdate(updates)
         text = project.render_text(check_updates(versions_dir, updates))
-        old = project.output.read_text(encoding="utf-8") if project.output.exists() else None
+        old = files.existing_text(project.output)
         result.bake_changed = old != text
         contents = {u.path: u.new_text or "" for u in updates if u.changed}
         if result.bake_changed:

@@ -13,10 +13,11 @@ import os
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from python_on_whales import DockerClient
+from python_on_whales import ClientNotFoundError, DockerClient
 from python_on_whales.exceptions import DockerException
 from python_on_whales.utils import run as run_docker
 from python_on_whales.utils import stream_stdout_and_stderr
@@ -48,15 +49,86 @@ def _reason(exc: DockerException) -> str:
     return lines[-1] if lines else f"exit code {exc.return_code}"
 
 
-def require_daemon() -> str:
-    """The engine's version; raises a one-line EngineError when no daemon answers."""
+NO_CLIENT = "the docker command was not found on PATH; install the Docker CLI and its buildx plugin"
+
+
+@contextlib.contextmanager
+def _errors(what: str) -> Iterator[None]:
+    """Every way a docker command fails, as one EngineError line: ``<what>: <reason>``."""
     try:
-        return docker.version().server.version or "unknown"
+        yield
+    except DockerException as exc:
+        raise EngineError(f"{what}: {_reason(exc)}") from None
+    except (ClientNotFoundError, FileNotFoundError):
+        raise EngineError(NO_CLIENT) from None
+    except OSError as exc:
+        raise EngineError(f"{what}: {exc.strerror or exc}") from None
+
+
+def client() -> str:
+    """The docker CLI's path; an EngineError when there is none."""
+    try:
+        return str(docker.client_config.get_client_call_with_path()[0])
+    except ClientNotFoundError:
+        raise EngineError(NO_CLIENT) from None
+
+
+@dataclass(frozen=True)
+class Server:
+    """What the daemon says about itself."""
+
+    version: str
+    platform: str
+    #: The image store: "containerd" (the containerd snapshotter) or "classic".
+    store: str
+    #: Where the daemon keeps its data, for the free-space check (on this machine, if local).
+    root: str
+
+
+def _server_version() -> Any:
+    try:
+        return docker.version().server
     except DockerException as exc:
         reason = _reason(exc)
         raise EngineError(f"cannot reach the Docker daemon ({reason}); start dockerd or set DOCKER_HOST") from None
-    except FileNotFoundError:
-        raise EngineError("the docker command was not found; install the Docker CLI and buildx") from None
+    except (ClientNotFoundError, FileNotFoundError):
+        raise EngineError(NO_CLIENT) from None
+
+
+def require_daemon() -> str:
+    """The engine's version; raises a one-line EngineError when no daemon answers."""
+    return _server_version().version or "unknown"
+
+
+def server() -> Server:
+    """The daemon's version, platform, image store and data folder; a one-line EngineError without one."""
+    client()
+    version = _server_version()
+    with _errors("docker info failed"):
+        info = docker.info()
+    drivers = dict((pair[0], pair[1]) for pair in (info.driver_status or []) if len(pair) == 2)
+    # The containerd image store shows as this snapshotter in `docker info`'s driver status:
+    # https://docs.docker.com/engine/storage/containerd/
+    store = "containerd" if drivers.get("driver-type") == "io.containerd.snapshotter.v1" else "classic"
+    arch = version.arch or ""
+    # The engine reports Go's GOARCH; 32-bit arm engines build arm/v7 by default.
+    platform = f"{version.os or 'linux'}/{'arm/v7' if arch == 'arm' else arch}"
+    return Server(version.version or "unknown", platform, store, str(info.docker_root_dir or ""))
+
+
+def builder_platforms(builder: str | None = None) -> list[str]:
+    """The platforms the builder's nodes can build for (emulated ones where binfmt is registered)."""
+    with _errors(f"docker buildx inspect {builder or ''}".rstrip() + " failed"):
+        found = docker.buildx.inspect(builder)
+        return [p for node in (found.nodes or []) for p in (node.platforms or [])]
+
+
+def buildx_plugin_version() -> str:
+    """The version of the buildx plugin the docker CLI runs, e.g. ``0.29.1``."""
+    with _errors("docker buildx version failed"):
+        out = docker.buildx.version()
+    parts = out.split()
+    return parts[1].lstrip("v") if len(parts) > 1 else out.strip()
 
 
 def buildx_version(binary: str | None = None) -> str:
@@ -75,10 +147,8 @@ def bake_print(
     """``bake --print``: the resolved definition, as bake reads it."""
     files = [str(f) for f in files]
     if binary is None:
-        try:
+        with _errors("docker buildx bake --print failed"):
             return docker.buildx.bake(targets, files=files, print=True, variables=dict(variables))
-        except DockerException as exc:
-            raise EngineError(f"docker buildx bake --print failed: {_reason(exc)}") from None
     cmd = [binary, "bake", "--print", *(a for f in files for a in ("--file", f)), *targets]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **variables})
     if proc.returncode != 0:
@@ -106,7 +176,7 @@ def bake_build(
     receives bake's build results (per target ``containerimage.digest`` and ``image.name``).
     """
     files = [str(f) for f in files]
-    try:
+    with _errors("build failed"):
         if allow:
             cmd = [*docker.client_config.client_call, "buildx", "bake", "--progress", "plain"]
             cmd += [f"--allow={a}" for a in allow] + [a for f in files for a in ("--file", f)]
@@ -129,16 +199,12 @@ def bake_build(
         for line in logs:
             if on_line:
                 on_line(line.rstrip("\n"))
-    except DockerException as exc:
-        raise EngineError(f"build failed: {_reason(exc)}") from None
 
 
 def run(image: str, command: list[str], *, platform: str | None = None) -> str:
     """Run a command in a throw-away container and return its output."""
-    try:
+    with _errors(f"running {image} failed"):
         return docker.run(image, command, remove=True, platform=platform)
-    except DockerException as exc:
-        raise EngineError(f"running {image} failed: {_reason(exc)}") from None
 
 
 # --- containers and images, for ``bakegen bench`` ---------------------------------------------------
@@ -256,3 +322,30 @@ def image_digest(reference: str) -> str:
     if not str(digest).startswith("sha256:"):
         raise EngineError(f"cannot inspect {reference}: the registry named no sha256 digest")
     return digest
+
+
+def _cli_config() -> dict[str, Any]:
+    folder = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    try:
+        data = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def registry_login(host: str) -> str | None:
+    """The login ``docker login HOST`` stored: base64 ``user:password``; "" when a credential helper
+    holds it (not read here: helpers may prompt); None when there is none."""
+    config = _cli_config()
+    # Docker Hub's logins are stored under its old index URL.
+    keys = ["https://index.docker.io/v1/"] if host == "docker.io" else [host, f"https://{host}", f"http://{host}"]
+    auths = config.get("auths") or {}
+    for key in keys:
+        entry = auths.get(key)
+        if isinstance(entry, dict) and entry.get("auth"):
+            return str(entry["auth"])
+    helpers = config.get("credHelpers") or {}
+    # With a credential store, `docker login` leaves an empty entry under auths.
+    if any(key in helpers for key in keys) or (config.get("credsStore") and any(key in auths for key in keys)):
+        return ""
+    return None

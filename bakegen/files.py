@@ -16,10 +16,14 @@ new, and no temporary file is left behind. The steps:
 SIGINT and SIGTERM are held back for the whole transaction and delivered when it is over, so an
 interrupt lands before it (all old) or after it (all new). Only a crash of the machine or SIGKILL
 during the commit (a few renames) can leave a mix; that needs a journal, which this is not.
+
+:func:`read_text` reads a user's text file and turns every way it can be wrong (missing, a
+directory, a FIFO, too large, not UTF-8) into one line.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import secrets
@@ -31,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from .errors import BakegenError, Terminated
+from .errors import BakegenError, DataError, Terminated
 
 #: The signals a user or a service manager sends to stop a command politely.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -261,3 +265,70 @@ def _clean_up(staged: list[_Staged]) -> None:
             # Nothing better to do on failure here, and the error that got us here matters more.
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+
+#: No data file, template or checksum list bakegen reads comes near this.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def decode_text(data: bytes, where: str) -> str:
+    """UTF-8 text (a UTF-8 byte-order mark is dropped); anything else is a one-line error."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DataError(f"{where}: is UTF-16 text; save it as UTF-8")
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(f"{where}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8") from None
+
+
+def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """A user's text file: a regular file (a FIFO would block, a directory cannot be read), at most
+    ``max_bytes``, in UTF-8. Every problem is a one-line :class:`DataError` naming the file."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(f"{path}: is {_kind(info.st_mode)}, not a file")
+    if info.st_size > max_bytes:
+        raise DataError(f"{path}: larger than {max_bytes} bytes; not a data file")
+    try:
+        # O_NONBLOCK: should the path have become a FIFO since the stat, open does not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise DataError(f"{path}: larger than {max_bytes} bytes; not a data file")
+    return decode_text(data, str(path))
+
+
+def existing_text(path: Path) -> str | None:
+    """The text of a file bakegen writes (docker-bake.hcl), or None where there is none yet."""
+    if not os.path.lexists(path):
+        return None
+    return read_text(path)
+
+
+def write_text(path: Path, text: str) -> None:
+    """:func:`write_atomic`, with the reasons it can fail as one-line errors."""
+    if os.path.isdir(path):
+        raise BakegenError(f"{path}: is a directory, not a file; remove it or pass another project folder (-C)")
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise BakegenError(f"{path}: cannot write: {exc.strerror or exc}") from None

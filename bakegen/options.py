@@ -8,13 +8,18 @@ and its checks live here, so they are tested without the CLI.
 from __future__ import annotations
 
 import enum
-import urllib.parse
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bake.data import SHA256_RE, VERSION_RE
+from .bake.model import Plan
 from .bake.plan import base_variable
-from .errors import BakegenError, did_you_mean
+from .errors import BakegenError, DataError, did_you_mean
+from .files import read_text
+from .net import check_url
+from .refs import check_reference
 
 
 class Network(enum.StrEnum):
@@ -59,18 +64,6 @@ def split_items(values: Iterable[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def check_url(option: str, url: str) -> str:
-    """An http(s) URL with a host, without a trailing slash; anything else is a one-line error."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-        raise BakegenError(f"{option} {url!r}: not an http(s) URL like https://www.python.org/ftp/python")
-    return url.rstrip("/")
-
-
 def base_image_variables(items: Sequence[str], suites: Sequence[str], default_suite: str) -> dict[str, str]:
     """``--base-image`` values: a plain image is the default suite's base, ``SUITE=IMAGE`` another's."""
     out: dict[str, str] = {}
@@ -93,9 +86,10 @@ def to_variables(settings: BuildSettings, suites: Sequence[str], default_suite: 
     """The bake variables these settings set (the environment supplies the rest)."""
     s = settings
     candidates: dict[str, str | None] = {
-        "PLATFORMS": ",".join(split_items([s.platforms])) if s.platforms else None,
-        "REGISTRY": ",".join(split_items(s.registries)) if s.registries else None,
-        "IMAGE_NAME": s.image_name or None,
+        "PLATFORMS": s.platforms,  # as written: check_variables names a malformed entry
+        # As written: an empty entry ("a.io,,b.io") is a mistake for check_tags to report, not to drop.
+        "REGISTRY": ",".join(s.registries) if s.registries else None,
+        "IMAGE_NAME": s.image_name,
         "PYTHON_MIRROR": check_url("--mirror", s.mirror) if s.mirror else None,
         "CACHE": s.cache,
         "CA_BUNDLE": str(s.ca_bundle.resolve()) if s.ca_bundle is not None else None,
@@ -107,3 +101,93 @@ def to_variables(settings: BuildSettings, suites: Sequence[str], default_suite: 
     variables = {name: value for name, value in candidates.items() if value is not None}
     variables.update(base_image_variables(s.base_images, suites, default_suite))
     return variables
+
+
+# --- the settings as bake will see them, whoever set them ------------------------------------------
+
+#: os/arch[/variant], as BuildKit's platforms are written (containerd's platforms.Parse).
+PLATFORM_RE = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
+SWITCHES = ("ATTEST", "LATEST", "OPTIMAL", "LTO")
+
+
+def check_tags(values: Mapping[str, str], plan: Plan) -> None:
+    """Every reference bake will compose, ``<registry>/<IMAGE_NAME>:<tag>``, against the grammar."""
+    registries = values.get("REGISTRY", "")
+    items = [r.strip() for r in registries.split(",")]
+    if not registries.strip() or "" in items:
+        raise BakegenError(
+            f"REGISTRY {registries!r}: "
+            + ("is empty" if not registries.strip() else "has an empty entry between commas")
+            + "; name registries or registry namespaces, e.g. ghcr.io/acme (--registry, repeatable)"
+        )
+    image = values.get("IMAGE_NAME", "")
+    names = [name for t in plan.targets for name in t.tag_names] or ["latest"]
+    for registry in items:
+        where = f"REGISTRY {registry!r} with IMAGE_NAME {image!r}"
+        for name in names:
+            check_reference(f"{registry}/{image}:{name}", where)
+
+
+def _check_images(values: Mapping[str, str]) -> None:
+    for name, value in values.items():
+        if name == "BASE_IMAGE" or name.startswith("BASE_IMAGE_"):
+            check_reference(value, name)
+    if values.get("SBOM_GENERATOR"):
+        check_reference(values["SBOM_GENERATOR"], "SBOM_GENERATOR")
+    cache = values.get("CACHE", "")
+    if cache not in ("", "gha"):
+        check_reference(f"{cache}:cache-scope", "CACHE (a repository for registry cache, or gha)")
+
+
+def _check_platforms(value: str) -> None:
+    if not value.strip():
+        return  # the builder's own platform
+    for item in value.split(","):
+        if not PLATFORM_RE.match(item.strip()):
+            raise BakegenError(f"PLATFORMS {value!r}: {item.strip()!r} is not a platform like linux/arm64")
+
+
+def _check_plain(values: Mapping[str, str]) -> None:
+    for name in SWITCHES:
+        if values.get(name, "0") not in ("0", "1"):
+            raise BakegenError(f"{name}={values[name]!r}: must be 0 or 1")
+    if values.get("NETWORK", "default") not in [n.value for n in Network]:
+        raise BakegenError(f"NETWORK={values['NETWORK']!r}: must be one of {', '.join(n.value for n in Network)}")
+    check_url("PYTHON_MIRROR", values.get("PYTHON_MIRROR", ""))
+    if values.get("PKG_PROXY"):
+        check_url("PKG_PROXY", values["PKG_PROXY"])
+    if values.get("CA_BUNDLE"):
+        check_ca_bundle(Path(values["CA_BUNDLE"]))
+
+
+def check_ca_bundle(path: Path) -> None:
+    """A readable PEM file; bake hands it to the build as a secret."""
+    if "-----BEGIN" not in read_text(path):
+        raise DataError(f"{path}: not a PEM file of CA certificates (no -----BEGIN line)")
+
+
+def check_custom(values: Mapping[str, str], plan: Plan) -> None:
+    """The custom target's switches: a release version, and a checksum bakegen or the user knows."""
+    version = values.get("PYTHON_VERSION", "")
+    if not version:
+        raise BakegenError("the custom target needs PYTHON_VERSION, e.g. PYTHON_VERSION=3.13.5 bakegen build custom")
+    if not VERSION_RE.match(version):
+        raise BakegenError(f"PYTHON_VERSION={version!r}: not a CPython release like 3.13.5 or 3.15.0a2")
+    sha = values.get("PYTHON_SHA256", "")
+    if sha and not SHA256_RE.match(sha):
+        raise BakegenError(f"PYTHON_SHA256={sha!r}: must be 64 lower-case hex digits")
+    if not sha and version not in {t.version for t in plan.known}:
+        raise BakegenError(f"PYTHON_VERSION={version} is not in versions/: set PYTHON_SHA256 to its tarball's sha256")
+
+
+def check_variables(values: Mapping[str, str], plan: Plan, targets: Sequence[str] = ()) -> None:
+    """Every bake variable as bake will read it (defaults, environment, options), checked before a build.
+
+    Each mistake is one line naming the variable; the option of the same meaning sets it too.
+    """
+    check_tags(values, plan)
+    _check_images(values)
+    _check_platforms(values.get("PLATFORMS", ""))
+    _check_plain(values)
+    if "custom" in targets:
+        check_custom(values, plan)

@@ -42,3 +42,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No bake variable (or other bakegen setting) leaks in from the caller's environment."""
     for name in (*bake_variable_names(), *BAKEGEN_ENVIRONMENT):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def fake_net(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Outside the engine tests nothing reaches the network: reachability probes answer through
+    a fake (tests/unit/fakes.py) that says every server is there, unless a test says otherwise."""
+    if request.node.get_closest_marker("engine"):
+        return None
+    from fakes import FakeNet
+
+    from bakegen import net
+
+    fake = FakeNet()
+    monkeypatch.setattr(net, "probe", fake)
+    return fake

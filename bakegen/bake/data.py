@@ -19,6 +19,7 @@ from typing import Any
 from packaging.version import Version
 
 from ..errors import DataError
+from ..files import read_text
 from .model import Release, Tarball, Variant
 
 VERSION_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)((a|b|rc)[1-9]\d*)?$")
@@ -39,10 +40,7 @@ DEFAULT_DEBIAN = "trixie"
 
 def _read_toml(path: Path, text: str | None = None) -> dict[str, Any]:
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        text = read_text(path)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

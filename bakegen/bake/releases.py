@@ -24,13 +24,10 @@ cut-short response stops with one error and leaves every file as it was.
 from __future__ import annotations
 
 import difflib
-import http.client
 import json
 import re
 import tomllib
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +35,7 @@ from typing import Any
 
 from packaging.version import Version
 
-from .. import __version__
+from .. import net
 from ..errors import BakegenError, DataError
 from ..sums import parse_sha256sums
 from .data import SHA256_RE, VERSION_RE, load_releases, load_variants, validate_releases, validate_variants
@@ -47,9 +44,8 @@ from .plan import build_plan, check_pinned
 
 DEFAULT_MIRROR = "https://www.python.org/ftp/python"
 DEFAULT_API = "https://www.python.org/api/v2/downloads"
-#: No listing, checksum file or API answer of python.org comes near this.
-MAX_BYTES = 32 * 1024 * 1024
-TIMEOUT = 30.0
+MAX_BYTES = net.MAX_BYTES
+TIMEOUT = net.TIMEOUT
 
 RELEASE_DIR_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 TARBALL_RE = re.compile(r"^Python-(.+)\.(tar\.xz|tgz)$")
@@ -68,42 +64,19 @@ class Response:
 
 
 def fetch(url: str, *, timeout: float = TIMEOUT, missing_ok: bool = False) -> Response:
-    """GET ``url`` as text. A 404 is returned (status 404) only when ``missing_ok``; every other
-    failure, and a body shorter than its ``Content-Length``, raises :class:`UpstreamError`."""
-    request = urllib.request.Request(url, headers={"User-Agent": f"bakegen/{__version__}"})
+    """GET ``url`` as text, with bakegen's size and time caps (``bakegen.net``). A 404 is returned
+    (status 404) only when ``missing_ok``; every other failure, and a body shorter than its
+    ``Content-Length``, raises :class:`UpstreamError`."""
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            body, status = _read_body(url, resp), resp.status
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404 and missing_ok:
+        resp = net.get(url, timeout=timeout, max_bytes=MAX_BYTES)
+    except net.FetchError as exc:
+        if exc.status == 404 and missing_ok:
             return Response(url, 404, "")
-        raise UpstreamError(f"{url}: HTTP {exc.code} {exc.reason}") from None
-    except http.client.IncompleteRead as exc:
-        raise UpstreamError(f"{url}: the response was cut short ({len(exc.partial)} bytes read)") from None
-    except urllib.error.URLError as exc:
-        raise UpstreamError(f"{url}: cannot fetch: {exc.reason}") from None
-    except TimeoutError:
-        raise UpstreamError(f"{url}: no answer within {timeout:g} seconds") from None
-    except (http.client.HTTPException, OSError) as exc:
-        raise UpstreamError(f"{url}: cannot fetch: {exc or type(exc).__name__}") from None
+        raise UpstreamError(f"{url}: {exc}") from None
     try:
-        return Response(url, status, body.decode("utf-8"))
+        return Response(url, resp.status, resp.body.decode("utf-8"))
     except UnicodeDecodeError:
         raise UpstreamError(f"{url}: the response is not UTF-8 text") from None
-
-
-def _read_body(url: str, resp: Any) -> bytes:
-    """The whole body, no larger than :data:`MAX_BYTES` and exactly as long as ``Content-Length`` says."""
-    declared = resp.headers.get("Content-Length")
-    chunks, size = [], 0
-    while chunk := resp.read(65536):
-        size += len(chunk)
-        if size > MAX_BYTES:
-            raise UpstreamError(f"{url}: the response is larger than {MAX_BYTES} bytes")
-        chunks.append(chunk)
-    if declared is not None and declared.isdigit() and size != int(declared):
-        raise UpstreamError(f"{url}: the response was cut short ({size} of {declared} bytes)")
-    return b"".join(chunks)
 
 
 def _hrefs(page: Response) -> list[str]:
@@ -196,11 +169,8 @@ class Upstream:
     _api_releases: list[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
-        self.mirror = self.mirror.rstrip("/")
-        self.api = self.api.rstrip("/")
-        for url in (self.mirror, self.api):
-            if not url.startswith(("http://", "https://")):
-                raise BakegenError(f"'{url}' is not an http(s) URL")
+        self.mirror = net.check_url("--mirror", self.mirror)
+        self.api = net.check_url("--api", self.api)
 
     def get(self, url: str, *, missing_ok: bool = False) -> Response:
         if url not in self._cache:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
 
 from .. import __version__
 from ..errors import BakegenError
+from ..files import read_text
 from .model import Plan
 from .plan import base_variable
 
@@ -16,9 +20,16 @@ TEMPLATE = "docker-bake.hcl.j2"
 OUTPUT = "docker-bake.hcl"
 
 
+#: Characters written as \uNNNN: C0 and C1 controls, DEL, and the Unicode line and paragraph
+#: separators, so that no value can end a line or a comment, or hide text, in the bake file.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def hcl_string(value: str) -> str:
-    """A quoted HCL string literal: JSON escapes, plus HCL's own template sequences escaped."""
-    return json.dumps(value, ensure_ascii=False).replace("${", "$${").replace("%{", "%%{")
+    """A quoted HCL string literal: JSON escapes (HCL reads \\uNNNN too), every control character
+    escaped, and HCL's template sequences ``${`` and ``%{`` escaped as ``$${`` and ``%%{``."""
+    quoted = json.dumps(value, ensure_ascii=False).replace("${", "$${").replace("%{", "%%{")
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
 def render(plan: Plan, template_dir: Path, *, context: str = ".") -> str:
@@ -27,8 +38,14 @@ def render(plan: Plan, template_dir: Path, *, context: str = ".") -> str:
     ``context`` is the build context written into every target; the committed file uses ``.``,
     a temporary file elsewhere needs the project's absolute path.
     """
+    def load(name: str) -> tuple[str, str, Callable[[], bool]]:
+        path = template_dir / name
+        if not os.path.lexists(path):
+            raise jinja2.TemplateNotFound(name)
+        return read_text(path), str(path), lambda: False
+
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_dir)),
+        loader=jinja2.FunctionLoader(load),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,

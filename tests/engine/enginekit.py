@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shlex
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -13,13 +16,22 @@ from pathlib import Path
 
 import pytest
 
-from bakegen import core
+from bakegen import core, doctor, engine
+from bakegen.bake.validate import parse, variable_defaults
 from bakegen.bench.containers import DockerBackend
 
 REPO = Path(__file__).resolve().parents[2]
-TEST_VERSION = "3.13.15"  # on the offline mirror, whatever versions/ names as newest
 #: What the engine tests measured (build times, sizes), repeated at the end of the run.
 MEASURED: list[str] = []
+#: Where the offline stack is described unless $BAKEGEN_TEST_ENV says otherwise.
+DEFAULT_STACK_FILE = "/var/lib/buildenv/env"
+#: The keys a stack file must have, and the ones it may have.
+STACK_REQUIRED = (
+    "BUILDENV_REGISTRY", "BUILDENV_BASE_IMAGE_TRIXIE", "BUILDENV_PYTHON_MIRROR", "BUILDENV_PYTHON_SHA256SUMS",
+)
+STACK_OPTIONAL = ("BUILDENV_BASE_IMAGE_BULLSEYE", "BUILDENV_BASE_IMAGE_BOOKWORM", "BUILDENV_CA_BUNDLE",
+                  "BUILDENV_PLATFORMS", "BUILDENV_PYTHON_VERSIONS")
+_LINE = re.compile(r"^(?:export\s+)?([A-Z][A-Z0-9_]*)=(.*)$")
 
 
 def measure(line: str) -> None:
@@ -29,16 +41,78 @@ def measure(line: str) -> None:
 # --- engine fixtures --------------------------------------------------------------------------------
 # The offline stack is described by an env file of `export BUILDENV_*=` lines ($BAKEGEN_TEST_ENV,
 # default /var/lib/buildenv/env): its base image, CPython source mirror and SHA256SUMS become
-# bakegen's BASE_IMAGE, PYTHON_MIRROR and --mirror-sums.
+# bakegen's BASE_IMAGE, PYTHON_MIRROR and --mirror-sums, its registry the one the publish tests
+# push to. Without that file the tests build from the public defaults of the bake file.
 
-def _read_env_file(path: Path) -> dict[str, str]:
+
+class StackFileError(Exception):
+    """A stack file that exists but cannot be used: the tests stop with this one line."""
+
+
+def read_stack_file(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines (``export`` and one level of quotes allowed, ``#`` comments); strict."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StackFileError(f"{path}: cannot read the stack file: {exc}") from None
     values = {}
-    for line in path.read_text().splitlines():
-        line = line.strip().removeprefix("export ")
-        if "=" in line and not line.startswith("#"):
-            key, value = line.split("=", 1)
-            values[key] = value.strip("'\"")
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = _LINE.match(line)
+        if not m:
+            raise StackFileError(f"{path}:{n}: not an `export BUILDENV_NAME=value` line: {raw!r}")
+        values[m.group(1)] = shlex.split(m.group(2))[0] if m.group(2).strip() else ""
+    missing = [key for key in STACK_REQUIRED if not values.get(key)]
+    if missing:
+        raise StackFileError(
+            f"{path}: the stack file lacks {', '.join(missing)} (keys: {', '.join(STACK_REQUIRED)}; "
+            f"optional: {', '.join(STACK_OPTIONAL)})"
+        )
     return values
+
+
+def stack_from_file(b: dict[str, str], platform: str) -> dict[str, str]:
+    """Bake variables for the offline stack, plus the SHA256SUMS and the push registry under their own keys."""
+    return {
+        "BASE_IMAGE": b["BUILDENV_BASE_IMAGE_TRIXIE"],
+        "BASE_IMAGE_BULLSEYE": b.get("BUILDENV_BASE_IMAGE_BULLSEYE", "debian:bullseye-slim"),
+        "PYTHON_MIRROR": b["BUILDENV_PYTHON_MIRROR"],
+        "REGISTRY": b["BUILDENV_REGISTRY"] + "/bakegen-test",
+        "PLATFORMS": platform,
+        "sums": b["BUILDENV_PYTHON_SHA256SUMS"],
+        "registry": b["BUILDENV_REGISTRY"],
+        "CA_BUNDLE": b.get("BUILDENV_CA_BUNDLE", ""),
+    }
+
+
+def public_stack(platform: str) -> dict[str, str]:
+    """The bake file's own defaults (Debian's images on Docker Hub, python.org), and no registry:
+    images are only loaded, under a local name; the publish tests start a registry of their own."""
+    defaults = variable_defaults(parse((REPO / "docker-bake.hcl").read_text()))
+    return {
+        "BASE_IMAGE": defaults["BASE_IMAGE"],
+        "BASE_IMAGE_BULLSEYE": defaults["BASE_IMAGE_BULLSEYE"],
+        "PYTHON_MIRROR": defaults["PYTHON_MIRROR"],
+        "REGISTRY": "bakegen-test",
+        "PLATFORMS": platform,
+        "sums": "",
+        "registry": "",
+        "CA_BUNDLE": "",
+    }
+
+
+def unreachable_defaults(stack: dict[str, str]) -> str:
+    """Which public default cannot be reached from here, as a skip reason; "" when all answer."""
+    needs = doctor.Needs(base_images={"BASE_IMAGE": stack["BASE_IMAGE"]}, mirror=stack["PYTHON_MIRROR"])
+    failed = [c for c in doctor.check_base_images(needs) + doctor.check_mirror(needs) if c.failed]
+    return "; ".join(c.detail for c in failed)
+
+
+def version_of(stack: dict[str, str], target: str) -> str:
+    """The release bakegen builds for ``target`` on this stack: versions/, pinned by the stack's SHA256SUMS."""
+    return core.Project(REPO).plan(sha256sums=stack["sums"] or None).target(target).release.version
 
 
 def unavailable(why: str) -> None:
@@ -57,11 +131,11 @@ def build(stack: dict[str, str], target: str) -> str:
     started = time.monotonic()
     core.build(
         core.Project(REPO),
-        core.BuildRequest([target], variables=bake_variables(stack), load=True, sha256sums=stack["sums"]),
+        core.BuildRequest([target], variables=bake_variables(stack), load=True, sha256sums=stack["sums"] or None),
         on_line=lambda line: None,
     )
     variant = target.split("-", 1)[1]
-    tag = f"{stack['REGISTRY']}/python:{TEST_VERSION}-{variant}"
+    tag = f"{stack['REGISTRY']}/python:{version_of(stack, target)}-{variant}"
     took = time.monotonic() - started
     size = DockerBackend().image_size(tag)
     measure(
@@ -119,4 +193,67 @@ def isolated_builder(name: str = "bakegen-test-isolated") -> Iterator[str]:
             daemon.kill()
             daemon.wait()
         subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
+
+
+REGISTRY_IMAGE = "registry:2"
+
+
+@contextlib.contextmanager
+def throwaway_registry() -> Iterator[tuple[str, str]]:
+    """A registry on a free loopback port for the session: Debian's docker-registry binary, else the
+    registry:2 image if it is in the local store. Yields (host:port, "") or ("", why there is none).
+
+    Loopback registries need no TLS: the daemon treats 127.0.0.0/8 as insecure registries.
+    """
+    binary = shutil.which("docker-registry") or shutil.which("registry")
+    port = _free_port()
+    if binary:
+        with _registry_process(binary, port) as address:
+            yield address, ""
+        return
+    if engine.docker.image.exists(REGISTRY_IMAGE):
+        container = engine.docker.run(REGISTRY_IMAGE, detach=True, remove=True, publish=[(f"127.0.0.1:{port}", 5000)])
+        try:
+            _wait_for(port)
+            yield f"127.0.0.1:{port}", ""
+        finally:
+            container.stop()
+        return
+    yield "", ("the publish tests need a registry: BUILDENV_REGISTRY in the stack file, Debian's docker-registry "
+               f"(apt-get install docker-registry), or the {REGISTRY_IMAGE} image in the local store")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(port: int) -> None:
+    for _ in range(100):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"no registry answered on 127.0.0.1:{port}")
+
+
+@contextlib.contextmanager
+def _registry_process(binary: str, port: int) -> Iterator[str]:
+    root = Path(tempfile.mkdtemp(prefix="bakegen-registry-"))
+    # The distribution registry's configuration: https://distribution.github.io/distribution/about/configuration/
+    (root / "config.yml").write_text(
+        "version: 0.1\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+        "log:\n  level: error\n"
+    )
+    with open(root / "registry.log", "wb") as log:
+        proc = subprocess.Popen([binary, "serve", str(root / "config.yml")], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(port)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
         shutil.rmtree(root, ignore_errors=True)

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from enginekit import TEST_VERSION, bake_variables, build, measure
+from enginekit import bake_variables, build, measure
 
 from bakegen import core
 
@@ -46,10 +46,10 @@ def test_bake_print_agrees_with_the_plan_on_every_buildx(stack) -> None:
     measure(f"bake --print agrees with the plan on buildx {', '.join(versions)}")
 
 
-def test_wee_reports_its_version_and_has_the_tools(wee) -> None:
+def test_wee_reports_its_version_and_has_the_tools(wee, test_version) -> None:
     out = py(wee, "import platform, sys; print(platform.python_version())")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == TEST_VERSION
+    assert out.stdout.strip() == test_version
     for cmd in (["python", "--version"], ["pip", "--version"], ["pip3", "--version"]):
         run = subprocess.run(["docker", "run", "--rm", wee, *cmd], capture_output=True, text=True)
         assert run.returncode == 0, (cmd, run.stderr)
@@ -66,13 +66,13 @@ def test_wee_has_the_stdlib_and_no_tk(wee) -> None:
     assert tk.returncode != 0 and "ModuleNotFoundError" in tk.stderr
 
 
-def test_config_args_follow_the_variant(wee, wee_lto) -> None:
+def test_config_args_follow_the_variant(wee, wee_lto, test_version) -> None:
     code = "import sysconfig; print(sysconfig.get_config_var('CONFIG_ARGS'))"
     plain = py(wee, code).stdout
     optimized = py(wee_lto, code).stdout
     assert "--enable-optimizations" not in plain and "--with-lto" not in plain
     assert "--enable-optimizations" in optimized and "--with-lto" in optimized
-    assert py(wee_lto, "import platform; print(platform.python_version())").stdout.strip() == TEST_VERSION
+    assert py(wee_lto, "import platform; print(platform.python_version())").stdout.strip() == test_version
 
 
 def plain_bake(stack: dict[str, str], target: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -84,17 +84,17 @@ def plain_bake(stack: dict[str, str], target: str, **env: str) -> subprocess.Com
     )
 
 
-def test_custom_target_with_the_classic_switches(stack, wee_lto) -> None:
+def test_custom_target_with_the_classic_switches(stack, wee_lto, test_version) -> None:
     # Same args as the 3_13-wee-optimized-lto build above, so the build cache answers.
-    proc = plain_bake(stack, "custom", PYTHON_VERSION=TEST_VERSION, OPTIMAL="1", LTO="1")
+    proc = plain_bake(stack, "custom", PYTHON_VERSION=test_version, OPTIMAL="1", LTO="1")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    tag = f"{stack['REGISTRY']}/python:{TEST_VERSION}-wee-optimized-lto"
+    tag = f"{stack['REGISTRY']}/python:{test_version}-wee-optimized-lto"
     args = py(tag, "import sysconfig; print(sysconfig.get_config_var('CONFIG_ARGS'))").stdout
     assert "--enable-optimizations" in args and "--with-lto" in args
 
 
-def test_lto_without_pgo_fails_clearly(stack) -> None:
-    proc = plain_bake(stack, "custom", PYTHON_VERSION=TEST_VERSION, OPTIMAL="0", LTO="1")
+def test_lto_without_pgo_fails_clearly(stack, test_version) -> None:
+    proc = plain_bake(stack, "custom", PYTHON_VERSION=test_version, OPTIMAL="0", LTO="1")
     assert proc.returncode != 0
     assert "LTO=1 needs OPTIMAL=1" in proc.stderr
 

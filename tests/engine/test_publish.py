@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import pytest
-from enginekit import REPO, TEST_VERSION, bake_variables, isolated_builder, measure
+from enginekit import REPO, bake_variables, isolated_builder, measure
 
 from bakegen import core
 
@@ -34,7 +34,7 @@ def inspect_format(ref: str, field: str) -> object:
 
 
 @pytest.fixture(scope="module")
-def pushed(stack, registry, sbom_generator) -> list[str]:
+def pushed(stack, registry, sbom_generator, test_version) -> list[str]:
     """3_13-wee for amd64 and arm64, pushed to two repositories in one build."""
     repos = [f"{registry}/bakegen-one", f"{registry}/bakegen-two"]
     variables = {
@@ -47,11 +47,11 @@ def pushed(stack, registry, sbom_generator) -> list[str]:
     started = time.monotonic()
     core.build(
         core.Project(REPO),
-        core.BuildRequest(["3_13-wee"], variables=variables, push=True, sha256sums=stack["sums"]),
+        core.BuildRequest(["3_13-wee"], variables=variables, push=True, sha256sums=stack["sums"] or None),
         on_line=lambda line: None,
     )
     measure(f"3_13-wee amd64+arm64 pushed to 2 repositories in {time.monotonic() - started:.0f}s")
-    return [f"{repo}/python:{TEST_VERSION}-wee" for repo in repos]
+    return [f"{repo}/python:{test_version}-wee" for repo in repos]
 
 
 def test_manifest_list_in_both_repositories_with_attestations(pushed) -> None:
@@ -77,12 +77,12 @@ def test_manifest_list_in_both_repositories_with_attestations(pushed) -> None:
             assert {"cpython", "pip", "libssl3t64"} <= names, (arch, sorted(names)[:20])
 
 
-def test_labels_and_annotations(pushed) -> None:
+def test_labels_and_annotations(pushed, test_version) -> None:
     index = inspect_raw(pushed[0])
     amd64 = next(m for m in index["manifests"] if m.get("platform", {}).get("architecture") == "amd64")
     manifest = inspect_raw(f"{pushed[0].rsplit(':', 1)[0]}@{amd64['digest']}")
     annotations = manifest.get("annotations", {})
-    assert annotations["org.opencontainers.image.version"] == TEST_VERSION
+    assert annotations["org.opencontainers.image.version"] == test_version
     assert annotations["io.bakegen.variant"] == "wee"
     assert annotations["org.opencontainers.image.source"] == "https://example.com/bakegen"
     assert len(annotations["org.opencontainers.image.revision"]) == 40
@@ -93,7 +93,7 @@ def test_labels_and_annotations(pushed) -> None:
     assert labels["org.opencontainers.image.revision"] == annotations["org.opencontainers.image.revision"]
 
 
-def test_arm64_image_runs_under_emulation(pushed) -> None:
+def test_arm64_image_runs_under_emulation(pushed, test_version) -> None:
     code = "import platform, ssl, sqlite3; print(platform.machine(), platform.python_version())"
     out = subprocess.run(
         ["docker", "run", "--rm", "--pull", "always", "--platform", "linux/arm64", pushed[1], "python3", "-c", code],
@@ -101,7 +101,7 @@ def test_arm64_image_runs_under_emulation(pushed) -> None:
         text=True,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["aarch64", TEST_VERSION]
+    assert out.stdout.split() == ["aarch64", test_version]
     # pip was laid out by the build platform's interpreter: its scripts must name the target one.
     pip = subprocess.run(
         ["docker", "run", "--rm", "--platform", "linux/arm64", pushed[1], "sh", "-c",
@@ -118,7 +118,7 @@ def test_arm64_image_runs_under_emulation(pushed) -> None:
 def test_registry_cache_rebuilds_on_a_cold_builder(stack, registry) -> None:
     """A builder with an empty cache that imports the registry cache compiles nothing."""
     variables = {**bake_variables(stack), "CACHE": f"{registry}/bakegen-test/cache"}
-    request = core.BuildRequest(["3_13-wee"], variables=variables, sha256sums=stack["sums"])
+    request = core.BuildRequest(["3_13-wee"], variables=variables, sha256sums=stack["sums"] or None)
     core.build(core.Project(REPO), request, on_line=lambda line: None)  # exports the cache
     log: list[str] = []
     with isolated_builder() as context:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from enginekit import REPO, TEST_VERSION, bake_variables, measure, unavailable
+from enginekit import REPO, bake_variables, measure, unavailable
 
 from bakegen import cli, core, engine
 
@@ -54,7 +54,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def signed(stack, registry, sbom_generator, keys) -> dict:
+def signed(stack, registry, sbom_generator, keys, test_version) -> dict:
     """3_13-wee for amd64, pushed to two repositories and signed in one `build --push --sign`."""
     repos = [f"{registry}/bakegen-sign-a", f"{registry}/bakegen-sign-b"]
     source = origin_or("https://example.com/bakegen")
@@ -65,7 +65,8 @@ def signed(stack, registry, sbom_generator, keys) -> dict:
         "SOURCE_URL": source,
     }
     request = core.BuildRequest(
-        ["3_13-wee"], variables=variables, push=True, sign=True, sign_key=str(keys["key"]), sha256sums=stack["sums"]
+        ["3_13-wee"], variables=variables, push=True, sign=True, sign_key=str(keys["key"]),
+        sha256sums=stack["sums"] or None,
     )
     report: list[str] = []
     started = time.monotonic()
@@ -73,9 +74,9 @@ def signed(stack, registry, sbom_generator, keys) -> dict:
         env.setenv("COSIGN_PASSWORD", PASSWORD)
         core.build(core.Project(REPO), request, on_line=lambda line: None, report=report.append)
     measure(f"3_13-wee amd64 pushed to 2 repositories and signed in {time.monotonic() - started:.0f}s")
-    plan = core.Project(REPO).plan(sha256sums=stack["sums"])
+    plan = core.Project(REPO).plan(sha256sums=stack["sums"] or None)
     tags = next(t.tag_names for t in plan.targets if t.name == "3_13-wee")
-    assert f"{TEST_VERSION}-wee" in tags
+    assert f"{test_version}-wee" in tags
     images = [f"{repo}/python:{tag}" for repo in repos for tag in tags]
     return {"repos": repos, "report": report, "source": source, "tags": tags, "images": images}
 

@@ -5,48 +5,16 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import typer
-from python_on_whales.exceptions import DockerException
+from fakes import FakeDocker
 from typer.testing import CliRunner
 
 from bakegen import engine
 from bakegen.cli import app
 
 runner = CliRunner()
-
-
-class FakeBuildx:
-    def __init__(self, fail_with: str | None = None) -> None:
-        self.calls: list[dict] = []
-        self.fail_with = fail_with
-
-    def bake(self, targets, **kwargs):
-        self.calls.append({"targets": targets, **kwargs, "file_text": Path(kwargs["files"][0]).read_text()})
-
-        def lines():
-            yield "#1 [internal] load local bake definitions\n"
-            if self.fail_with:
-                raise DockerException(["docker", "buildx", "bake"], 1, stderr=self.fail_with.encode())
-            yield "#9 DONE 1.0s\n"
-
-        return lines()
-
-
-class FakeDocker:
-    def __init__(self, daemon: bool = True, fail_with: str | None = None) -> None:
-        self.daemon = daemon
-        self.buildx = FakeBuildx(fail_with)
-
-    def version(self):
-        if not self.daemon:
-            raise DockerException(
-                ["docker", "version"], 1,
-                stderr=b"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is it running?",
-            )
-        return SimpleNamespace(server=SimpleNamespace(version="26.1.5"))
 
 
 def invoke(*args: str, env: dict | None = None):

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from fakes import FakeDocker
 from typer.testing import CliRunner
 
 from bakegen import cosign, engine, signing
@@ -183,15 +184,13 @@ def test_sign_pushed_stops_and_names_what_is_left(tmp_path: Path, monkeypatch: p
 # --- build --push --sign through the CLI ---------------------------------------------------------------
 
 
-class FakeBakeDocker:
+class FakeBakeDocker(FakeDocker):
     """Docker whose bake 'pushes' each target to every registry and writes bake's metadata file."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[dict] = []
-        self.buildx = SimpleNamespace(bake=self.bake)
-
-    def version(self):
-        return SimpleNamespace(server=SimpleNamespace(version="26.1.5"))
+        self.buildx.bake = self.bake
 
     def bake(self, targets, **kwargs):
         self.calls.append({"targets": targets, **kwargs})
@@ -230,7 +229,7 @@ def test_build_push_sign_signs_each_registry_by_digest(
     assert result.stdout.splitlines() == [
         f"signed r1.example/ns/python@{DIGEST} (3.13.15-wee, 3.13-wee, 3-wee)",
         f"signed r2.example:5000/python@{DIGEST} (3.13.15-wee, 3.13-wee, 3-wee)",
-        "built 3_13-wee",
+        "built 3_13-wee: pushed",
     ]
     assert not Path(docker.calls[0]["metadata_file"]).exists()  # the temporary folder is gone
 
