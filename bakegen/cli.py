@@ -15,7 +15,7 @@ from . import __version__, core
 from .bake.matrix import DEFAULT_PLATFORMS
 from .bake.releases import DEFAULT_API, DEFAULT_MIRROR
 from .bench.benchmarks import benchmark_list
-from .bench.request import CPU_AUTO, CPU_NONE, DEFAULT_OUTPUT, DEFAULT_ROUNDS
+from .bench.request import CPU_AUTO, CPU_NONE, DEFAULT_OUTPUT, DEFAULT_ROUNDS, DEFAULT_WORK, THREAD_RUNS
 from .bench.workload import FAST_PROCESSES, FAST_VALUES
 from .errors import BakegenError, EngineError, Terminated, VerificationFailed
 from .options import BuildSettings, Network
@@ -381,7 +381,9 @@ def bench(
     cpu: Annotated[
         str,
         typer.Option(
-            "--cpu", help=f'CPU to pin the containers to: a number, "{CPU_AUTO}" (the last, if 2+) or "{CPU_NONE}".'
+            "--cpu",
+            help=f'CPU to pin the containers to: a number, "{CPU_AUTO}" (the last, if 2+) or "{CPU_NONE}"; '
+            "with --threads N, the first of N CPUs (auto: the last N).",
         ),
     ] = CPU_AUTO,
     base: Annotated[
@@ -405,6 +407,24 @@ def bench(
         typer.Option("--registry-sizes", help="Compressed sizes from the registry's manifests (pushed images)."),
     ] = False,
     list_benchmarks: Annotated[bool, typer.Option("--list", help="Print the benchmarks and exit.")] = False,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            help="Instead of pyperformance: bakegen's CPU-bound pure-Python workload in 1 and in N threads "
+            "(N >= 2, at most the engine's CPUs); reports throughput and scaling.",
+            show_default=False,
+        ),
+    ] = None,
+    work: Annotated[
+        int | None,
+        typer.Option(
+            "--work",
+            help=f"With --threads: units of work per thread and run ({THREAD_RUNS} runs per round) "
+            f"[default: {DEFAULT_WORK}].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Compare images' speed on stdlib-only pyperformance benchmarks (see --list), and their sizes.
 
@@ -414,6 +434,10 @@ def bench(
     spread, and the sizes (uncompressed, compressed, and added on top of --base). Writes
     bench.json (all values), bench.svg and bench.txt to --output at the end. Every option, the
     output folder and the images are checked before the first container starts.
+
+    With --threads N, each round runs bakegen's own workload (no pip needed) in 1 thread, then in
+    N threads, in containers pinned to N CPUs, and reports throughput, scaling (N threads / 1)
+    and each image's N-thread throughput against the first, with each image's GIL state.
     """
     if list_benchmarks:
         typer.echo(benchmark_list(), nl=False)
@@ -421,7 +445,7 @@ def bench(
     request = core.BenchRequest(
         images=list(images or []), benchmarks=list(benchmark or []), rounds=rounds, fast=fast,
         processes=processes, values=values, cpu=cpu, base=base, ca_bundle=ca_bundle, output=output,
-        registry_sizes=registry_sizes,
+        registry_sizes=registry_sizes, threads=threads, work=work,
     )
     typer.echo(core.bench(request, progress=lambda line: typer.echo(line, err=True)), nl=False)
 

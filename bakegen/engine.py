@@ -217,10 +217,10 @@ def start_container(
     name: str,
     entrypoint: str | None = None,
     labels: Mapping[str, str] | None = None,
-    cpu: int | None = None,
+    cpus: Iterable[int] | None = None,
     volumes: Iterable[tuple[str, str, str]] = (),
 ) -> str:
-    """Start a detached container from a local image (never pulled), optionally pinned to one CPU; its id."""
+    """Start a detached container from a local image (never pulled), optionally pinned to CPUs; its id."""
     try:
         container = docker.run(
             image,
@@ -229,7 +229,7 @@ def start_container(
             detach=True,
             name=name,
             labels=dict(labels or {}),
-            cpuset_cpus=[cpu] if cpu is not None else None,
+            cpuset_cpus=list(cpus) if cpus is not None else None,
             volumes=list(volumes),
             pull="never",
         )

@@ -13,41 +13,15 @@ from .benchmarks import PYPERF_VERSION, PYPERFORMANCE_VERSION
 from .chart import render_svg
 from .results import Results, size_added
 from .stats import Summary, round_means
-
-
-def format_time(seconds: float) -> str:
-    """3 significant digits in the largest unit that keeps the number at 1 or above: ``148 ms``."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
-        if seconds >= scale or unit == "ns":
-            value = seconds / scale
-            return f"{value:.3g} {unit}" if value < 1000 else f"{value:.0f} {unit}"
-    raise AssertionError("unreachable")
-
-
-def format_size(size: int | None, *, signed: bool = False) -> str:
-    if size is None:
-        return "unknown"
-    return f"{size / 1e6:+.1f} MB" if signed else f"{size / 1e6:.1f} MB"
-
-
-def format_ratio(value: float) -> str:
-    return f"{value:.2f}x"
-
-
-def _table(rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(r[c]) for r in rows if c < len(r)) for c in range(max(len(r) for r in rows))]
-    out = []
-    for row in rows:
-        cells = [cell.rjust(widths[c]) if c in right else cell.ljust(widths[c]) for c, cell in enumerate(row)]
-        out.append("  ".join(cells).rstrip())
-    return out
+from .text import format_cpus, format_ratio, format_time, sizes_section, table
+from .threadreport import format_threads_report, threads_data
 
 
 def _images(results: Results) -> list[str]:
     rows = [["#", "image", "python", "cpu"]]
     for i, img in enumerate(results.images, 1):
-        rows.append([str(i), img.image, img.python, "unpinned" if img.cpu is None else str(img.cpu)])
-    return _table(rows, {0})
+        rows.append([str(i), img.image, img.python, format_cpus(img.cpus)])
+    return table(rows, {0})
 
 
 def _times(results: Results, summary: Summary) -> list[str]:
@@ -66,36 +40,13 @@ def _times(results: Results, summary: Summary) -> list[str]:
         rows.append(
             ["  range over rounds", ""] + [c for s in others for c in ("", f"{s.round_min:.2f}-{s.round_max:.2f}")]
         )
-    return _table(rows, set(range(1, len(header))))
-
-
-def _sizes(results: Results) -> list[str]:
-    sizes = [img.size for img in results.images]
-    if not any(sizes):
-        return []
-    base = results.base
-    rows = [["#", "image", "uncompressed", "compressed"]]
-    if base:
-        rows[0].append("adds on top of base (uncompressed / compressed)")
-    for i, img in enumerate(results.images, 1):
-        if img.size is None:
-            continue
-        rows.append([str(i), img.image, format_size(img.size.uncompressed), format_size(img.size.compressed)])
-        added = size_added(img.size, base)
-        if added:
-            rows[-1].append(
-                f"{format_size(added['uncompressed'], signed=True)} / {format_size(added['compressed'], signed=True)}"
-            )
-    if base:
-        rows.append(["base", base.image, format_size(base.uncompressed), format_size(base.compressed)])
-    methods = sorted({(s.uncompressed_method, s.compressed_method) for s in [*sizes, base] if s})
-    return ["", "sizes", *_table(rows, {0, 2, 3})] + [
-        line for unc, comp in methods for line in (f"uncompressed: {unc}", f"compressed: {comp}")
-    ]
+    return table(rows, set(range(1, len(header))))
 
 
 def format_report(results: Results) -> str:
     """The text report: images, per-benchmark times and ratios, geometric means, sizes."""
+    if results.threads:
+        return format_threads_report(results)
     summary = results.summary()
     opts = " ".join(results.pyperf_options) or "pyperf defaults"
     lines = [
@@ -107,7 +58,7 @@ def format_report(results: Results) -> str:
         "time: mean of the rounds' pyperf means; ratio: #1's time / this image's time (above 1: faster than #1)",
         "",
         *_times(results, summary),
-        *_sizes(results),
+        *sizes_section(results),
         *(f"note: {note}" for note in results.notes),
     ]
     return "\n".join(lines) + "\n"
@@ -115,6 +66,8 @@ def format_report(results: Results) -> str:
 
 def to_json(results: Results) -> str:
     """Everything a run measured, raw pyperf values included, with the summary."""
+    if results.threads:
+        return json.dumps(threads_data(results), indent=2) + "\n"
     summary = results.summary()
     means = round_means(results.values)
     data = {
@@ -131,7 +84,7 @@ def to_json(results: Results) -> str:
             {
                 "image": img.image,
                 "python": img.python,
-                "cpu": img.cpu,
+                "cpu": img.cpus[0] if img.cpus else None,
                 "size": img.size.as_dict() if img.size else None,
                 "adds_on_top_of_base": size_added(img.size, results.base),
                 "geomean_ratio": s.geomean,

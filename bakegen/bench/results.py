@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .benchmarks import Benchmark
 from .containers import ImageSize
-from .stats import Summary, Values, summarize
+from .stats import Summary, ThreadImageSummary, Values, summarize, summarize_threads
 
 
 @dataclass
@@ -15,26 +15,66 @@ class ImageRun:
 
     image: str
     python: str = ""
-    #: The CPU its container was pinned to, None when unpinned.
-    cpu: int | None = None
+    #: The CPUs its container was pinned to, None when unpinned.
+    cpus: tuple[int, ...] | None = None
     size: ImageSize | None = None
+    #: With --threads: ``sysconfig.get_config_var("Py_GIL_DISABLED")`` (None before 3.13) and
+    #: ``sys._is_gil_enabled()`` (None before 3.13, where the GIL is always on).
+    py_gil_disabled: int | None = None
+    gil_enabled: bool | None = None
+
+    @property
+    def free_threaded(self) -> bool:
+        return self.py_gil_disabled == 1
+
+    @property
+    def gil(self) -> bool:
+        """Whether the GIL was on; builds before 3.13 always have it."""
+        return self.gil_enabled is not False
+
+
+@dataclass(frozen=True)
+class ThreadSettings:
+    """``bakegen bench --threads``: N threads, units of work per thread and run, runs per round."""
+
+    threads: int
+    work: int
+    runs: int
+
+    @property
+    def one_name(self) -> str:
+        """The key of the one-thread runs in :attr:`Results.values`."""
+        return "1 thread"
+
+    @property
+    def many_name(self) -> str:
+        return f"{self.threads} threads"
 
 
 @dataclass
 class Results:
     images: list[ImageRun]
+    #: The pyperformance benchmarks; none with --threads.
     benchmarks: list[Benchmark]
     rounds: int
-    #: pyperf's values, seconds.
+    #: pyperf's values, or with --threads the run times under ``one_name`` and ``many_name``; seconds.
     values: Values
     pyperf_options: list[str] = field(default_factory=list)
     base: ImageSize | None = None
     started: str = ""
     finished: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Set in --threads mode.
+    threads: ThreadSettings | None = None
 
     def summary(self) -> Summary:
         return summarize(self.values)
+
+    def thread_summary(self) -> list[ThreadImageSummary]:
+        if self.threads is None:
+            raise ValueError("not a --threads run")
+        t = self.threads
+        return summarize_threads(self.values[t.one_name], self.values[t.many_name], t.threads, t.work)
 
 
 def size_added(size: ImageSize | None, base: ImageSize | None) -> dict[str, int | None] | None:

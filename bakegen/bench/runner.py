@@ -2,8 +2,9 @@
 
 Every option and every image is checked before the first container starts. Each container is a
 long-lived ``sleep infinity`` (pinned to one CPU, the same for every image, when the engine has
-two or more) in which the workload is prepared once. Then, for each round, for each benchmark,
-for each image, the workload is measured once: interleaving the images inside every round
+two or more; with ``--threads N`` to N CPUs) in which the workload is prepared once. Then, for
+each round, for each benchmark (with ``--threads``: one thread, then N threads), for each image,
+the workload is measured once: interleaving the images inside every round
 spreads slow drifts of the host (other load, heat) over all of them instead of one. The
 containers are removed at the end, on errors, on Ctrl-C and on SIGTERM; Ctrl-C and SIGTERM wait
 until they are gone.
@@ -21,10 +22,11 @@ from ..errors import BakegenError, EngineError
 from ..files import signals_held, sigterm_raises
 from .benchmarks import Benchmark
 from .containers import Backend, ImageSize
-from .report import format_time
-from .request import BenchRequest, check, choose_cpu, parse_cpu
-from .results import ImageRun, Results
+from .request import DEFAULT_WORK, THREAD_RUNS, BenchRequest, check, choose_cpus, parse_cpu
+from .results import ImageRun, Results, ThreadSettings
 from .stats import Values, mean
+from .text import format_time, pinned_to
+from .threads import ThreadWork
 from .workload import Pyperformance, Workload, pyperf_options
 
 Progress = Callable[[str], None]
@@ -39,7 +41,9 @@ def _now() -> str:
 
 
 def workload_for(request: BenchRequest, benchmarks: list[Benchmark]) -> Workload:
-    """The work this request measures."""
+    """The work this request measures: the thread workload with --threads, else the pyperformance benchmarks."""
+    if request.threads:
+        return ThreadWork(ThreadSettings(request.threads, request.work or DEFAULT_WORK, THREAD_RUNS))
     return Pyperformance(
         benchmarks,
         pyperf_options(request.fast, request.processes, request.values),
@@ -47,13 +51,14 @@ def workload_for(request: BenchRequest, benchmarks: list[Benchmark]) -> Workload
     )
 
 
-def check_engine(request: BenchRequest, backend: Backend) -> int | None:
-    """What needs the engine: it answers, has every image, and the CPU asked for. Returns the CPU to pin to."""
+def check_engine(request: BenchRequest, backend: Backend) -> tuple[int, ...] | None:
+    """What needs the engine: it answers, has every image, and the CPUs asked for. Returns the CPUs to pin to."""
     backend.require_daemon()
     for image in [*request.images, *([request.base] if request.base else [])]:
         if not backend.image_exists(image):
             raise BakegenError(f"image {image} is not in the local image store: build it with --load or pull it")
-    return choose_cpu(request.cpu, backend.cpus())
+    return choose_cpus(request.cpu, backend.cpus(), request.threads or 1)
+
 
 
 @dataclass
@@ -68,23 +73,23 @@ class _Session:
     #: Container ids, in the order of the images.
     ids: list[str] = field(default_factory=list)
 
-    def start(self, run: ImageRun, cpu: int | None) -> None:
-        """A container for the image, pinned to ``cpu``; unpinned with a note when the engine refuses
-        a CPU the user did not ask for."""
+    def start(self, run: ImageRun, cpus: tuple[int, ...] | None) -> None:
+        """A container for the image, pinned to ``cpus``; unpinned with a note when the engine refuses
+        CPUs the user did not ask for."""
         name = f"bakegen-bench-{os.getpid()}-{len(self.ids) + 1}"
         ca = str(self.request.ca_bundle.resolve()) if self.request.ca_bundle else None
         try:
-            self.ids.append(self.backend.start(run.image, name=name, cpu=cpu, ca_bundle=ca))
+            self.ids.append(self.backend.start(run.image, name=name, cpus=cpus, ca_bundle=ca))
         except EngineError as exc:
-            if cpu is None or isinstance(parse_cpu(self.request.cpu), int):
+            if cpus is None or isinstance(parse_cpu(self.request.cpu), int):
                 raise
-            note = f"cannot pin {run.image} to CPU {cpu} ({exc}); it runs unpinned"
+            note = f"cannot pin {run.image} to {pinned_to(cpus)} ({exc}); it runs unpinned"
             self.progress(f"note: {note}")
             self.notes.append(note)
-            cpu = None
-            self.ids.append(self.backend.start(run.image, name=name, cpu=None, ca_bundle=ca))
-        run.cpu = cpu
-        run.python = self.workload.prepare(self.backend, self.ids[-1], run.image)
+            cpus = None
+            self.ids.append(self.backend.start(run.image, name=name, cpus=None, ca_bundle=ca))
+        run.cpus = cpus
+        self.workload.prepare(self.backend, self.ids[-1], run)
 
     def measure(self, runs: list[ImageRun]) -> Values:
         """Every round: every benchmark on every image in turn."""
@@ -131,7 +136,7 @@ def measure_sizes(
 def run(request: BenchRequest, backend: Backend, progress: Progress = _quiet) -> Results:
     """Check everything, measure the sizes, set up one container per image, run the rounds, remove the containers."""
     workload = workload_for(request, check(request))
-    cpu = check_engine(request, backend)
+    cpus = check_engine(request, backend)
     started = _now()
     runs = [ImageRun(image) for image in request.images]
     base = measure_sizes(request, backend, runs, progress)
@@ -139,13 +144,15 @@ def run(request: BenchRequest, backend: Backend, progress: Progress = _quiet) ->
     with sigterm_raises():
         try:
             for i, r in enumerate(runs, 1):
-                where = "unpinned" if cpu is None else f"on CPU {cpu}"
+                where = f"on {pinned_to(cpus)}" if cpus else "unpinned"
                 progress(f"setup image {i}/{len(runs)} {r.image}: container {where}, {workload.setup}")
-                session.start(r, cpu)
+                session.start(r, cpus)
             values = session.measure(runs)
         finally:
             session.remove()
+    threads = workload.settings if isinstance(workload, ThreadWork) else None
     return Results(
-        images=runs, benchmarks=list(workload.benchmarks), rounds=request.rounds, values=values,
-        pyperf_options=workload.options, base=base, started=started, finished=_now(), notes=session.notes,
+        images=runs, benchmarks=[] if threads else list(workload.benchmarks), rounds=request.rounds,
+        values=values, pyperf_options=[] if threads else workload.options, base=base, started=started,
+        finished=_now(), notes=session.notes, threads=threads,
     )

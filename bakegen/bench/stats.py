@@ -77,3 +77,57 @@ def summarize(values: Values) -> Summary:
             ImageSummary(geometric_mean(per_bench), geometric_std(per_bench), min(per_round), max(per_round))
         )
     return Summary(times, ratios, images)
+
+
+# --- bakegen bench --threads ---------------------------------------------------------------------------------
+
+
+def throughput(seconds: Sequence[float], units: int) -> float:
+    """Units of work per second of runs that each did ``units`` units in ``seconds``: all the work over all
+    the time, so a slow run weighs as much as it took."""
+    return units / mean(seconds)
+
+
+@dataclass
+class ThreadImageSummary:
+    """One image's throughput with one thread and with N, in units of work per second."""
+
+    #: Per round: the round's throughput with one thread and with N threads.
+    rounds_one: list[float]
+    rounds_many: list[float]
+    #: Means over the rounds.
+    one: float
+    many: float
+    #: N-thread throughput / one-thread throughput, and its lowest and highest per round.
+    scaling: float
+    scaling_min: float
+    scaling_max: float
+    #: This image's N-thread throughput / the first image's, overall and per round (lowest, highest);
+    #: and the same with one thread.
+    ratio: float
+    ratio_min: float
+    ratio_max: float
+    one_ratio: float
+
+
+def summarize_threads(
+    one: list[list[list[float]]], many: list[list[list[float]]], threads: int, work: int
+) -> list[ThreadImageSummary]:
+    """From ``[image][round]`` lists of run times (seconds) with one thread and with ``threads`` threads,
+    each thread doing ``work`` units per run: per image, throughputs, scaling and ratios to the first image."""
+    if not one or len(one) != len(many):
+        raise ValueError("no thread results, or not as many with one thread as with N")
+    rounds_one = [[throughput(r, work) for r in per_image] for per_image in one]
+    rounds_many = [[throughput(r, threads * work) for r in per_image] for per_image in many]
+    first = rounds_many[0]
+    out = []
+    for r_one, r_many in zip(rounds_one, rounds_many, strict=True):
+        scaling = [m / o for o, m in zip(r_one, r_many, strict=True)]
+        ratios = [m / f for f, m in zip(first, r_many, strict=False)]
+        out.append(ThreadImageSummary(
+            rounds_one=r_one, rounds_many=r_many, one=mean(r_one), many=mean(r_many),
+            scaling=mean(r_many) / mean(r_one), scaling_min=min(scaling), scaling_max=max(scaling),
+            ratio=mean(r_many) / mean(first), ratio_min=min(ratios), ratio_max=max(ratios),
+            one_ratio=mean(r_one) / mean(rounds_one[0]),
+        ))
+    return out

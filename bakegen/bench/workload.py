@@ -1,5 +1,7 @@
 """What runs inside the benchmark containers: the :class:`Workload` interface and the pyperformance suite.
 
+The other workload, ``bakegen bench --threads``, is in ``threads.py``.
+
 :class:`Pyperformance` installs pyperf and pyperformance into a venv in each container once (pip
 gets the caller's ``PIP_*`` settings, and the CA bundle mounted at ``containers.CA_PATH``), then
 runs one benchmark's ``run_benchmark.py`` under pyperf at a time and reads its JSON back.
@@ -9,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import BakegenError, EngineError
 from .benchmarks import PYPERF_VERSION, PYPERFORMANCE_VERSION, Benchmark
 from .containers import CA_PATH, Backend
+from .results import ImageRun
 
 #: pyperf's own floor.
 MIN_PYTHON = (3, 11)
@@ -34,21 +38,29 @@ _BENCHMARKS_DIR = (
 )
 
 
-class Workload(Protocol):
-    """The work measured in each container: prepared once per container, then run per benchmark and round."""
+class Task(Protocol):
+    """One thing a workload measures: a benchmark, or a thread count."""
 
-    benchmarks: list[Benchmark]
+    @property
+    def name(self) -> str: ...
+
+
+class Workload(Protocol):
+    """The work measured in each container: prepared once per container, then run per task and round."""
+
+    #: What is measured on every image in every round, in this order.
+    benchmarks: Sequence[Task]
     #: Settings of the measuring tool, reported with the results.
     options: list[str]
     #: What ``prepare`` does, for the progress line.
     setup: str
 
-    def prepare(self, backend: Backend, container: str, image: str) -> str:
-        """Make the container ready; returns the image's Python version."""
+    def prepare(self, backend: Backend, container: str, run: ImageRun) -> None:
+        """Make the container ready; sets what it learns of the image's Python in ``run``."""
         ...
 
-    def measure(self, backend: Backend, container: str, benchmark: Benchmark, round_: int) -> list[float]:
-        """One benchmark, once: its values, seconds."""
+    def measure(self, backend: Backend, container: str, benchmark: Task, round_: int) -> list[float]:
+        """One task, once: its values, seconds."""
         ...
 
 
@@ -72,8 +84,10 @@ def parse_pyperf(text: str, name: str = "benchmark") -> list[float]:
     return values
 
 
-def python_version(backend: Backend, container: str, image: str) -> str:
-    """The image's ``python3`` version; an error below MIN_PYTHON."""
+def python_version(
+    backend: Backend, container: str, image: str, floor: tuple[int, int] = MIN_PYTHON, needs: str = "pyperf"
+) -> str:
+    """The image's ``python3`` version; an error below ``floor``, which ``needs`` asks for."""
     try:
         out = backend.exec(container, ["python3", "-c", _VERSION]).split()
     except EngineError as exc:
@@ -83,9 +97,9 @@ def python_version(backend: Backend, container: str, image: str) -> str:
         major, minor = (int(p) for p in version.split(".")[:2])
     except ValueError:
         major, minor = 0, 0
-    if (major, minor) < MIN_PYTHON:
-        floor = ".".join(map(str, MIN_PYTHON))
-        raise BakegenError(f"{image} has Python {version}; the benchmarks need {floor} or newer (pyperf)")
+    if (major, minor) < floor:
+        raise BakegenError(f"{image} has Python {version}; the benchmarks need {'.'.join(map(str, floor))} or newer "
+                           f"({needs})")
     return version
 
 
@@ -107,8 +121,9 @@ class Pyperformance:
             env.update(PIP_CERT=CA_PATH, SSL_CERT_FILE=CA_PATH, REQUESTS_CA_BUNDLE=CA_PATH)
         return env
 
-    def prepare(self, backend: Backend, container: str, image: str) -> str:
-        version = python_version(backend, container, image)
+    def prepare(self, backend: Backend, container: str, run: ImageRun) -> None:
+        image = run.image
+        run.python = python_version(backend, container, image)
         pip = [f"{VENV}/bin/python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input",
                f"pyperf=={PYPERF_VERSION}", f"pyperformance=={PYPERFORMANCE_VERSION}"]
         try:
@@ -120,7 +135,6 @@ class Pyperformance:
                 hint = " (behind a TLS-intercepting proxy? pass its CA with --ca-bundle)"
             raise EngineError(f"{image}: installing pyperf and pyperformance failed: {exc}{hint}") from None
         self._folders[container] = backend.exec(container, [f"{VENV}/bin/python", "-c", _BENCHMARKS_DIR]).strip()
-        return version
 
     def measure(self, backend: Backend, container: str, benchmark: Benchmark, round_: int) -> list[float]:
         out = f"{WORKDIR}/{benchmark.name}-{round_}.json"

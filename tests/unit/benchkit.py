@@ -19,8 +19,8 @@ def size(image: str, unc: int | None, comp: int) -> ImageSize:
 def sample_results(base: bool = True) -> Results:
     chosen = select_benchmarks(["nbody", "json_dumps"])
     images = [
-        ImageRun("reg.example/python:3.13-wee", "3.13.15", 1, size("reg.example/python:3.13-wee", 130e6, 48e6)),
-        ImageRun("reg.example/python:3.13-<lto>", "3.13.15", 1, size("lto", 140e6, 50e6)),
+        ImageRun("reg.example/python:3.13-wee", "3.13.15", (1,), size("reg.example/python:3.13-wee", 130e6, 48e6)),
+        ImageRun("reg.example/python:3.13-<lto>", "3.13.15", (1,), size("lto", 140e6, 50e6)),
     ]
     values = {
         "nbody": [[[0.150, 0.150], [0.150]], [[0.100], [0.125]]],
@@ -68,10 +68,10 @@ class FakeBackend:
     def cpus(self) -> int:
         return self.n_cpus
 
-    def start(self, image, *, name, cpu, ca_bundle=None):
-        if cpu is not None and self.refuse_cpuset:
+    def start(self, image, *, name, cpus, ca_bundle=None):
+        if cpus is not None and self.refuse_cpuset:
             raise EngineError("cpuset.cpus: invalid argument")
-        self.started.append({"image": image, "name": name, "cpu": cpu, "ca_bundle": ca_bundle})
+        self.started.append({"image": image, "name": name, "cpus": cpus, "ca_bundle": ca_bundle})
         return f"id-{image}-{len(self.started)}"
 
     def _image(self, container: str) -> str:

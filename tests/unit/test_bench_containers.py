@@ -128,18 +128,20 @@ def test_docker_backend_start(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeDocker()
     monkeypatch.setattr(engine, "docker", fake)
     backend = containers.DockerBackend()
-    assert backend.start("img", name="n", cpu=1, ca_bundle="/ca.pem") == "c0ffee"
+    assert backend.start("img", name="n", cpus=(1,), ca_bundle="/ca.pem") == "c0ffee"
     (_, image, command, kwargs) = fake.calls[0]
     assert (image, command, kwargs["entrypoint"], kwargs["detach"]) == ("img", ["infinity"], "sleep", True)
     assert kwargs["cpuset_cpus"] == [1] and kwargs["pull"] == "never"
     assert kwargs["labels"] == {containers.LABEL: "1"}
     assert kwargs["volumes"] == [("/ca.pem", containers.CA_PATH, "ro")]
-    backend.start("img", name="n", cpu=None)
+    backend.start("img", name="n", cpus=None)
     assert fake.calls[-1][3]["cpuset_cpus"] is None and fake.calls[-1][3]["volumes"] == []
+    backend.start("img", name="n", cpus=(0, 1))  # --threads 2
+    assert fake.calls[-1][3]["cpuset_cpus"] == [0, 1]
     refused = FakeDocker(refuse=True)
     monkeypatch.setattr(engine, "docker", refused)
     with pytest.raises(EngineError, match="cannot start a container from img: .*cpuset.cpus: invalid argument"):
-        backend.start("img", name="n", cpu=1)
+        backend.start("img", name="n", cpus=(0, 1))
     assert refused.calls[-1][:2] == ("remove", ("n",))  # the created-but-not-started container is gone
 
 

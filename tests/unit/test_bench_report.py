@@ -10,22 +10,22 @@ from pathlib import Path
 import pytest
 from benchkit import sample_results, size
 
-from bakegen.bench import containers, report
+from bakegen.bench import containers, report, text
 from bakegen.bench.chart import render_svg
 from bakegen.errors import BakegenError
 
 
 def test_format_time_and_size() -> None:
-    assert report.format_time(0.148) == "148 ms"
-    assert report.format_time(0.0255) == "25.5 ms"
-    assert report.format_time(1.234) == "1.23 s"
-    assert report.format_time(3.5e-6) == "3.5 us"
-    assert report.format_time(2e-10) == "0.2 ns"
-    assert report.format_time(2000.0) == "2000 s"
-    assert report.format_size(47_873_698) == "47.9 MB"
-    assert report.format_size(12_077_679, signed=True) == "+12.1 MB"
-    assert report.format_size(-1_500_000, signed=True) == "-1.5 MB"
-    assert report.format_size(None) == "unknown"
+    assert text.format_time(0.148) == "148 ms"
+    assert text.format_time(0.0255) == "25.5 ms"
+    assert text.format_time(1.234) == "1.23 s"
+    assert text.format_time(3.5e-6) == "3.5 us"
+    assert text.format_time(2e-10) == "0.2 ns"
+    assert text.format_time(2000.0) == "2000 s"
+    assert text.format_size(47_873_698) == "47.9 MB"
+    assert text.format_size(12_077_679, signed=True) == "+12.1 MB"
+    assert text.format_size(-1_500_000, signed=True) == "-1.5 MB"
+    assert text.format_size(None) == "unknown"
 
 
 def test_format_report() -> None:

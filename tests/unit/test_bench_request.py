@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bakegen.bench.benchmarks import BENCHMARKS, benchmark_list, select_benchmarks
-from bakegen.bench.request import BenchRequest, check, choose_cpu
+from bakegen.bench.request import BenchRequest, check, choose_cpus
 from bakegen.errors import BakegenError
 
 
@@ -39,20 +39,35 @@ def test_select_benchmarks() -> None:
         select_benchmarks(["nbody,zzz"])
 
 
-def test_choose_cpu() -> None:
-    assert choose_cpu("auto", 8) == 7
-    assert choose_cpu("AUTO ", 8) == 7
-    assert choose_cpu("auto", 1) is None
-    assert choose_cpu("auto", 0) is None
-    assert choose_cpu("none", 8) is None
-    assert choose_cpu("2", 8) == 2
-    assert choose_cpu("5", 0) == 5  # the engine does not say: trust the user
+def test_choose_cpus() -> None:
+    assert choose_cpus("auto", 8) == (7,)
+    assert choose_cpus("AUTO ", 8) == (7,)
+    assert choose_cpus("auto", 1) is None
+    assert choose_cpus("auto", 0) is None
+    assert choose_cpus("none", 8) is None
+    assert choose_cpus("2", 8) == (2,)
+    assert choose_cpus("5", 0) == (5,)  # the engine does not say: trust the user
     with pytest.raises(BakegenError, match="CPUs 0-1"):
-        choose_cpu("2", 2)
+        choose_cpus("2", 2)
     with pytest.raises(BakegenError, match="expected auto, none or a CPU number"):
-        choose_cpu("fast", 2)
+        choose_cpus("fast", 2)
     with pytest.raises(BakegenError, match="start at 0"):
-        choose_cpu("-1", 2)
+        choose_cpus("-1", 2)
+
+
+def test_choose_cpus_for_threads() -> None:
+    assert choose_cpus("auto", 2, 2) == (0, 1)  # all of a 2-CPU engine
+    assert choose_cpus("auto", 8, 3) == (5, 6, 7)  # the last N, like the last one without --threads
+    assert choose_cpus("auto", 0, 2) is None  # the engine does not say: unpinned
+    assert choose_cpus("none", 8, 2) is None
+    assert choose_cpus("2", 8, 3) == (2, 3, 4)  # --cpu K: the first of N
+    assert choose_cpus("1", 0, 4) == (1, 2, 3, 4)
+    with pytest.raises(BakegenError, match=r"^--threads 3: the engine has 2 CPUs$"):
+        choose_cpus("auto", 2, 3)
+    with pytest.raises(BakegenError, match=r"^--threads 2: the engine has 1 CPU$"):
+        choose_cpus("none", 1, 2)
+    with pytest.raises(BakegenError, match=r"^--cpu 1 --threads 2 \(CPUs 1-2\): the engine has CPUs 0-1$"):
+        choose_cpus("1", 2, 2)
 
 
 def test_check_returns_the_selected_benchmarks(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ def test_run_interleaves_images_and_cleans_up(tmp_path: Path, monkeypatch: pytes
     request = BenchRequest(["a", "b"], ["nbody,json_dumps"], rounds=2, fast=True, ca_bundle=ca)
     results = runner.run(request, backend, progress=lines.append)
     assert backend.runs == [("a", "nbody"), ("b", "nbody"), ("a", "json_dumps"), ("b", "json_dumps")] * 2
-    assert [s["cpu"] for s in backend.started] == [1, 1]  # the last CPU, the same for both
+    assert [s["cpus"] for s in backend.started] == [(1,), (1,)]  # the last CPU, the same for both
     assert all(s["ca_bundle"] == str(ca.resolve()) for s in backend.started)
     pip_env = backend.envs[0]
     assert pip_env["PIP_CERT"] == containers.CA_PATH and pip_env["PIP_INDEX_URL"] == "http://pypi.internal/simple"
@@ -79,7 +79,7 @@ def test_run_falls_back_to_unpinned() -> None:
     backend = FakeBackend(refuse_cpuset=True)
     lines: list[str] = []
     results = runner.run(BenchRequest(["a"], ["nbody"], rounds=1), backend, lines.append)
-    assert backend.started[0]["cpu"] is None and results.images[0].cpu is None
+    assert backend.started[0]["cpus"] is None and results.images[0].cpus is None
     assert results.notes and "runs unpinned" in results.notes[0]
     assert "note: cannot pin a to CPU 1" in lines[-2]
     with pytest.raises(EngineError, match="cpuset"):
