@@ -10,7 +10,7 @@ from .results import ImageRun, Results, size_added
 from .stats import ThreadImageSummary
 from .text import format_cpus, format_ratio, sizes_section, table
 
-UNIT = "units of work per second (one unit: one pass of threadwork.py's float, dict/str and allocation mix)"
+UNIT = "units of work per second (one unit: one pass of threadwork.py's mix of float, dict/str and allocation work)"
 
 
 def format_rate(per_second: float) -> str:
@@ -63,8 +63,10 @@ def format_threads_report(results: Results) -> str:
         *_images(results),
         "",
         f"throughput: {UNIT}, mean over rounds",
-        f"scaling: {t.threads}-thread throughput / 1-thread throughput ({t.threads}.00x: every thread as fast as one "
-        f"alone); vs #1: this image's throughput / #1's (above 1: more than #1)",
+        f"scaling: the image's {t.threads}-thread throughput / its 1-thread throughput ({t.threads}.00x: every thread "
+        "as fast as one alone)",
+        *([f"vs #1: this image's throughput / #1's, with {t.threads} threads and with 1 (above 1: more than #1)"]
+          if len(results.images) > 1 else []),
         "",
         *_throughput(results, summary),
         *sizes_section(results),

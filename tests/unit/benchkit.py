@@ -8,7 +8,7 @@ import os
 from bakegen.bench import containers
 from bakegen.bench.benchmarks import select_benchmarks
 from bakegen.bench.containers import ImageSize
-from bakegen.bench.results import ImageRun, Results
+from bakegen.bench.results import ImageRun, Results, ThreadSettings
 from bakegen.errors import EngineError
 
 
@@ -32,12 +32,37 @@ def sample_results(base: bool = True) -> Results:
     )
 
 
+def sample_thread_results(base: bool = False) -> Results:
+    """A --threads 2 run, 2 rounds of 2 runs, 10 units per thread: "a" has the GIL, "b" is free-threaded.
+
+    Throughputs (units/s) per round: a: 1 thread 100, 100; 2 threads 100, 80.
+    b: 1 thread 80, 80; 2 threads 160, 125.
+    """
+    settings = ThreadSettings(threads=2, work=10, runs=2)
+    images = [
+        ImageRun("reg.example/python:3.13-wee", "3.13.15", (0, 1), size("a", 130e6, 48e6), 0, True),
+        ImageRun("reg.example/python:3.13t-<wee>", "3.13.15", (0, 1), size("b", 140e6, 50e6), 1, False),
+    ]
+    values = {
+        "1 thread": [[[0.1, 0.1], [0.1, 0.1]], [[0.125, 0.125], [0.125, 0.125]]],
+        "2 threads": [[[0.2, 0.2], [0.25, 0.25]], [[0.125, 0.125], [0.16, 0.16]]],
+    }
+    return Results(
+        images=images, benchmarks=[], rounds=2, values=values, threads=settings,
+        base=size("debian:trixie-slim", 90e6, 36e6) if base else None, started="t0", finished="t1",
+    )
+
+
 def pyperf_json(value: float) -> str:
     return json.dumps({"benchmarks": [{"runs": [{"values": [value, value]}]}]})
 
 
 class FakeBackend:
-    """A container engine in memory: image "a" runs every benchmark in 0.1 s, any other image in 0.05 s."""
+    """A container engine in memory: image "a" runs every benchmark in 0.1 s, any other image in 0.05 s.
+
+    With --threads, image "a" has the GIL (a run of k threads takes 0.1 s x k), any other image is
+    free-threaded (0.125 s whatever k).
+    """
 
     def __init__(self, images=("a", "b"), cpus=2, python="3.13.15", fail_on=None, refuse_cpuset=False,
                  interrupt_on=None, daemon=True, signal_on=None, signal_on_remove=None) -> None:
@@ -85,6 +110,8 @@ class FakeBackend:
             return f"{self.python} (3, 13)\n"
         if command[-1].startswith("import os, pyperformance"):
             return "/venv/site-packages/pyperformance/data-files/benchmarks\n"
+        if command[0] == "python3" and command[1].endswith("/threadwork.py"):
+            return self._threadwork(container, command[2:])
         if command[0].endswith("/bin/python") and command[1].endswith("run_benchmark.py"):
             name = command[command.index("--output") + 1].rsplit("/", 1)[1].rsplit("-", 1)[0]
             self.runs.append((self._image(container), name))
@@ -95,6 +122,19 @@ class FakeBackend:
             if self.signal_on and self.signal_on[0] == name:
                 os.kill(os.getpid(), self.signal_on[1])
         return ""
+
+    def _threadwork(self, container: str, args: list[str]) -> str:
+        gil = self._image(container) == "a"
+        if args == ["info"]:
+            return json.dumps({"python": self.python, "implementation": "CPython",
+                               "py_gil_disabled": 0 if gil else 1, "gil_enabled": gil}) + "\n"
+        threads, work, runs = (int(args[args.index(opt) + 1]) for opt in ("--threads", "--work", "--runs"))
+        name = "1 thread" if threads == 1 else f"{threads} threads"
+        self.runs.append((self._image(container), name))
+        if self.fail_on == name:
+            raise EngineError("Traceback ... threadwork: the threads' checksums differ")
+        seconds = 0.1 * threads if gil else 0.125
+        return json.dumps({"threads": threads, "work": work, "seconds": [seconds] * runs, "checksum": "x"}) + "\n"
 
     def read_file(self, container, path):
         return pyperf_json(0.1 if self._image(container) == "a" else 0.05)
