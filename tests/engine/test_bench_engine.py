@@ -1,4 +1,5 @@
-"""Engine smoke test of ``bakegen bench`` (marker ``engine``): 2 benchmarks, 1 round, --fast.
+"""Engine smoke tests of ``bakegen bench`` (marker ``engine``): 2 benchmarks, 1 round, --fast; and
+``--threads 2`` with a tiny amount of work, 1 round (no pip: the workload is copied in).
 
 It compares an image with itself under a second tag: ``$BAKEGEN_BENCH_IMAGE`` when set (it must
 be in the local store), else the engine tests' 3_13-wee image, built once per session. pip runs
@@ -61,4 +62,27 @@ def test_bench_fast_smoke(two_images: list[str], tmp_path: Path, monkeypatch: py
     assert first["size"]["uncompressed"] > first["size"]["compressed"]
     assert (tmp_path / "bench.svg").read_text().startswith("<svg")
     # no container is left behind
+    assert not engine.docker.container.list(all=True, filters=[("label", "io.bakegen.bench")])
+
+
+def test_bench_threads_smoke(two_images: list[str], tmp_path: Path) -> None:
+    args = ["bench", *two_images, "--threads", "2", "--work", "2", "--rounds", "1", "-o", str(tmp_path)]
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    measure(f"bakegen bench --threads 2 --work 2:\n{result.stdout}")
+    data = json.loads((tmp_path / "bench.json").read_text())
+    assert data["mode"] == "threads"
+    section = data["threads"]
+    assert (section["threads"], section["work_per_thread"], section["runs_per_round"]) == (2, 2, 5)
+    for img, entry in zip(data["images"], section["images"], strict=True):
+        assert img["python"].startswith("3.") and entry["image"] == img["image"]
+        # 3_13-wee is a GIL build: not free-threaded, and 3.13 says so through both APIs
+        assert (img["py_gil_disabled"], img["gil_enabled"], img["free_threaded"]) == (0, True, False)
+        assert img["cpus"] == (list(range(engine.cpu_count() - 2, engine.cpu_count())) if engine.cpu_count() >= 2
+                               else None)
+        assert entry["one_thread"] > 0 and entry["n_threads"] > 0 and entry["scaling"] > 0
+        assert [len(r) for r in entry["seconds"]["one_thread"]] == [5]
+        assert [len(r) for r in entry["seconds"]["n_threads"]] == [5]
+    assert section["images"][0]["ratio"] == 1.0
+    assert (tmp_path / "bench.svg").read_text().startswith("<svg")
     assert not engine.docker.container.list(all=True, filters=[("label", "io.bakegen.bench")])
