@@ -66,6 +66,8 @@ class Results:
     notes: list[str] = field(default_factory=list)
     #: Set in --threads mode.
     threads: ThreadSettings | None = None
+    #: With --threads: the process's CPU seconds during each run, in the shape of ``values``.
+    cpu_seconds: Values = field(default_factory=dict)
 
     def summary(self) -> Summary:
         return summarize(self.values)
@@ -74,7 +76,9 @@ class Results:
         if self.threads is None:
             raise ValueError("not a --threads run")
         t = self.threads
-        return summarize_threads(self.values[t.one_name], self.values[t.many_name], t.threads, t.work)
+        cpu = self.cpu_seconds
+        both = (cpu[t.one_name], cpu[t.many_name]) if t.one_name in cpu and t.many_name in cpu else None
+        return summarize_threads(self.values[t.one_name], self.values[t.many_name], t.threads, t.work, both)
 
 
 def size_added(size: ImageSize | None, base: ImageSize | None) -> dict[str, int | None] | None:

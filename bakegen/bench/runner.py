@@ -26,7 +26,7 @@ from .request import DEFAULT_WORK, THREAD_RUNS, BenchRequest, check, choose_cpus
 from .results import ImageRun, Results, ThreadSettings
 from .stats import Values, mean
 from .text import format_time, pinned_to
-from .threads import ThreadWork
+from .threads import ThreadWork, busy_notes
 from .workload import Pyperformance, Workload, pyperf_options
 
 Progress = Callable[[str], None]
@@ -151,8 +151,12 @@ def run(request: BenchRequest, backend: Backend, progress: Progress = _quiet) ->
         finally:
             session.remove()
     threads = workload.settings if isinstance(workload, ThreadWork) else None
-    return Results(
+    results = Results(
         images=runs, benchmarks=[] if threads else list(workload.benchmarks), rounds=request.rounds,
         values=values, pyperf_options=[] if threads else workload.options, base=base, started=started,
         finished=_now(), notes=session.notes, threads=threads,
     )
+    if isinstance(workload, ThreadWork):
+        results.cpu_seconds = workload.cpu_seconds(session.ids)
+        results.notes += busy_notes(results)
+    return results

@@ -108,13 +108,26 @@ class ThreadImageSummary:
     ratio_min: float
     ratio_max: float
     one_ratio: float
+    #: CPUs kept busy (the process's CPU time / wall-clock time, over all runs) with one thread and
+    #: with N; None when the CPU times are unknown.
+    cpus_one: float | None = None
+    cpus_many: float | None = None
+
+
+def cpus_busy(cpu: list[list[float]], wall: list[list[float]]) -> float | None:
+    """How many CPUs runs kept busy on average: all their CPU seconds over all their wall-clock seconds."""
+    cpu_total = math.fsum(c for per_round in cpu for c in per_round)
+    wall_total = math.fsum(w for per_round in wall for w in per_round)
+    return cpu_total / wall_total if cpu and wall_total > 0 else None
 
 
 def summarize_threads(
-    one: list[list[list[float]]], many: list[list[list[float]]], threads: int, work: int
+    one: list[list[list[float]]], many: list[list[list[float]]], threads: int, work: int,
+    cpu: tuple[list[list[list[float]]], list[list[list[float]]]] | None = None,
 ) -> list[ThreadImageSummary]:
     """From ``[image][round]`` lists of run times (seconds) with one thread and with ``threads`` threads,
-    each thread doing ``work`` units per run: per image, throughputs, scaling and ratios to the first image."""
+    each thread doing ``work`` units per run: per image, throughputs, scaling and ratios to the first image.
+    ``cpu``: the runs' CPU seconds in the same shape (one thread, N threads), for the CPUs kept busy."""
     if not one or len(one) != len(many):
         raise ValueError("no thread results, or not as many with one thread as with N")
     rounds_one = [[throughput(r, work) for r in per_image] for per_image in one]
@@ -130,4 +143,8 @@ def summarize_threads(
             ratio=mean(r_many) / mean(first), ratio_min=min(ratios), ratio_max=max(ratios),
             one_ratio=mean(r_one) / mean(rounds_one[0]),
         ))
+    if cpu:
+        for i, s in enumerate(out):
+            s.cpus_one = cpus_busy(cpu[0][i], one[i]) if i < len(cpu[0]) else None
+            s.cpus_many = cpus_busy(cpu[1][i], many[i]) if i < len(cpu[1]) else None
     return out

@@ -6,7 +6,9 @@ this file (what it does and why: its docstring). It needs nothing but the image'
 copies the script into the container (as an argument of ``python3 -c``, so no shell or ``docker
 cp`` is needed) and asks it about the interpreter: version, ``Py_GIL_DISABLED`` and
 ``sys._is_gil_enabled()``. :meth:`ThreadWork.measure` runs it once for one thread count: a warm-up
-unit per thread, then ``runs`` timed runs; it returns their wall-clock times.
+unit per thread, then ``runs`` timed runs; it returns their wall-clock times and keeps the CPU
+times the process used meanwhile (:meth:`ThreadWork.cpu_seconds`), which say how many CPUs the
+threads kept busy.
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ from importlib import resources
 
 from ..errors import EngineError
 from .containers import Backend
-from .results import ImageRun, ThreadSettings
+from .results import ImageRun, Results, ThreadSettings
+from .stats import Values
 from .workload import WORKDIR, python_version
 
+#: A one-thread run never waits (the main thread only joins), so one that kept less of a CPU busy
+#: than this was held up by other load.
+BUSY_BELOW = 0.9
 #: The script's floor: its syntax and standard library.
 MIN_PYTHON = (3, 9)
 SCRIPT = "threadwork.py"
@@ -61,19 +67,23 @@ def parse_info(text: str) -> dict:
     return data
 
 
-def parse_run(text: str, threads: int, runs: int) -> list[float]:
-    """``threadwork.py run``'s run times, seconds; checks it ran what was asked."""
-    data = _load(text, "run")
-    seconds = data.get("seconds")
-    if data.get("threads") != threads or not isinstance(seconds, list) or len(seconds) != runs:
-        raise EngineError(f"{SCRIPT} run: expected {runs} runs in {threads} threads, got {text.strip()[-200:]!r}")
+def _times(data: dict, key: str, runs: int, threads: int) -> list[float]:
+    times = data.get(key)
+    if data.get("threads") != threads or not isinstance(times, list) or len(times) != runs:
+        raise EngineError(f"{SCRIPT} run: expected {runs} runs in {threads} threads, got {data!r:.200}")
     try:
-        values = [float(s) for s in seconds]
+        values = [float(s) for s in times]
     except (TypeError, ValueError):
-        raise EngineError(f"{SCRIPT} run: unreadable times {seconds!r}") from None
-    if any(v <= 0 for v in values):
-        raise EngineError(f"{SCRIPT} run: times must be positive, got {values!r}")
+        raise EngineError(f"{SCRIPT} run: unreadable {key} {times!r}") from None
+    if any(v < 0 for v in values) or (key == "seconds" and 0 in values):
+        raise EngineError(f"{SCRIPT} run: {key} must be positive, got {values!r}")
     return values
+
+
+def parse_run(text: str, threads: int, runs: int) -> tuple[list[float], list[float]]:
+    """``threadwork.py run``'s wall-clock and CPU seconds per run; checks it ran what was asked."""
+    data = _load(text, "run")
+    return _times(data, "seconds", runs, threads), _times(data, "cpu_seconds", runs, threads)
 
 
 @dataclass
@@ -84,6 +94,8 @@ class ThreadWork:
     benchmarks: list[ThreadCount] = field(init=False)
     options: list[str] = field(init=False)
     setup: str = f"copy {SCRIPT} into it"
+    #: Per thread count, per container: each round's CPU seconds per run.
+    _cpu: dict[str, dict[str, list[list[float]]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -106,4 +118,23 @@ class ThreadWork:
         s = self.settings
         command = ["python3", SCRIPT_PATH, "run", "--threads", str(benchmark.threads), "--work", str(s.work),
                    "--runs", str(s.runs)]
-        return parse_run(backend.exec(container, command), benchmark.threads, s.runs)
+        seconds, cpu = parse_run(backend.exec(container, command), benchmark.threads, s.runs)
+        self._cpu.setdefault(benchmark.name, {}).setdefault(container, []).append(cpu)
+        return seconds
+
+    def cpu_seconds(self, containers: list[str]) -> Values:
+        """The CPU seconds of every run, in the shape of the run times: ``[thread count][image][round]``."""
+        return {name: [per_container.get(c, []) for c in containers] for name, per_container in self._cpu.items()}
+
+
+def busy_notes(results: Results) -> list[str]:
+    """A note for each image whose one-thread runs kept less than BUSY_BELOW of a CPU busy: the machine
+    was busy, so its throughputs are low and its scaling means little."""
+    notes = []
+    for img, s in zip(results.images, results.thread_summary(), strict=True):
+        if s.cpus_one is not None and s.cpus_one < BUSY_BELOW:
+            notes.append(
+                f"{img.image}: its 1-thread runs kept only {s.cpus_one:.2f} of a CPU busy (CPU time / wall-clock "
+                "time): other load on the machine held them up; throughput and scaling are not reliable"
+            )
+    return notes

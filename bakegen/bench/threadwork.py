@@ -14,19 +14,28 @@ One *unit* of work is one pass of a mix of three kernels, each a different kind 
   and dropped (allocation, ``__init__`` calls, recursion, deallocation and the cyclic GC's
   bookkeeping).
 
+Three kinds, because a free-threaded build pays a different price for each (PEP 703: per-object
+locks when dicts and lists are modified, the mimalloc allocator, a garbage collector that stops
+all threads), and a mix of them is closer to a program than any one alone.
+
 A run starts T threads that wait on a barrier, then each does the same fixed number of units;
 the run's wall-clock time goes from the barrier's release to the last thread's end, so thread
-start-up is not counted. Each thread builds its own data in every unit and shares no mutable
-object with the others: what is measured is the interpreter running T threads at once, not lock
-contention in the workload. The shared objects are the module's functions and its one class,
-which the free-threaded build keeps out of reference-count contention (immortal in 3.13, deferred
-reference counting from 3.14; https://docs.python.org/3.13/howto/free-threading-python.html,
-"Immortalization"); constants such as the gravity softening are literals for the same reason,
-not module globals. Before the timed runs, one untimed unit per thread warms up the interpreter's
-caches. Every thread returns a checksum of its results; they must all match, which shows the
-work was done and gave the same answer in every thread.
+start-up is not counted. The process's CPU time over the same span is reported beside it: divided
+by the wall-clock time, it says how many CPUs the run kept busy (about 1 with one thread, or
+under a GIL; up to T when T threads run in parallel). The main thread only waits meanwhile, so a
+one-thread run that kept less than one CPU busy was held up by other load on the machine.
 
-Usage (output: one JSON object on stdout)::
+Each thread builds its own data in every unit and shares no mutable object with the others: what
+is measured is the interpreter running T threads at once, not lock contention in the workload.
+The shared objects are the module's functions and its one class, which the free-threaded build
+keeps out of reference-count contention (immortal in 3.13, deferred reference counting from 3.14;
+https://docs.python.org/3.13/howto/free-threading-python.html, "Immortalization"); constants
+such as the gravity softening are literals for the same reason, not module globals. Before the
+timed runs, one untimed unit per thread warms up the interpreter's caches. Every thread returns a
+checksum of its results; they must all match, which shows the work was done and gave the same
+answer in every thread.
+
+Usage (output: one JSON object on stdout; ``run`` gives ``seconds`` and ``cpu_seconds`` per run)::
 
     python3 threadwork.py info
     python3 threadwork.py run --threads T --work UNITS_PER_THREAD --runs RUNS
@@ -124,20 +133,21 @@ def worker(units, barrier, results, index):
 
 
 def timed_run(n_threads, units):
-    """Wall-clock seconds for ``n_threads`` threads doing ``units`` units each; exits on a wrong checksum."""
+    """``n_threads`` threads doing ``units`` units each: the wall-clock seconds, the process's CPU seconds
+    meanwhile, and the checksum; exits when the threads' checksums differ."""
     barrier = threading.Barrier(n_threads + 1)
     results = [None] * n_threads
     threads = [threading.Thread(target=worker, args=(units, barrier, results, i)) for i in range(n_threads)]
     for t in threads:
         t.start()
     barrier.wait()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for t in threads:
         t.join()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     if None in results or len(set(results)) != 1:
         sys.exit(f"threadwork: the threads' checksums differ: {results!r}")
-    return seconds, results[0]
+    return seconds, cpu, results[0]
 
 
 def info():
@@ -154,12 +164,14 @@ def info():
 
 def run(n_threads, units, runs):
     timed_run(n_threads, 1)
-    seconds = []
+    seconds, cpu_seconds = [], []
     checksum = None
     for _ in range(runs):
-        elapsed, checksum = timed_run(n_threads, units)
+        elapsed, cpu, checksum = timed_run(n_threads, units)
         seconds.append(elapsed)
-    return {"threads": n_threads, "work": units, "seconds": seconds, "checksum": repr(checksum)}
+        cpu_seconds.append(cpu)
+    return {"threads": n_threads, "work": units, "seconds": seconds, "cpu_seconds": cpu_seconds,
+            "checksum": repr(checksum)}
 
 
 def main(argv=None):

@@ -37,6 +37,7 @@ def sample_thread_results(base: bool = False) -> Results:
 
     Throughputs (units/s) per round: a: 1 thread 100, 100; 2 threads 100, 80.
     b: 1 thread 80, 80; 2 threads 160, 125.
+    CPUs busy: a: 1 thread 1.0, 2 threads 1.0; b: 1 thread 1.0, 2 threads 2.0 in round 1, 1.0 in round 2.
     """
     settings = ThreadSettings(threads=2, work=10, runs=2)
     images = [
@@ -47,8 +48,12 @@ def sample_thread_results(base: bool = False) -> Results:
         "1 thread": [[[0.1, 0.1], [0.1, 0.1]], [[0.125, 0.125], [0.125, 0.125]]],
         "2 threads": [[[0.2, 0.2], [0.25, 0.25]], [[0.125, 0.125], [0.16, 0.16]]],
     }
+    cpu = {
+        "1 thread": values["1 thread"],
+        "2 threads": [values["2 threads"][0], [[0.25, 0.25], [0.16, 0.16]]],
+    }
     return Results(
-        images=images, benchmarks=[], rounds=2, values=values, threads=settings,
+        images=images, benchmarks=[], rounds=2, values=values, threads=settings, cpu_seconds=cpu,
         base=size("debian:trixie-slim", 90e6, 36e6) if base else None, started="t0", finished="t1",
     )
 
@@ -61,11 +66,12 @@ class FakeBackend:
     """A container engine in memory: image "a" runs every benchmark in 0.1 s, any other image in 0.05 s.
 
     With --threads, image "a" has the GIL (a run of k threads takes 0.1 s x k), any other image is
-    free-threaded (0.125 s whatever k).
+    free-threaded (0.125 s whatever k); the process keeps one CPU busy per running thread (with
+    ``busy``, half as much: other load holds it up).
     """
 
     def __init__(self, images=("a", "b"), cpus=2, python="3.13.15", fail_on=None, refuse_cpuset=False,
-                 interrupt_on=None, daemon=True, signal_on=None, signal_on_remove=None) -> None:
+                 interrupt_on=None, daemon=True, signal_on=None, signal_on_remove=None, busy=False) -> None:
         self.images = set(images)
         self.n_cpus = cpus
         self.python = python
@@ -73,6 +79,7 @@ class FakeBackend:
         self.interrupt_on = interrupt_on
         self.refuse_cpuset = refuse_cpuset
         self.daemon = daemon
+        self.busy = busy
         #: (benchmark, signal): the signal arrives while that benchmark runs; or while removing containers.
         self.signal_on = signal_on
         self.signal_on_remove = signal_on_remove
@@ -134,7 +141,9 @@ class FakeBackend:
         if self.fail_on == name:
             raise EngineError("Traceback ... threadwork: the threads' checksums differ")
         seconds = 0.1 * threads if gil else 0.125
-        return json.dumps({"threads": threads, "work": work, "seconds": [seconds] * runs, "checksum": "x"}) + "\n"
+        cpu = seconds * (1 if gil else threads) * (0.5 if self.busy else 1)
+        return json.dumps({"threads": threads, "work": work, "seconds": [seconds] * runs, "cpu_seconds": [cpu] * runs,
+                           "checksum": "x"}) + "\n"
 
     def read_file(self, container, path):
         return pyperf_json(0.1 if self._image(container) == "a" else 0.05)

@@ -35,8 +35,9 @@ def run_script(*args: str) -> str:
 
 
 def test_the_script_runs_and_prints_what_the_runner_reads() -> None:
-    seconds = threads.parse_run(run_script("run", "--threads", "2", "--work", "1", "--runs", "3"), 2, 3)
+    seconds, cpu = threads.parse_run(run_script("run", "--threads", "2", "--work", "1", "--runs", "3"), 2, 3)
     assert len(seconds) == 3 and all(0 < s < 60 for s in seconds)
+    assert len(cpu) == 3 and all(0 <= c < 120 for c in cpu)
     info = threads.parse_info(run_script("info"))
     assert info["python"] == ".".join(map(str, sys.version_info[:3]))
     # this interpreter's own answers, whichever build runs the tests
@@ -55,8 +56,8 @@ def test_the_script_refuses_threads_that_disagree(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(SystemExit, match="checksums differ"):
         threadwork.timed_run(2, 1)
     monkeypatch.undo()
-    seconds, checksum = threadwork.timed_run(2, 1)
-    assert seconds > 0 and checksum == threadwork.unit(12345)
+    seconds, cpu, checksum = threadwork.timed_run(2, 1)
+    assert seconds > 0 and cpu >= 0 and checksum == threadwork.unit(12345)
 
 
 def test_the_script_checks_its_arguments(capsys: pytest.CaptureFixture) -> None:
@@ -66,14 +67,18 @@ def test_the_script_checks_its_arguments(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_parse_run_and_info_refuse_what_they_cannot_use() -> None:
-    good = json.dumps({"threads": 2, "work": 5, "seconds": [0.5, 0.25]})
-    assert threads.parse_run(f"noise\n{good}\n", 2, 2) == [0.5, 0.25]
+    good = json.dumps({"threads": 2, "work": 5, "seconds": [0.5, 0.25], "cpu_seconds": [0.9, 0.5]})
+    assert threads.parse_run(f"noise\n{good}\n", 2, 2) == ([0.5, 0.25], [0.9, 0.5])
     with pytest.raises(EngineError, match="expected 3 runs in 2 threads"):
         threads.parse_run(good, 2, 3)
     with pytest.raises(EngineError, match="expected 2 runs in 4 threads"):
         threads.parse_run(good, 4, 2)
-    with pytest.raises(EngineError, match="must be positive"):
-        threads.parse_run(json.dumps({"threads": 2, "seconds": [0.5, 0.0]}), 2, 2)
+    with pytest.raises(EngineError, match="seconds must be positive"):
+        threads.parse_run(json.dumps({"threads": 2, "seconds": [0.5, 0.0], "cpu_seconds": [0.5, 0.0]}), 2, 2)
+    with pytest.raises(EngineError, match="expected 2 runs in 2 threads"):  # an older script: no CPU times
+        threads.parse_run(json.dumps({"threads": 2, "seconds": [0.5, 0.25]}), 2, 2)
+    with pytest.raises(EngineError, match="unreadable cpu_seconds"):
+        threads.parse_run(json.dumps({"threads": 2, "seconds": [0.5, 0.25], "cpu_seconds": ["x", 1]}), 2, 2)
     with pytest.raises(EngineError, match="unreadable output"):
         threads.parse_run("Traceback ...", 2, 2)
     with pytest.raises(EngineError, match="unreadable output"):
@@ -178,6 +183,17 @@ def test_run_falls_back_to_unpinned_with_a_note() -> None:
     assert results.notes[0].startswith("cannot pin a to CPUs 0-1 (cpuset.cpus: invalid argument)")
 
 
+def test_run_notes_a_busy_machine() -> None:
+    quiet = runner.run(BenchRequest(["a", "b"], threads=2, rounds=1), FakeBackend())
+    assert quiet.notes == []
+    assert [(s.cpus_one, s.cpus_many) for s in quiet.thread_summary()] == [(1.0, 1.0), (1.0, 2.0)]
+    busy = runner.run(BenchRequest(["a", "b"], threads=2, rounds=1), FakeBackend(busy=True))
+    assert busy.notes == [
+        f"{image}: its 1-thread runs kept only 0.50 of a CPU busy (CPU time / wall-clock time): other load on the "
+        "machine held them up; throughput and scaling are not reliable" for image in ("a", "b")]
+    assert report.format_report(busy).splitlines()[-1].startswith("note: b: its 1-thread runs kept only 0.50")
+
+
 def test_run_failure_names_the_thread_count_and_image() -> None:
     backend = FakeBackend(fail_on="2 threads")
     with pytest.raises(EngineError, match="2 threads failed in a: .*checksums differ"):
@@ -203,6 +219,12 @@ def test_summarize_threads() -> None:
     assert (b.scaling, b.scaling_min, b.scaling_max) == pytest.approx((142.5 / 80, 1.5625, 2.0))
     assert (b.ratio, b.ratio_min, b.ratio_max) == pytest.approx((142.5 / 90, 1.5625, 1.6))
     assert b.one_ratio == pytest.approx(0.8)
+    # CPUs busy: all CPU seconds over all wall-clock seconds
+    assert (a.cpus_one, a.cpus_many) == pytest.approx((1.0, 1.0))
+    assert (b.cpus_one, b.cpus_many) == pytest.approx((1.0, (0.5 + 0.32) / (0.25 + 0.32)))
+    r.cpu_seconds = {}
+    assert r.thread_summary()[0].cpus_many is None
+    assert "unknown" in report.format_report(r)
     with pytest.raises(ValueError):
         stats.summarize_threads([], [], 2, 1)
     with pytest.raises(ValueError, match="not a --threads run"):
@@ -222,12 +244,14 @@ def test_text_report_of_threads() -> None:
     assert lines[4].split() == ["2", "reg.example/python:3.13t-<wee>", "3.13.15", "yes", "off", "0-1"]
     header = next(line for line in lines if line.startswith("#") and "scaling" in line)
     assert [c.strip() for c in header.split("  ") if c.strip()] == [
-        "#", "1 thread", "2 threads", "scaling", "range over rounds", "2 threads vs #1", "range over rounds",
-        "1 thread vs #1"]
+        "#", "1 thread", "2 threads", "scaling", "range over rounds", "CPUs busy (1 / 2)", "2 threads vs #1",
+        "range over rounds", "1 thread vs #1"]
     first = next(line for line in lines if line.startswith("#1 "))
     second = next(line for line in lines if line.startswith("#2 "))
-    assert first.split() == ["#1", "100", "90", "0.90x", "0.80-1.00", "1.00x", "1.00x"]
-    assert second.split() == ["#2", "80", "142", "1.78x", "1.56-2.00", "1.58x", "1.56-1.60", "0.80x"]
+    assert first.split() == ["#1", "100", "90", "0.90x", "0.80-1.00", "1.00", "/", "1.00", "1.00x", "1.00x"]
+    # b's 2-thread runs: 0.5 CPU s in 0.25 s wall, then 0.32 in 0.32: 0.82 / 0.57
+    assert second.split() == ["#2", "80", "142", "1.78x", "1.56-2.00", "1.00", "/", f"{0.82 / 0.57:.2f}", "1.58x",
+                              "1.56-1.60", "0.80x"]
     assert header.rindex("1 thread vs #1") + len("1 thread vs #1") == len(second)  # right-aligned under it
     assert "adds on top of base" in text  # the sizes section, as in the normal report
     assert "pyperformance" not in text
@@ -248,6 +272,9 @@ def test_json_of_threads() -> None:
     assert (b["ratio"], b["ratio_round_min"], b["ratio_round_max"]) == pytest.approx((142.5 / 90, 1.5625, 1.6))
     assert b["round_throughput"]["n_threads"] == pytest.approx([160, 125])
     assert b["seconds"] == {"one_thread": r.values["1 thread"][1], "n_threads": r.values["2 threads"][1]}
+    assert b["cpu_seconds"] == {"one_thread": r.cpu_seconds["1 thread"][1], "n_threads": r.cpu_seconds["2 threads"][1]}
+    assert b["cpus_busy"]["one_thread"] == pytest.approx(1.0)
+    assert b["cpus_busy"]["n_threads"] == pytest.approx(0.82 / 0.57)
 
 
 def test_svg_of_threads() -> None:
