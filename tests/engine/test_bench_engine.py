@@ -83,6 +83,8 @@ def test_bench_threads_smoke(two_images: list[str], tmp_path: Path) -> None:
         assert entry["one_thread"] > 0 and entry["n_threads"] > 0 and entry["scaling"] > 0
         assert [len(r) for r in entry["seconds"]["one_thread"]] == [5]
         assert [len(r) for r in entry["seconds"]["n_threads"]] == [5]
+        assert [len(r) for r in entry["cpu_seconds"]["n_threads"]] == [5]
+        assert 0 < entry["cpus_busy"]["one_thread"] <= 1.1  # one thread keeps at most one CPU busy
     assert section["images"][0]["ratio"] == 1.0
     assert (tmp_path / "bench.svg").read_text().startswith("<svg")
     assert not engine.docker.container.list(all=True, filters=[("label", "io.bakegen.bench")])
