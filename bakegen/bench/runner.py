@@ -60,7 +60,6 @@ def check_engine(request: BenchRequest, backend: Backend) -> tuple[int, ...] | N
     return choose_cpus(request.cpu, backend.cpus(), request.threads or 1)
 
 
-
 @dataclass
 class _Session:
     """The containers of one run, and how to reach them."""
