@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from packaging.version import Version
 
-#: The line whose official slim recipe the Dockerfile's "reference" stage reproduces.
+#: The line whose official slim recipe bakegen/compare/Dockerfile (the "reference" target) reproduces.
 REFERENCE_LINE = "3.13"
 
 

@@ -559,10 +559,10 @@ target "sbom-generator" {
 }
 
 target "reference" {
-  # The official python:3.13-slim recipe (Dockerfile stage "reference"), built on the same base
+  # The official python:3.13-slim recipe (bakegen/compare/Dockerfile), built on the same base
   # and release, only to compare speed, size and build time with. Never pushed: its tag says so.
   context    = "."
-  dockerfile = "Dockerfile"
+  dockerfile = "bakegen/compare/Dockerfile"
   target     = "reference"
   platforms  = platforms()
   network    = NETWORK

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,25 @@ def test_rendering_is_deterministic(project_dir: Path) -> None:
 
 def test_committed_bake_file_is_fresh() -> None:
     assert core.check_project(core.Project(REPO)) == "", "run `bakegen render`"
+
+
+def dockerfile_stages(path: Path) -> set[str]:
+    return set(re.findall(r"^FROM\s.*\sAS\s+(\S+)\s*$", path.read_text(), flags=re.MULTILINE | re.IGNORECASE))
+
+
+def test_every_target_builds_a_stage_of_its_own_dockerfile() -> None:
+    seen = set()
+    for block in parse((REPO / "docker-bake.hcl").read_text())["target"]:
+        for name, body in block.items():
+            dockerfile = REPO / body["dockerfile"]
+            assert dockerfile.is_file(), f"{name}: {body['dockerfile']}"
+            # a conditional target (custom) names its stages as quoted words
+            stages = re.findall(r'"([a-z0-9-]+)"', body["target"]) if "${" in body["target"] else [body["target"]]
+            assert stages and set(stages) <= dockerfile_stages(dockerfile), (name, body["dockerfile"], stages)
+            seen.add((body["dockerfile"], *stages))
+    # the official recipe is kept out of the product's Dockerfile
+    assert ("bakegen/compare/Dockerfile", "reference") in seen
+    assert "reference" not in dockerfile_stages(REPO / "Dockerfile")
 
 
 def test_public_defaults(project_dir: Path) -> None:
