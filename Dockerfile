@@ -1,16 +1,35 @@
 # Slim CPython images. docker-bake.hcl sets every build arg below; see README.md.
-# The "reference" target, the official recipe for comparison, has a Dockerfile of its own:
-# bakegen/compare/Dockerfile.
 # No "# syntax=" line on purpose: the engine's built-in Dockerfile frontend is used, so builds work
 # where no frontend image can be pulled (air-gapped builders).
+#
+# Stages, in build order (→ what each one feeds):
+#   source            the CPython tarball, checked against its sha256               → build
+#   host              the builder's platform, set up to fetch the target's packages → toolchain-host,
+#                                                                                    common-debs
+#   toolchain-host    compiler and -dev packages there, cross to a foreign target   → build (BUILD_ON=host)
+#   toolchain-target  compiler and -dev packages on the target platform             → build (BUILD_ON=target)
+#   preflight         refuses bad switches (OPTIMAL, LTO) at once                   → build
+#   common-debs       ca-certificates, netbase, tzdata, downloaded for the target   → runtime-common
+#   runtime-common    the base image with those installed, while CPython compiles   → runtime
+#   build             CPython in /usr/local, and the .debs of the libraries it loads → runtime
+#   runtime           the image; runtime-python2 is the same with CMD python (2.7)
+#   sbom-generator    bakegen's offline SBOM generator for BuildKit (a bake target of its own)
+# The bake targets build runtime or runtime-python2. The "reference" target, the official recipe for
+# comparison, has a Dockerfile of its own: bakegen/compare/Dockerfile.
+#
+# Helper scripts from bakegen/inbuild/ are bind-mounted file by file, so a change to one reruns only
+# the steps that use it. Every apt-get goes through apt.sh, which trusts the optional "ca" secret.
 
 ARG BASE_IMAGE=debian:trixie-slim
 # Where CPython is compiled. "host": on the builder's own platform, cross-compiling for a foreign
 # target, so no compiler runs under emulation. "target": on the target platform itself, natively or
 # emulated. PGO must run the interpreter it compiled, so the optimized variants use "target".
 ARG BUILD_ON=target
-# Build dependencies, the same list native and cross (as <pkg>:<arch>). tk-dev is left out on
-# purpose: the images ship without Tcl/Tk. libzstd-dev serves compression.zstd in 3.14+.
+# What compiling CPython needs, in both toolchain stages: the tools, and the -dev packages of the
+# libraries it links (for a foreign target, installed as <pkg>:<arch> beside the cross toolchain).
+# tk-dev is left out on purpose: the images ship without Tcl/Tk. libzstd-dev serves
+# compression.zstd in 3.14+.
+ARG TOOLS="binutils dpkg-dev gcc libc6-dev make pkg-config xz-utils"
 ARG BUILD_DEPS="libbz2-dev libffi-dev libgdbm-dev liblzma-dev libncurses-dev libreadline-dev libsqlite3-dev libssl-dev libzstd-dev uuid-dev zlib1g-dev"
 
 # ---------------------------------------------------------------------------------------------------
@@ -26,8 +45,7 @@ ADD --checksum=sha256:${PYTHON_SHA256} ${PYTHON_MIRROR}/${PYTHON_TARBALL} /pytho
 # ---------------------------------------------------------------------------------------------------
 # The builder's own platform, prepared for apt to fetch the target's packages: the Debian name of the
 # target architecture in /target-arch, and that architecture added to dpkg when it is a foreign one.
-# The apt caches live in cache mounts, so neither lists nor .debs reach a layer; a CA bundle given as
-# the "ca" build secret is trusted by apt for HTTPS sources.
+# The apt caches live in cache mounts, so neither lists nor .debs reach a layer.
 FROM --platform=$BUILDPLATFORM ${BASE_IMAGE} AS host
 ARG TARGETARCH
 RUN set -eu; \
@@ -35,35 +53,37 @@ RUN set -eu; \
     case "$TARGETARCH" in ppc64le) echo ppc64el ;; 386) echo i386 ;; arm) echo armhf ;; *) echo "$TARGETARCH" ;; esac > /target-arch; \
     [ "$(cat /target-arch)" = "$(dpkg --print-architecture)" ] || dpkg --add-architecture "$(cat /target-arch)"
 
-# Toolchains.
+# Toolchains. Cross: Debian's crossbuild-essential and the target's -dev packages through multiarch.
 FROM host AS toolchain-host
+ARG TOOLS
 ARG BUILD_DEPS
 ARG BUILDARCH
-RUN --mount=type=cache,id=bakegen-apt-cache-$BUILDARCH,target=/var/cache/apt,sharing=locked \
+RUN --mount=type=bind,source=bakegen/inbuild/apt.sh,target=/usr/src/apt.sh \
+    --mount=type=cache,id=bakegen-apt-cache-$BUILDARCH,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
     --mount=type=secret,id=ca,required=false \
     set -eu; \
-    ca=; if [ -s /run/secrets/ca ]; then ca="-o Acquire::https::CAInfo=/run/secrets/ca"; fi; \
     target="$(cat /target-arch)"; \
-    set -- binutils dpkg-dev gcc libc6-dev make pkg-config xz-utils $BUILD_DEPS; \
+    set -- $TOOLS $BUILD_DEPS; \
     if [ "$target" != "$(dpkg --print-architecture)" ]; then \
       set -- "$@" "crossbuild-essential-$target"; \
       for dep in $BUILD_DEPS; do set -- "$@" "$dep:$target"; done; \
     fi; \
-    apt-get $ca update -qq; \
-    apt-get $ca install -y -qq --no-install-recommends "$@"
+    sh /usr/src/apt.sh update -qq; \
+    sh /usr/src/apt.sh install -y -qq --no-install-recommends "$@"
 
 FROM ${BASE_IMAGE} AS toolchain-target
+ARG TOOLS
 ARG BUILD_DEPS
 ARG TARGETARCH
-RUN --mount=type=cache,id=bakegen-apt-cache-$TARGETARCH,target=/var/cache/apt,sharing=locked \
+RUN --mount=type=bind,source=bakegen/inbuild/apt.sh,target=/usr/src/apt.sh \
+    --mount=type=cache,id=bakegen-apt-cache-$TARGETARCH,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,id=bakegen-apt-lists-$TARGETARCH,target=/var/lib/apt/lists,sharing=locked \
     --mount=type=secret,id=ca,required=false \
     set -eu; \
     rm -f /etc/apt/apt.conf.d/docker-clean; \
-    ca=; if [ -s /run/secrets/ca ]; then ca="-o Acquire::https::CAInfo=/run/secrets/ca"; fi; \
-    apt-get $ca update -qq; \
-    apt-get $ca install -y -qq --no-install-recommends binutils dpkg-dev gcc libc6-dev make pkg-config xz-utils $BUILD_DEPS
+    sh /usr/src/apt.sh update -qq; \
+    sh /usr/src/apt.sh install -y -qq --no-install-recommends $TOOLS $BUILD_DEPS
 
 # ---------------------------------------------------------------------------------------------------
 # Refuses a bad combination of switches. It runs beside the slow stages and fails the build at once.
@@ -90,6 +110,7 @@ FROM host AS common-debs
 ARG BUILDARCH
 RUN --mount=type=bind,from=base,source=/var/lib/dpkg/status,target=/tmp/target-status \
     --mount=type=bind,source=bakegen/inbuild/debs.sh,target=/usr/src/debs.sh \
+    --mount=type=bind,source=bakegen/inbuild/apt.sh,target=/usr/src/apt.sh \
     --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
     --mount=type=secret,id=ca,required=false \
     sh /usr/src/debs.sh /tmp/target-status /debs ca-certificates netbase tzdata
@@ -100,6 +121,8 @@ RUN --mount=type=bind,from=common-debs,source=/debs,target=/tmp/debs \
     if ls /tmp/debs/*.deb >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive dpkg --install /tmp/debs/*.deb; fi; \
     rm -rf /var/log/apt /var/log/dpkg.log /var/cache/debconf/*-old
 
+# ---------------------------------------------------------------------------------------------------
+# CPython, in /usr/local. Four steps, so that a change to a later one never recompiles CPython.
 FROM toolchain-${BUILD_ON} AS build
 ARG BUILDARCH
 ARG PYTHON_VERSION
@@ -107,43 +130,47 @@ ARG PYTHON_VERSION
 ARG OPTIMAL=0
 ARG LTO=0
 
+# 1. The interpreter the build runs to freeze modules and byte-compile, in /build-python. A native
+#    build runs the one it builds. A cross build needs a native one of the same minor version
+#    (configure checks major.minor only): Debian's own, where the suite has it; else one built here,
+#    as a tool only: no test modules, PGO or install. The host stage named the target architecture;
+#    a build on the target platform is native.
 RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-ok \
     --mount=type=bind,from=source,source=/python.tar,target=/usr/src/python.tar \
+    --mount=type=bind,source=bakegen/inbuild/apt.sh,target=/usr/src/apt.sh \
     --mount=type=cache,id=bakegen-apt-cache-$BUILDARCH,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
     --mount=type=secret,id=ca,required=false \
     set -eux; \
     host="$(dpkg --print-architecture)"; \
-    # The host stage named the target architecture; a build on the target platform is native.
     [ -s /target-arch ] || echo "$host" > /target-arch; \
+    minor="$(echo "$PYTHON_VERSION" | cut -d. -f1,2)"; \
+    if [ "$(cat /target-arch)" = "$host" ]; then \
+      echo "/usr/local/bin/python$minor" > /build-python; \
+    elif sh /usr/src/apt.sh install -y -qq --no-install-recommends "python$minor" >/dev/null 2>&1; then \
+      echo "/usr/bin/python$minor" > /build-python; \
+    else \
+      mkdir -p /usr/src/build-python; \
+      tar --extract --file /usr/src/python.tar --directory /usr/src/build-python --strip-components=1; \
+      cd /usr/src/build-python; \
+      ./configure --quiet --disable-test-modules --with-ensurepip=no OPT="-DNDEBUG -O1"; \
+      make --quiet -j "$(nproc)" python sharedmods; \
+      echo /usr/src/build-python/python > /build-python; \
+    fi
+
+# 2. Configure, compile (with PGO: train, then compile again) and install.
+RUN --mount=type=bind,from=source,source=/python.tar,target=/usr/src/python.tar \
+    set -eux; \
     target="$(cat /target-arch)"; \
-    build_type="$(dpkg-architecture --query DEB_BUILD_GNU_TYPE)"; \
-    host_type="$(dpkg-architecture --host-arch "$target" --query DEB_HOST_GNU_TYPE 2>/dev/null)"; \
-    unpack() { mkdir -p "$1"; tar --extract --file /usr/src/python.tar --directory "$1" --strip-components=1; }; \
-    set -- --build="$build_type" --prefix=/usr/local --enable-loadable-sqlite-extensions --with-ensurepip=no; \
-    strip=strip; \
-    if [ "$target" != "$host" ]; then \
-      # Cross build: the build runs a native interpreter of the same minor version to freeze
-      # modules and byte-compile (configure checks major.minor only). Debian's own, where the
-      # suite has it; else one built here, as a tool only: no test modules, PGO or install.
-      minor="$(echo "$PYTHON_VERSION" | cut -d. -f1,2)"; \
-      ca=; if [ -s /run/secrets/ca ]; then ca="-o Acquire::https::CAInfo=/run/secrets/ca"; fi; \
-      if apt-get $ca install -y -qq --no-install-recommends "python$minor" >/dev/null 2>&1; then \
-        build_python="/usr/bin/python$minor"; \
-      else \
-        unpack /usr/src/build-python; \
-        (cd /usr/src/build-python \
-          && ./configure --quiet --disable-test-modules --with-ensurepip=no OPT="-DNDEBUG -O1" \
-          && make --quiet -j "$(nproc)" python sharedmods); \
-        build_python=/usr/src/build-python/python; \
-      fi; \
-      echo "$build_python" > /build-python; \
-      set -- "$@" --host="$host_type" --with-build-python="$build_python" \
+    set -- --build="$(dpkg-architecture --query DEB_BUILD_GNU_TYPE)" --prefix=/usr/local \
+      --enable-loadable-sqlite-extensions --with-ensurepip=no; \
+    if [ "$target" != "$(dpkg --print-architecture)" ]; then \
+      host_type="$(dpkg-architecture --host-arch "$target" --query DEB_HOST_GNU_TYPE 2>/dev/null)"; \
+      set -- "$@" --host="$host_type" --with-build-python="$(cat /build-python)" \
         # configure cannot run target programs to probe these:
         # https://docs.python.org/3/using/configure.html#cross-compiling-options
         ac_cv_file__dev_ptmx=yes ac_cv_file__dev_ptc=no ac_cv_buggy_getaddrinfo=no \
         PKG_CONFIG_LIBDIR="/usr/lib/$host_type/pkgconfig:/usr/share/pkgconfig"; \
-      strip="$host_type-strip"; \
     fi; \
     if [ "$OPTIMAL" = 1 ]; then set -- "$@" --enable-optimizations; fi; \
     # Without PGO nothing runs the test suite, so its C modules and files need not be built or
@@ -155,8 +182,8 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
       # https://peps.python.org/pep-0513/#ucs-2-vs-ucs-4-builds
       2.*) set -- "$@" --enable-unicode=ucs4 ;; \
     esac; \
-    [ -s /build-python ] || echo "/usr/local/bin/python$(echo "$PYTHON_VERSION" | cut -d. -f1,2)" > /build-python; \
-    unpack /usr/src/python; \
+    mkdir -p /usr/src/python; \
+    tar --extract --file /usr/src/python.tar --directory /usr/src/python --strip-components=1; \
     cd /usr/src/python; \
     ./configure "$@"; \
     case "$PYTHON_VERSION" in \
@@ -179,7 +206,15 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
         make -j "$(nproc)" PROFILE_TASK="$profile_task" ;; \
     esac; \
     make install; \
-    cd /; rm -rf /usr/src/python; \
+    cd /; rm -rf /usr/src/python
+
+# 3. What the images leave out, and stripped binaries.
+RUN set -eux; \
+    target="$(cat /target-arch)"; \
+    strip=strip; \
+    if [ "$target" != "$(dpkg --print-architecture)" ]; then \
+      strip="$(dpkg-architecture --host-arch "$target" --query DEB_HOST_GNU_TYPE 2>/dev/null)-strip"; \
+    fi; \
     # Tk is not built, so the modules that need it could never import.
     rm -rf /usr/local/lib/python*/tkinter /usr/local/lib/python*/lib-tk /usr/local/lib/python*/idlelib \
            /usr/local/lib/python*/turtledemo /usr/local/bin/idle*; \
@@ -188,21 +223,23 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
          -o \( -type f -a \( -name '*.pyc' -o -name '*.pyo' -o -name 'libpython*.a' \) \) \) \
       -exec rm -rf '{}' +; \
     find /usr/local -type f \( -name '*.so' -o -name '*.so.*' \) -exec "$strip" --strip-unneeded '{}' +; \
-    for bin in /usr/local/bin/python?.*; do case "$bin" in *-config) ;; *) "$strip" --strip-all "$bin" ;; esac; done; \
-    # The Debian packages whose shared libraries the interpreter and its extension modules load
-    # (read from the ELF headers, so this works for a foreign target too); the runtime stage installs
-    # exactly those.
+    for bin in /usr/local/bin/python?.*; do case "$bin" in *-config) ;; *) "$strip" --strip-all "$bin" ;; esac; done
+
+# 4. The Debian packages whose shared libraries the interpreter and its extension modules load (read
+#    from the ELF headers, so this works for a foreign target too), downloaded for the runtime stage:
+#    what runtime-common lacks.
+RUN --mount=type=bind,from=runtime-common,source=/var/lib/dpkg/status,target=/tmp/target-status \
+    --mount=type=bind,source=bakegen/inbuild/debs.sh,target=/usr/src/debs.sh \
+    --mount=type=bind,source=bakegen/inbuild/apt.sh,target=/usr/src/apt.sh \
+    --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
+    --mount=type=secret,id=ca,required=false \
+    set -eu; \
+    host_type="$(dpkg-architecture --host-arch "$(cat /target-arch)" --query DEB_HOST_GNU_TYPE 2>/dev/null)"; \
     find /usr/local -type f \( -name '*.so' -o -name '*.so.*' -o -perm -u+x \) -exec readelf --dynamic '{}' + 2>/dev/null \
       | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u \
       | while read -r so; do dpkg-query --search "*/$host_type/$so"; done 2>/dev/null \
       | grep -v '^diversion by ' | cut -d: -f1 | sort -u > /runtime-packages; \
-    cat /runtime-packages
-
-# The packages whose libraries CPython loads, for the runtime stage: what runtime-common lacks.
-RUN --mount=type=bind,from=runtime-common,source=/var/lib/dpkg/status,target=/tmp/target-status \
-    --mount=type=bind,source=bakegen/inbuild/debs.sh,target=/usr/src/debs.sh \
-    --mount=type=cache,id=bakegen-apt-lists-$BUILDARCH,target=/var/lib/apt/lists,sharing=locked \
-    --mount=type=secret,id=ca,required=false \
+    cat /runtime-packages; \
     sh /usr/src/debs.sh /tmp/target-status /debs $(cat /runtime-packages)
 
 # Finishing /usr/local, in a step of its own so that changing it never recompiles CPython.
@@ -254,12 +291,12 @@ CMD ["python"]
 # python3, so it builds in a minute. The "sbom-generator" bake target; see SBOM_GENERATOR there.
 FROM ${BASE_IMAGE} AS sbom-generator
 ARG TARGETARCH
-RUN --mount=type=cache,id=bakegen-apt-lists-$TARGETARCH,target=/var/lib/apt/lists,sharing=locked \
+RUN --mount=type=bind,source=bakegen/inbuild/apt.sh,target=/usr/src/apt.sh \
+    --mount=type=cache,id=bakegen-apt-lists-$TARGETARCH,target=/var/lib/apt/lists,sharing=locked \
     --mount=type=secret,id=ca,required=false \
     set -eu; \
-    ca=; if [ -s /run/secrets/ca ]; then ca="-o Acquire::https::CAInfo=/run/secrets/ca"; fi; \
-    apt-get $ca update -qq; \
-    apt-get $ca install -y -qq --no-install-recommends python3; \
+    sh /usr/src/apt.sh update -qq; \
+    sh /usr/src/apt.sh install -y -qq --no-install-recommends python3; \
     rm -rf /var/log/apt /var/log/dpkg.log
 COPY bakegen/inbuild/sbom.py /usr/local/libexec/bakegen-sbom.py
 ENTRYPOINT ["python3", "-I", "/usr/local/libexec/bakegen-sbom.py"]

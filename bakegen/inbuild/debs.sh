@@ -13,15 +13,13 @@ shift 2
 mkdir -p "$out"
 [ $# -gt 0 ] || exit 0
 mkdir -p "$out/partial"
-ca=
-if [ -s /run/secrets/ca ]; then ca="-o Acquire::https::CAInfo=/run/secrets/ca"; fi
+# apt-get with the optional CA bundle: apt.sh, mounted beside this script.
+apt="$(dirname "$0")/apt.sh"
 fetch() {
-  # shellcheck disable=SC2086 # $ca is zero or two words
-  apt-get $ca -qq -o Dir::State::status="$status" -o APT::Architecture="$(cat /target-arch)" \
+  sh "$apt" -qq -o Dir::State::status="$status" -o APT::Architecture="$(cat /target-arch)" \
     -o Dir::Cache::archives="$out" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
     install -y --download-only --no-install-recommends "$@"
 }
-# shellcheck disable=SC2086
-fetch "$@" || { apt-get $ca update -qq && fetch "$@"; }
+fetch "$@" || { sh "$apt" update -qq && fetch "$@"; }
 rm -rf "$out/partial" "$out/lock"
 ls "$out"
