@@ -4,6 +4,7 @@
 #
 # Stages, in build order (→ what each one feeds):
 #   source            the CPython tarball, checked against its sha256               → build
+#   setuptools-wheel  below 3.12, setuptools and wheel, checked against their sha256 → build
 #   host              the builder's platform, set up to fetch the target's packages → toolchain-host,
 #                                                                                    common-debs
 #   toolchain-host    compiler and -dev packages there, cross to a foreign target   → build (BUILD_ON=host)
@@ -25,12 +26,21 @@ ARG BASE_IMAGE=debian:trixie-slim
 # target, so no compiler runs under emulation. "target": on the target platform itself, natively or
 # emulated. PGO must run the interpreter it compiled, so the optimized variants use "target".
 ARG BUILD_ON=target
+# 1: also setuptools and wheel, as the official images below Python 3.12 carry (see below).
+ARG SETUPTOOLS_WHEEL=0
 # What compiling CPython needs, in both toolchain stages: the tools, and the -dev packages of the
 # libraries it links (for a foreign target, installed as <pkg>:<arch> beside the cross toolchain).
 # tk-dev is left out on purpose: the images ship without Tcl/Tk. libzstd-dev serves
 # compression.zstd in 3.14+.
+# libdb-dev (Berkeley DB) backs dbm.ndbm (_dbm), as in the official images, whose recipe installs it
+# (docker-library/python 3.13/slim-trixie/Dockerfile @ 3f2d7e4c339ab883455b81a873519f1d0f2cd80a).
+# gdbm's ndbm emulation (libgdbm-compat-dev) would be smaller at run time (libgdbm-compat4t64:
+# DBM_COMPAT_SIZE, against libdb5.3t64: DB_SIZE) and is what CPython's configure prefers when
+# present (--with-dbmliborder defaults to gdbm:ndbm:bdb), but it keeps a database in NAME.dir and
+# NAME.pag, where Berkeley DB keeps NAME.db: ndbm files written on an official image would not open
+# here. So the official image's backend, and no --with-dbmliborder, so CONFIG_ARGS stay alike.
 ARG TOOLS="binutils dpkg-dev gcc libc6-dev make pkg-config xz-utils"
-ARG BUILD_DEPS="libbz2-dev libffi-dev libgdbm-dev liblzma-dev libncurses-dev libreadline-dev libsqlite3-dev libssl-dev libzstd-dev uuid-dev zlib1g-dev"
+ARG BUILD_DEPS="libbz2-dev libdb-dev libffi-dev libgdbm-dev liblzma-dev libncurses-dev libreadline-dev libsqlite3-dev libssl-dev libzstd-dev uuid-dev zlib1g-dev"
 
 # ---------------------------------------------------------------------------------------------------
 # The upstream tarball, verified against the published sha256 before anything uses it.
@@ -41,6 +51,21 @@ ARG PYTHON_SHA256
 ARG PYTHON_TARBALL=${PYTHON_VERSION}/Python-${PYTHON_VERSION}.tar.xz
 ARG PYTHON_MIRROR=https://www.python.org/ftp/python
 ADD --checksum=sha256:${PYTHON_SHA256} ${PYTHON_MIRROR}/${PYTHON_TARBALL} /python.tar
+
+# setuptools and wheel, which the official images install below Python 3.12
+# (docker-library/python#954), at the versions they pin: docker-library/python
+# 3.11/slim-trixie/Dockerfile @ 36a143fa936edad66b384fb81d684daf346e5d34 runs
+# `pip3 install 'setuptools==65.5.1' 'wheel<0.46'` (wheel: docker-library/python#1023), and 0.45.1
+# is the newest wheel below 0.46. Fetched from PyPI by the builder and checked against PyPI's sha256,
+# as the tarball is; the build installs them without network or bytecode (pipwheels.py).
+# SETUPTOOLS_WHEEL picks the stage, so the other images fetch nothing.
+FROM scratch AS setuptools-wheel-0
+FROM scratch AS setuptools-wheel-1
+ADD --checksum=sha256:d0b9a8433464d5800cbe05094acf5c6d52a91bfac9b52bcfc4d41382be5d5d31 \
+    https://files.pythonhosted.org/packages/b6/40/353c051f77ee5618adaf1fd96f4f6bae9714ed0a22c7142c01c24eb77fe4/setuptools-65.5.1-py3-none-any.whl /
+ADD --checksum=sha256:708e7481cc80179af0e556bbf0cc00b8444c7321e2700b8d8580231d13017248 \
+    https://files.pythonhosted.org/packages/0b/2c/87f3254fd8ffd29e4c02732eee68a83a1d3c346ae39bc6822dcbcb697f2b/wheel-0.45.1-py3-none-any.whl /
+FROM setuptools-wheel-${SETUPTOOLS_WHEEL} AS setuptools-wheel
 
 # ---------------------------------------------------------------------------------------------------
 # The builder's own platform, prepared for apt to fetch the target's packages: the Debian name of the
@@ -64,10 +89,18 @@ RUN --mount=type=bind,source=bakegen/inbuild/apt.sh,target=/usr/src/apt.sh \
     --mount=type=secret,id=ca,required=false \
     set -eu; \
     target="$(cat /target-arch)"; \
-    set -- $TOOLS $BUILD_DEPS; \
-    if [ "$target" != "$(dpkg --print-architecture)" ]; then \
+    set -- $TOOLS; \
+    if [ "$target" = "$(dpkg --print-architecture)" ]; then \
+      set -- "$@" $BUILD_DEPS; \
+    else \
       set -- "$@" "crossbuild-essential-$target"; \
-      for dep in $BUILD_DEPS; do set -- "$@" "$dep:$target"; done; \
+      # The native -dev packages serve a build python compiled here (build step 1). Berkeley DB's
+      # (libdb5.3-dev) is not Multi-Arch: same, so it cannot sit beside the target's; that build
+      # python needs no dbm.
+      for dep in $BUILD_DEPS; do \
+        set -- "$@" "$dep:$target"; \
+        [ "$dep" = libdb-dev ] || set -- "$@" "$dep"; \
+      done; \
     fi; \
     sh /usr/src/apt.sh update -qq; \
     sh /usr/src/apt.sh install -y -qq --no-install-recommends "$@"
@@ -248,14 +281,18 @@ RUN --mount=type=bind,from=runtime-common,source=/var/lib/dpkg/status,target=/tm
 # - pip, from the wheels ensurepip bundles, laid out as `ensurepip --default-pip` would, by an
 #   interpreter of the build platform (the build python when cross-compiling): the target's own
 #   interpreter only runs emulated there, where importing pip from source takes over a minute.
+#   With SETUPTOOLS_WHEEL=1, setuptools and wheel at the official images' versions too (a bundled
+#   setuptools gives way to that one).
 RUN --mount=type=bind,source=bakegen/inbuild/pipwheels.py,target=/usr/src/pipwheels.py \
+    --mount=type=bind,from=setuptools-wheel,target=/usr/src/wheels \
     set -eu; \
     minor="$(echo "$PYTHON_VERSION" | cut -d. -f1,2)"; \
     major="${minor%.*}"; \
     lib="/usr/local/lib/python$minor"; \
     rm -f "$lib"/lib-dynload/_test* "$lib"/lib-dynload/_xxtestfuzz* "$lib"/lib-dynload/_ctypes_test* \
           "$lib"/lib-dynload/xx* "$lib"/lib-tk/turtle.py "$lib"/turtle.py; \
-    PYTHONDONTWRITEBYTECODE=1 "$(cat /build-python)" /usr/src/pipwheels.py /usr/local "$minor"; \
+    set -- /usr/src/wheels/*.whl; [ -e "$1" ] || set --; \
+    PYTHONDONTWRITEBYTECODE=1 "$(cat /build-python)" /usr/src/pipwheels.py /usr/local "$minor" "$@"; \
     cd /usr/local/bin; \
     for link in python pip pydoc python-config; do \
       versioned="$(echo "$link" | sed "s/^[a-z]*/&$major/")"; \

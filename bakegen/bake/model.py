@@ -124,6 +124,7 @@ class Target:
             "OPTIMAL": "1" if self.variant.optimal else "0",
             "LTO": "1" if self.variant.lto else "0",
             "BUILD_ON": "host" if self.cross_compiles else "target",
+            "SETUPTOOLS_WHEEL": "1" if self.setuptools_wheel else "0",
         }
 
     @property
@@ -135,6 +136,11 @@ class Target:
     def stage(self) -> str:
         """The Dockerfile stage that is the image: Python 2 images start ``python``, not ``python3``."""
         return "runtime-python2" if self.release.major == "2" else "runtime"
+
+    @property
+    def setuptools_wheel(self) -> bool:
+        """The official images install setuptools and wheel on Python 3 below 3.12 (docker-library/python#954)."""
+        return self.release.major == "3" and Version(self.release.line) < Version("3.12")
 
     @property
     def cross_compiles(self) -> bool:

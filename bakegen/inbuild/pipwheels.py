@@ -7,7 +7,11 @@ runs on any Python 2.7 or 3.x of the build platform and lays the wheels out as
 `#!` names the target interpreter (pip, pipX, pipX.Y), and a RECORD listing every file so that
 `pip uninstall` and upgrades work. No bytecode is written, as the images ship none.
 
-Usage: python pipwheels.py PREFIX X.Y      e.g. python3 pipwheels.py /usr/local 3.13
+Further wheels named on the command line are installed too, each in place of a bundled wheel of the
+same project (the images below 3.12 carry setuptools and wheel at the official images' versions).
+
+Usage: python pipwheels.py PREFIX X.Y [WHEEL...]
+       e.g. python3 pipwheels.py /usr/local 3.11 setuptools-65.5.1-py3-none-any.whl wheel-0.45.1-py3-none-any.whl
 
 Standard library only, and Python 2.7 syntax, because it also serves the 2.7 images.
 """
@@ -126,15 +130,21 @@ def install(wheel, prefix, version):
     print("pipwheels: installed {0} ({1} scripts)".format(os.path.basename(wheel), len(script_records)))
 
 
+def project(wheel):
+    """The normalized project name of a wheel file (PEP 427 file name, PEP 503 normalization)."""
+    return re.sub(r"[-_.]+", "-", os.path.basename(wheel).split("-")[0]).lower()
+
+
 def main(argv):
-    if len(argv) != 3 or not re.match(r"^\d+\.\d+$", argv[2]):
-        sys.exit("usage: pipwheels.py PREFIX X.Y")
-    prefix, version = argv[1], argv[2]
+    if len(argv) < 3 or not re.match(r"^\d+\.\d+$", argv[2]):
+        sys.exit("usage: pipwheels.py PREFIX X.Y [WHEEL...]")
+    prefix, version, extra = argv[1], argv[2], argv[3:]
     bundled = os.path.join(prefix, "lib", "python" + version, "ensurepip", "_bundled")
     wheels = sorted(glob.glob(os.path.join(bundled, "*.whl")))
     if not wheels:
         sys.exit("pipwheels: no wheels in {0}".format(bundled))
-    for wheel in wheels:
+    replaced = set(project(w) for w in extra)
+    for wheel in [w for w in wheels if project(w) not in replaced] + extra:
         install(wheel, prefix, version)
 
 

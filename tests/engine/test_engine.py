@@ -19,7 +19,9 @@ from bakegen import core
 
 pytestmark = pytest.mark.engine
 REPO = Path(__file__).resolve().parents[2]
-REQUIRED_MODULES = ["ssl", "sqlite3", "ctypes", "zlib", "bz2", "lzma", "readline", "uuid", "decimal"]
+REQUIRED_MODULES = [
+    "ssl", "sqlite3", "ctypes", "zlib", "bz2", "lzma", "readline", "uuid", "decimal", "curses", "dbm.gnu", "dbm.ndbm",
+]
 
 
 def py(tag: str, code: str) -> subprocess.CompletedProcess[str]:
@@ -64,6 +66,11 @@ def test_wee_has_the_stdlib_and_no_tk(wee) -> None:
     assert out.returncode == 0, out.stderr
     tk = py(wee, "import tkinter")
     assert tk.returncode != 0 and "ModuleNotFoundError" in tk.stderr
+    # dbm.ndbm is Berkeley DB's, as in the official image, so their ndbm files are interchangeable
+    assert py(wee, "import dbm.ndbm; print(dbm.ndbm.library)").stdout.strip() == "Berkeley DB"
+    # 3.12+: no setuptools or wheel, as in the official images (docker-library/python#954)
+    found = py(wee, "import importlib.util as u; print([m for m in ('setuptools', 'wheel') if u.find_spec(m)])")
+    assert found.stdout.strip() == "[]", found.stderr
 
 
 def test_config_args_follow_the_variant(wee, wee_lto, test_version) -> None:

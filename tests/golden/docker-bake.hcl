@@ -210,6 +210,12 @@ function "custom_build_on" {
   result = OPTIMAL != "1" && regex_replace(PYTHON_VERSION, "^(2|3\\.[0-9]|3\\.10)\\..*$", "old") != "old" ? "host" : "target"
 }
 
+function "custom_setuptools_wheel" {
+  # setuptools and wheel on Python 3 below 3.12, as in the targets (and the official images).
+  params = []
+  result = regex_replace(PYTHON_VERSION, "^3\\.([0-9]|1[01])\\..*$", "old") == "old" ? "1" : "0"
+}
+
 group "default" {
   # every line in every variant
   targets = ["2_7-wee", "2_7-wee-optimized", "2_7-wee-optimized-lto", "3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto", "3_16-wee", "3_16-wee-optimized", "3_16-wee-optimized-lto"]
@@ -252,18 +258,19 @@ target "2_7-wee" {
   platforms  = platforms()
   network    = NETWORK
   args = {
-    BASE_IMAGE     = BASE_IMAGE_BULLSEYE
-    PYTHON_MIRROR  = PYTHON_MIRROR
-    http_proxy     = PKG_PROXY
-    https_proxy    = PKG_PROXY
-    HTTP_PROXY     = PKG_PROXY
-    HTTPS_PROXY    = PKG_PROXY
-    PYTHON_VERSION = "2.7.18"
-    PYTHON_SHA256  = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
-    PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
-    OPTIMAL        = "0"
-    LTO            = "0"
-    BUILD_ON       = "target"
+    BASE_IMAGE       = BASE_IMAGE_BULLSEYE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "2.7.18"
+    PYTHON_SHA256    = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
+    PYTHON_TARBALL   = "2.7.18/Python-2.7.18.tgz"
+    OPTIMAL          = "0"
+    LTO              = "0"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
   }
   tags = tags(["2.7.18-wee", "2.7-wee", "2-wee"])
   labels      = image_labels("2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE)
@@ -281,18 +288,19 @@ target "2_7-wee-optimized" {
   platforms  = platforms()
   network    = NETWORK
   args = {
-    BASE_IMAGE     = BASE_IMAGE_BULLSEYE
-    PYTHON_MIRROR  = PYTHON_MIRROR
-    http_proxy     = PKG_PROXY
-    https_proxy    = PKG_PROXY
-    HTTP_PROXY     = PKG_PROXY
-    HTTPS_PROXY    = PKG_PROXY
-    PYTHON_VERSION = "2.7.18"
-    PYTHON_SHA256  = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
-    PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
-    OPTIMAL        = "1"
-    LTO            = "0"
-    BUILD_ON       = "target"
+    BASE_IMAGE       = BASE_IMAGE_BULLSEYE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "2.7.18"
+    PYTHON_SHA256    = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
+    PYTHON_TARBALL   = "2.7.18/Python-2.7.18.tgz"
+    OPTIMAL          = "1"
+    LTO              = "0"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
   }
   tags = tags(["2.7.18-wee-optimized", "2.7-wee-optimized", "2-wee-optimized"])
   labels      = image_labels("2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE)
@@ -310,18 +318,19 @@ target "2_7-wee-optimized-lto" {
   platforms  = platforms()
   network    = NETWORK
   args = {
-    BASE_IMAGE     = BASE_IMAGE_BULLSEYE
-    PYTHON_MIRROR  = PYTHON_MIRROR
-    http_proxy     = PKG_PROXY
-    https_proxy    = PKG_PROXY
-    HTTP_PROXY     = PKG_PROXY
-    HTTPS_PROXY    = PKG_PROXY
-    PYTHON_VERSION = "2.7.18"
-    PYTHON_SHA256  = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
-    PYTHON_TARBALL = "2.7.18/Python-2.7.18.tgz"
-    OPTIMAL        = "1"
-    LTO            = "1"
-    BUILD_ON       = "target"
+    BASE_IMAGE       = BASE_IMAGE_BULLSEYE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "2.7.18"
+    PYTHON_SHA256    = "da3080e3b488f648a3d7a4560ddee895284c3380b11d6de75edb986526b9a814"
+    PYTHON_TARBALL   = "2.7.18/Python-2.7.18.tgz"
+    OPTIMAL          = "1"
+    LTO              = "1"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
   }
   tags = tags(["2.7.18-wee-optimized-lto", "2.7-wee-optimized-lto", "2-wee-optimized-lto"])
   labels      = image_labels("2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE)
@@ -339,18 +348,19 @@ target "3_13-wee" {
   platforms  = platforms()
   network    = NETWORK
   args = {
-    BASE_IMAGE     = BASE_IMAGE
-    PYTHON_MIRROR  = PYTHON_MIRROR
-    http_proxy     = PKG_PROXY
-    https_proxy    = PKG_PROXY
-    HTTP_PROXY     = PKG_PROXY
-    HTTPS_PROXY    = PKG_PROXY
-    PYTHON_VERSION = "3.13.15"
-    PYTHON_SHA256  = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
-    PYTHON_TARBALL = "3.13.15/Python-3.13.15.tar.xz"
-    OPTIMAL        = "0"
-    LTO            = "0"
-    BUILD_ON       = "host"
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.13.15"
+    PYTHON_SHA256    = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
+    PYTHON_TARBALL   = "3.13.15/Python-3.13.15.tar.xz"
+    OPTIMAL          = "0"
+    LTO              = "0"
+    BUILD_ON         = "host"
+    SETUPTOOLS_WHEEL = "0"
   }
   tags = tags(["3.13.15-wee", "3.13-wee", "3-wee"])
   labels      = image_labels("3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
@@ -368,18 +378,19 @@ target "3_13-wee-optimized" {
   platforms  = platforms()
   network    = NETWORK
   args = {
-    BASE_IMAGE     = BASE_IMAGE
-    PYTHON_MIRROR  = PYTHON_MIRROR
-    http_proxy     = PKG_PROXY
-    https_proxy    = PKG_PROXY
-    HTTP_PROXY     = PKG_PROXY
-    HTTPS_PROXY    = PKG_PROXY
-    PYTHON_VERSION = "3.13.15"
-    PYTHON_SHA256  = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
-    PYTHON_TARBALL = "3.13.15/Python-3.13.15.tar.xz"
-    OPTIMAL        = "1"
-    LTO            = "0"
-    BUILD_ON       = "target"
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.13.15"
+    PYTHON_SHA256    = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
+    PYTHON_TARBALL   = "3.13.15/Python-3.13.15.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "0"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
   }
   tags = tags(["3.13.15-wee-optimized", "3.13-wee-optimized", "3-wee-optimized"])
   labels      = image_labels("3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
@@ -397,18 +408,19 @@ target "3_13-wee-optimized-lto" {
   platforms  = platforms()
   network    = NETWORK
   args = {
-    BASE_IMAGE     = BASE_IMAGE
-    PYTHON_MIRROR  = PYTHON_MIRROR
-    http_proxy     = PKG_PROXY
-    https_proxy    = PKG_PROXY
-    HTTP_PROXY     = PKG_PROXY
-    HTTPS_PROXY    = PKG_PROXY
-    PYTHON_VERSION = "3.13.15"
-    PYTHON_SHA256  = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
-    PYTHON_TARBALL = "3.13.15/Python-3.13.15.tar.xz"
-    OPTIMAL        = "1"
-    LTO            = "1"
-    BUILD_ON       = "target"
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.13.15"
+    PYTHON_SHA256    = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
+    PYTHON_TARBALL   = "3.13.15/Python-3.13.15.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "1"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
   }
   tags = concat(tags(["3.13.15-wee-optimized-lto", "3.13-wee-optimized-lto", "3-wee-optimized-lto"]), LATEST == "1" ? tags(["latest"]) : [])
   labels      = image_labels("3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
@@ -426,18 +438,19 @@ target "3_16-wee" {
   platforms  = platforms()
   network    = NETWORK
   args = {
-    BASE_IMAGE     = BASE_IMAGE
-    PYTHON_MIRROR  = PYTHON_MIRROR
-    http_proxy     = PKG_PROXY
-    https_proxy    = PKG_PROXY
-    HTTP_PROXY     = PKG_PROXY
-    HTTPS_PROXY    = PKG_PROXY
-    PYTHON_VERSION = "3.16.0a1"
-    PYTHON_SHA256  = "0000000000000000000000000000000000000000000000000000000000000001"
-    PYTHON_TARBALL = "3.16.0/Python-3.16.0a1.tar.xz"
-    OPTIMAL        = "0"
-    LTO            = "0"
-    BUILD_ON       = "host"
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.16.0a1"
+    PYTHON_SHA256    = "0000000000000000000000000000000000000000000000000000000000000001"
+    PYTHON_TARBALL   = "3.16.0/Python-3.16.0a1.tar.xz"
+    OPTIMAL          = "0"
+    LTO              = "0"
+    BUILD_ON         = "host"
+    SETUPTOOLS_WHEEL = "0"
   }
   tags = tags(["3.16.0a1-wee", "3.16-wee"])
   labels      = image_labels("3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
@@ -455,18 +468,19 @@ target "3_16-wee-optimized" {
   platforms  = platforms()
   network    = NETWORK
   args = {
-    BASE_IMAGE     = BASE_IMAGE
-    PYTHON_MIRROR  = PYTHON_MIRROR
-    http_proxy     = PKG_PROXY
-    https_proxy    = PKG_PROXY
-    HTTP_PROXY     = PKG_PROXY
-    HTTPS_PROXY    = PKG_PROXY
-    PYTHON_VERSION = "3.16.0a1"
-    PYTHON_SHA256  = "0000000000000000000000000000000000000000000000000000000000000001"
-    PYTHON_TARBALL = "3.16.0/Python-3.16.0a1.tar.xz"
-    OPTIMAL        = "1"
-    LTO            = "0"
-    BUILD_ON       = "target"
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.16.0a1"
+    PYTHON_SHA256    = "0000000000000000000000000000000000000000000000000000000000000001"
+    PYTHON_TARBALL   = "3.16.0/Python-3.16.0a1.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "0"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
   }
   tags = tags(["3.16.0a1-wee-optimized", "3.16-wee-optimized"])
   labels      = image_labels("3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
@@ -484,18 +498,19 @@ target "3_16-wee-optimized-lto" {
   platforms  = platforms()
   network    = NETWORK
   args = {
-    BASE_IMAGE     = BASE_IMAGE
-    PYTHON_MIRROR  = PYTHON_MIRROR
-    http_proxy     = PKG_PROXY
-    https_proxy    = PKG_PROXY
-    HTTP_PROXY     = PKG_PROXY
-    HTTPS_PROXY    = PKG_PROXY
-    PYTHON_VERSION = "3.16.0a1"
-    PYTHON_SHA256  = "0000000000000000000000000000000000000000000000000000000000000001"
-    PYTHON_TARBALL = "3.16.0/Python-3.16.0a1.tar.xz"
-    OPTIMAL        = "1"
-    LTO            = "1"
-    BUILD_ON       = "target"
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.16.0a1"
+    PYTHON_SHA256    = "0000000000000000000000000000000000000000000000000000000000000001"
+    PYTHON_TARBALL   = "3.16.0/Python-3.16.0a1.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "1"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
   }
   tags = tags(["3.16.0a1-wee-optimized-lto", "3.16-wee-optimized-lto"])
   labels      = image_labels("3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
@@ -514,18 +529,19 @@ target "custom" {
   platforms  = platforms()
   network    = NETWORK
   args = {
-    BASE_IMAGE     = BASE_IMAGE
-    PYTHON_MIRROR  = PYTHON_MIRROR
-    http_proxy     = PKG_PROXY
-    https_proxy    = PKG_PROXY
-    HTTP_PROXY     = PKG_PROXY
-    HTTPS_PROXY    = PKG_PROXY
-    PYTHON_VERSION = PYTHON_VERSION
-    PYTHON_SHA256  = PYTHON_SHA256 != "" ? PYTHON_SHA256 : known_sha256(PYTHON_VERSION)
-    PYTHON_TARBALL = known_tarball(PYTHON_VERSION)
-    OPTIMAL        = OPTIMAL
-    LTO            = LTO
-    BUILD_ON       = custom_build_on()
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = PYTHON_VERSION
+    PYTHON_SHA256    = PYTHON_SHA256 != "" ? PYTHON_SHA256 : known_sha256(PYTHON_VERSION)
+    PYTHON_TARBALL   = known_tarball(PYTHON_VERSION)
+    OPTIMAL          = OPTIMAL
+    LTO              = LTO
+    BUILD_ON         = custom_build_on()
+    SETUPTOOLS_WHEEL = custom_setuptools_wheel()
   }
   # Without PYTHON_VERSION there is nothing to build: bake refuses the tag below, which reads as
   # the error message ("invalid tag ..."), before any build step runs.

@@ -38,10 +38,43 @@ PIP = {
 }
 
 
-def run(prefix: Path, version: str) -> subprocess.CompletedProcess:
+def run(prefix: Path, version: str, *extra: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(SCRIPT), str(prefix), version], capture_output=True, text=True
+        [sys.executable, str(SCRIPT), str(prefix), version, *map(str, extra)], capture_output=True, text=True
     )
+
+
+def make_wheel(path: Path, files: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w") as whl:
+        for name, text in files.items():
+            whl.writestr(name, text)
+    return path
+
+
+def dist(name: str, version: str, scripts: str = "") -> dict[str, str]:
+    files = {f"{name}/__init__.py": f"VERSION = {version!r}\n", f"{name}-{version}.dist-info/METADATA": ""}
+    if scripts:
+        files[f"{name}-{version}.dist-info/entry_points.txt"] = f"[console_scripts]\n{scripts}\n"
+    return files
+
+
+def test_extra_wheels_are_installed_in_place_of_the_bundled_ones_of_their_project(tmp_path):
+    prefix = make_prefix(tmp_path, "3.11", {
+        "pip-25.0-py3-none-any.whl": PIP,
+        "setuptools-65.5.0-py3-none-any.whl": dist("setuptools", "65.5.0"),
+    })
+    extra = [
+        make_wheel(tmp_path / "setuptools-65.5.1-py3-none-any.whl", dist("setuptools", "65.5.1")),
+        make_wheel(tmp_path / "wheel-0.45.1-py3-none-any.whl", dist("wheel", "0.45.1", "wheel = wheel.cli:main")),
+    ]
+    result = run(prefix, "3.11", *extra)
+    assert result.returncode == 0, result.stderr
+    site = prefix / "lib" / "python3.11" / "site-packages"
+    assert sorted(p.name for p in site.glob("*.dist-info")) == [
+        "pip-25.0.dist-info", "setuptools-65.5.1.dist-info", "wheel-0.45.1.dist-info",
+    ]
+    assert (site / "setuptools" / "__init__.py").read_text() == "VERSION = '65.5.1'\n"
+    assert sorted(p.name for p in (prefix / "bin").iterdir()) == ["pip", "pip3", "pip3.11", "wheel"]
 
 
 def test_lays_out_pip_as_ensurepip_would(tmp_path):

@@ -72,6 +72,7 @@ def test_args(plan) -> None:
         "OPTIMAL": "1",
         "LTO": "0",
         "BUILD_ON": "target",
+        "SETUPTOOLS_WHEEL": "0",
     }
     assert plan.target("3_13-wee").args["BUILD_ON"] == "host"  # cross-compiles foreign platforms
     assert plan.target("2_7-wee").args["BUILD_ON"] == "target"  # no --with-build-python before 3.11
@@ -195,3 +196,14 @@ def test_another_file_of_a_pinned_release_is_the_mirrors_word() -> None:
     (release, *_) = pin_to_available(load_releases(FIXTURES / "versions"), sums)
     assert release.tarball == Tarball("2.7.18", "Python-2.7.18.tar.xz", "b" * 64)
     assert release.tarball.sum_from_mirror and release.tarball.sum_origin == "SUMS"
+
+
+def test_setuptools_and_wheel_below_3_12_only(plan) -> None:
+    # as the official images (docker-library/python#954); 2.7's pip comes from its ensurepip alone
+    wee = plan.target("3_13-wee")
+
+    def on(line: str) -> str:
+        return replace(wee, release=replace(wee.release, line=line)).args["SETUPTOOLS_WHEEL"]
+
+    assert [on("3.10"), on("3.11"), on("3.12"), on("3.13")] == ["1", "1", "0", "0"]
+    assert plan.target("2_7-wee").args["SETUPTOOLS_WHEEL"] == "0"
