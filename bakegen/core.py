@@ -20,7 +20,7 @@ from . import doctor, engine, files, net, signing
 from .bake.data import load_releases, load_variants, validate_releases, validate_variants
 from .bake.matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
 from .bake.model import Plan
-from .bake.plan import EXTRA_TARGETS, build_plan, pin_to_available
+from .bake.plan import COMPARISON_TARGETS, EXTRA_TARGETS, build_plan, pin_to_available
 from .bake.releases import DEFAULT_API, DEFAULT_MIRROR, LineUpdate, Upstream, check_updates, find_updates
 from .bake.render import OUTPUT, render
 from .bake.validate import check_text, compare_printed, parse, settings
@@ -226,7 +226,7 @@ def mirror_sum_notes(plan: Plan, names: list[str] | None = None) -> list[str]:
     """One line per release (of the named targets or groups; default all) whose sha256 only a mirror vouches for."""
     wanted = set(names or ["default"])
     expanded = wanted | {t for g in plan.groups if g.name in wanted for t in g.targets}
-    if "reference" in wanted and plan.reference is not None:
+    if wanted & set(COMPARISON_TARGETS) and plan.reference is not None:
         expanded.add(plan.reference.name)
     releases = {t.release.line: t.release for t in plan.targets if t.name in expanded}
     return [
@@ -280,8 +280,11 @@ def resolve(project: Project, request: BuildRequest, *, all_by_default: bool = F
     """Plan, render and check a build request, without running anything."""
     if request.load and request.push:
         raise BakegenError("--load and --push exclude each other: load into the local engine, or push")
-    if request.push and "reference" in request.targets:
-        raise BakegenError("the reference target reproduces the official recipe for comparison only; never pushed")
+    comparison = [t for t in request.targets if t in COMPARISON_TARGETS]
+    if request.push and comparison:
+        raise BakegenError(
+            f"the {comparison[0]} target reproduces the official recipe for comparison only; never pushed"
+        )
     plan = project.plan(sha256sums=request.sha256sums)
     text = project.render_text(plan, context=str(project.root.resolve()))
     targets = resolve_targets(plan, request.targets or (["default"] if request.all or all_by_default else []))

@@ -596,3 +596,13 @@ target "reference" {
   tags   = ["bakegen-reference/python:3.13.15-official-slim-recipe-not-for-push"]
   secret = secrets()
 }
+
+target "reference-modules" {
+  # The same recipe without PGO and LTO (REFERENCE_OPTIMIZE=0): the same modules in a fraction of the
+  # build time, for comparing module sets. Never pushed: its tag says so.
+  inherits = ["reference"]
+  args = {
+    REFERENCE_OPTIMIZE = "0"
+  }
+  tags = ["bakegen-reference/python:3.13.15-official-slim-recipe-unoptimized-not-for-push"]
+}

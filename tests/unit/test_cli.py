@@ -92,6 +92,8 @@ def test_list(project_dir: Path, clean_env) -> None:
     assert "3_13-wee-optimized-lto" in result.stdout and "3.13.15-wee-optimized-lto" in result.stdout
     groups = invoke("list", "--groups", "-C", str(project_dir))
     assert "wee-optimized-lto" in groups.stdout and "default" in groups.stdout
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:] if line.strip()}
+    assert "never pushed" in rows["reference"] and "never pushed" in rows["reference-modules"]
 
 
 def test_unknown_target(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,6 +175,18 @@ def test_load_and_push_exclude_each_other(project_dir: Path, clean_env, monkeypa
     result = invoke("build", "--load", "--push", "-C", str(project_dir))
     assert result.exit_code == 1
     assert "exclude each other" in one_line_error(result)
+
+
+@pytest.mark.parametrize("target", ["reference", "reference-modules"])
+def test_the_official_recipe_is_never_pushed(
+    target: str, project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeDocker()
+    monkeypatch.setattr(engine, "docker", fake)
+    result = invoke("build", "3_13-wee", target, "--push", "-C", str(project_dir))
+    assert result.exit_code == 1
+    assert f"the {target} target reproduces the official recipe" in one_line_error(result)
+    assert fake.buildx.calls == []
 
 
 def test_python_m_bakegen() -> None:
