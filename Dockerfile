@@ -34,11 +34,12 @@ ARG SETUPTOOLS_WHEEL=0
 # compression.zstd in 3.14+.
 # libdb-dev (Berkeley DB) backs dbm.ndbm (_dbm), as in the official images, whose recipe installs it
 # (docker-library/python 3.13/slim-trixie/Dockerfile @ 3f2d7e4c339ab883455b81a873519f1d0f2cd80a).
-# gdbm's ndbm emulation (libgdbm-compat-dev) would be smaller at run time (libgdbm-compat4t64:
-# DBM_COMPAT_SIZE, against libdb5.3t64: DB_SIZE) and is what CPython's configure prefers when
-# present (--with-dbmliborder defaults to gdbm:ndbm:bdb), but it keeps a database in NAME.dir and
-# NAME.pag, where Berkeley DB keeps NAME.db: ndbm files written on an official image would not open
-# here. So the official image's backend, and no --with-dbmliborder, so CONFIG_ARGS stay alike.
+# Its runtime library costs nothing: libdb5.3t64 (1854 KiB installed) is already in Debian's slim
+# base, as libpam-modules pre-depends on it. gdbm's ndbm emulation (libgdbm-compat-dev), which
+# CPython's configure would pick first (--with-dbmliborder defaults to gdbm:ndbm:bdb), would add
+# libgdbm-compat4t64 (75 KiB), and it keeps a database in NAME.dir and NAME.pag where Berkeley DB keeps
+# NAME.db: ndbm files written on an official image would not open here. No --with-dbmliborder, so
+# CONFIG_ARGS stay like the official images'.
 ARG TOOLS="binutils dpkg-dev gcc libc6-dev make pkg-config xz-utils"
 ARG BUILD_DEPS="libbz2-dev libdb-dev libffi-dev libgdbm-dev liblzma-dev libncurses-dev libreadline-dev libsqlite3-dev libssl-dev libzstd-dev uuid-dev zlib1g-dev"
 
