@@ -37,8 +37,9 @@ ARG SETUPTOOLS_WHEEL=0
 # Its runtime library costs nothing: libdb5.3t64 (1854 KiB installed) is already in Debian's slim
 # base, as libpam-modules pre-depends on it. gdbm's ndbm emulation (libgdbm-compat-dev), which
 # CPython's configure would pick first (--with-dbmliborder defaults to gdbm:ndbm:bdb), would add
-# libgdbm-compat4t64 (75 KiB), and it keeps a database in NAME.dir and NAME.pag where Berkeley DB keeps
-# NAME.db: ndbm files written on an official image would not open here. No --with-dbmliborder, so
+# libgdbm-compat4t64 (75 KiB), and it keeps a database in NAME.dir and NAME.pag
+# (https://www.gnu.org/software/gdbm/manual/Compatibility.html) where Berkeley DB keeps NAME.db:
+# ndbm files written on an official image would not open here. No --with-dbmliborder, so
 # CONFIG_ARGS stay like the official images'.
 ARG TOOLS="binutils dpkg-dev gcc libc6-dev make pkg-config xz-utils"
 ARG BUILD_DEPS="libbz2-dev libdb-dev libffi-dev libgdbm-dev liblzma-dev libncurses-dev libreadline-dev libsqlite3-dev libssl-dev libzstd-dev uuid-dev zlib1g-dev"
