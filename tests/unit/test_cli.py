@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from conftest import REPO
 from fakes import FakeDocker
 from typer.testing import CliRunner
 
@@ -297,3 +298,17 @@ def test_clean_env_clears_every_bake_variable(monkeypatch: pytest.MonkeyPatch, r
         monkeypatch.setenv(name, "junk")
     request.getfixturevalue("clean_env")
     assert [name for name in names if name in os.environ] == []
+
+
+def test_readme_layout_names_every_module() -> None:
+    """README's "How it fits together" and the package tree agree, both ways."""
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## How it fits together", 1)[1].split("\n## ", 1)[0]
+    files = [
+        p for p in (REPO / "bakegen").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.name not in ("__init__.py", "__main__.py")
+    ]
+    missing = sorted(str(p.relative_to(REPO)) for p in files if p.name not in section)
+    assert missing == [], "not in README's How it fits together"
+    named = re.findall(r"bakegen/[\w/.]+", section)
+    assert [n for n in named if not (REPO / n.rstrip("/")).exists()] == []
