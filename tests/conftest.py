@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-
-from bakegen.bake.validate import parse, variable_defaults
-
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def copy_project(dest: Path, versions: Path) -> Path:
-    """A throw-away project: the repo's template and Dockerfile with the given release data."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("docker-bake.hcl.j2", "Dockerfile"):
-        shutil.copy(REPO / name, dest / name)
-    shutil.copytree(versions, dest / "versions")
-    return dest
+from suitekit import BAKEGEN_ENVIRONMENT, FIXTURES, bake_variable_names, copy_project
 
 
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
     """A project on the fixture release data (2.7 on bullseye, 3.13, a 3.16 pre-release)."""
     return copy_project(tmp_path / "project", FIXTURES / "versions")
-
-
-#: Environment variables bakegen reads besides the bake file's own variables.
-BAKEGEN_ENVIRONMENT = ("BAKEGEN_PROJECT_DIR", "PYTHON_MIRROR_SHA256SUMS", "SOURCE_DATE_EPOCH", "COSIGN_KEY")
-
-
-def bake_variable_names() -> list[str]:
-    """Every variable the committed bake file declares: what bake reads from the environment."""
-    return sorted(variable_defaults(parse((REPO / "docker-bake.hcl").read_text())))
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ What differs from GitHub, exactly:
 - Signing. Keyless cosign needs GitHub's OIDC token and Sigstore's public services: the
   cosign-installer step is stood in for by a `cosign` on the merge job's PATH that records what
   it is asked to sign; the test checks that is the manifest list the tags name
-  (tests/engine/test_signing.py signs and verifies for real, with a key pair).
+  (tests/engine/test_signing_engine.py signs and verifies for real, with a key pair).
 - Steps not replayed: checkout (the workspace is the checkout), setup-python and "Install bakegen"
   (this virtualenv's bakegen is on PATH), setup-buildx (the engine's docker driver instead of a
   docker-container builder), setup-qemu (binfmt is installed here), login (the local registry has
@@ -65,7 +65,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from enginekit import REPO, TEST_VERSION, measure
+from enginekit import REPO, measure
 from workflowkit import JobRun, Replay, Step, StepFailed, interpolate, load_workflow
 
 from bakegen import core
@@ -94,6 +94,8 @@ class Local:
     artifacts: Path
     #: Holds the stand-in `cosign`; what it was asked to sign goes to `signed` (one line per call).
     cosign_dir: Path
+    #: The CPython release 3_13-wee builds here (the test_version fixture).
+    version: str
 
     @property
     def namespace(self) -> str:
@@ -316,7 +318,7 @@ def image_config(ref: str, arch: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def local(stack, registry, sbom_generator, tmp_path_factory) -> Local:
+def local(stack, test_version, registry, sbom_generator, tmp_path_factory) -> Local:
     workspace = tmp_path_factory.mktemp("workspace")
     for entry in REPO.iterdir():
         if entry.name != "docker-bake.hcl":
@@ -330,7 +332,7 @@ def local(stack, registry, sbom_generator, tmp_path_factory) -> Local:
         f'#!/bin/sh\n[ "$1 $2" = "sign --yes" ] || exit 64\necho "$3" >> {cosign_dir / "signed"}\n')
     (cosign_dir / "cosign").chmod(0o755)
     yield Local(registry, sbom_generator, stack_env, stack["CA_BUNDLE"], workspace,
-                tmp_path_factory.mktemp("artifacts"), cosign_dir)
+                tmp_path_factory.mktemp("artifacts"), cosign_dir, test_version)
     # The per-platform pushes also land in the local image store (docker driver): remove those tags.
     out = subprocess.run(["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}",
                           "--filter", f"reference={registry}/{NAMESPACE}/*:replay-*"], capture_output=True, text=True)
@@ -340,7 +342,7 @@ def local(stack, registry, sbom_generator, tmp_path_factory) -> Local:
 
 def shared_digests(local: Local) -> dict[str, str | None]:
     """The manifest list each published tag of the target names now."""
-    return {t: index_digest(f"{local.namespace}/python:{t}") for t in (f"{TEST_VERSION}-wee", "3.13-wee")}
+    return {t: index_digest(f"{local.namespace}/python:{t}") for t in (f"{local.version}-wee", "3.13-wee")}
 
 
 def fresh_artifacts(local: Local) -> None:
@@ -400,7 +402,7 @@ def test_default_branch_publishes_lowercase_tags_with_both_platforms(local, publ
     (merge,) = published.merges
     assert merge.result == "success", merge.failure
     digests = set()
-    for tag in (f"{TEST_VERSION}-wee", "3.13-wee"):
+    for tag in (f"{local.version}-wee", "3.13-wee"):
         ref = f"{local.namespace}/python:{tag}"
         images, attestations = platforms_and_attestations(ref)
         assert images == {"linux/amd64", "linux/arm64"}, ref

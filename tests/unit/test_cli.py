@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import typer
-from conftest import REPO
 from fakes import FakeDocker
+from suitekit import BAKEGEN_ENVIRONMENT, REPO, bake_variable_names
 from typer.testing import CliRunner
 
 from bakegen import engine
@@ -290,8 +290,6 @@ def test_build_says_when_a_sum_is_the_mirrors(
 
 
 def test_clean_env_clears_every_bake_variable(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    from conftest import BAKEGEN_ENVIRONMENT, bake_variable_names
-
     names = [*bake_variable_names(), *BAKEGEN_ENVIRONMENT]
     assert {"REGISTRY", "ATTEST", "LATEST", "CREATED", "SOURCE_DATE_EPOCH"} <= set(names)
     for name in names:

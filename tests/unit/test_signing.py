@@ -1,5 +1,5 @@
 """Signing and verification without cosign or a registry: bakegen.cosign's binding and the engine's
-image inspection are swapped for fakes. The real ones are exercised by tests/engine/test_signing.py."""
+image inspection are swapped for fakes. The real ones are exercised by tests/engine/test_signing_engine.py."""
 
 from __future__ import annotations
 
