@@ -353,6 +353,82 @@ def verify(
         raise VerificationFailed(f"{len(failed)} of {len(verdicts)} image(s) failed verification")
 
 
+@app.command("test")
+@user_errors
+def acceptance_test(
+    images: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Targets or groups (the image `bakegen build` tagged first), or image references.",
+            show_default=False,
+        ),
+    ] = None,
+    project_dir: ProjectDir = Path("."),
+    platform: Annotated[
+        str | None,
+        typer.Option(
+            "--platform", envvar="PLATFORMS",
+            help="Comma-separated platforms to run each image as (foreign ones under emulation); "
+            "default: the engine's own.",
+        ),
+    ] = None,
+    registry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--registry", envvar="REGISTRY",
+            help="Registry or namespace the targets were built for, as given to `bakegen build` (the first counts).",
+        ),
+    ] = None,
+    image_name: Annotated[
+        str | None, typer.Option("--image-name", envvar="IMAGE_NAME", help="Repository name below the registry.")
+    ] = None,
+    mirror_sums: Annotated[
+        str | None,
+        typer.Option(
+            "--mirror-sums", envvar="PYTHON_MIRROR_SHA256SUMS",
+            help="The SHA256SUMS the targets were built with (it decides their release, so their tag).",
+        ),
+    ] = None,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-bundle", envvar="CA_BUNDLE", exists=True, dir_okay=False, readable=True,
+            help="CA certificates (PEM) that pip, Python's ssl and apt inside the images trust (mounted read-only).",
+        ),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            "--reference", help="A target or image (e.g. reference-modules) whose stdlib imports each image must match."
+        ),
+    ] = None,
+    pull: Annotated[
+        str, typer.Option("--pull", help="Pull the images: missing, always (e.g. freshly pushed ones) or never.")
+    ] = "missing",
+    list_checks: Annotated[
+        bool, typer.Option("--list", help="Print the checks (origin, which images, what they prove) and exit.")
+    ] = False,
+) -> None:
+    """Run acceptance checks inside built images, on each platform.
+
+    The official images' own tests (docker-library/official-images: python-imports, no .pyc,
+    pip install requests and an HTTPS request, sqlite3, stack size, UTC, no hard-coded passwords,
+    CMD override) and what bakegen's variants promise (version, configure flags, platform, no
+    tkinter, commands, venv with pip, a C-extension wheel, headers, apt-get install, module parity
+    with the official image). One line per check (PASS, FAIL or SKIP), a summary per image and
+    platform; exit 4 if any check failed.
+    """
+    if list_checks:
+        for line in core.describe_checks():
+            typer.echo(line)
+        return
+    request = core.AcceptanceRequest(
+        names=list(images or []), platforms=platform, registries=registry or [], image_name=image_name,
+        sha256sums=mirror_sums, ca_bundle=ca_bundle, reference=reference, pull=pull,
+    )
+    core.check_images(core.Project(project_dir), request, report=typer.echo)
+
+
 @app.command()
 @user_errors
 def bench(

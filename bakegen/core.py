@@ -9,14 +9,14 @@ import difflib
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from packaging.version import Version
 
-from . import doctor, engine, files, net, signing
+from . import acceptance, doctor, engine, files, net, signing
 from .bake.data import load_releases, load_variants, validate_releases, validate_variants
 from .bake.matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
 from .bake.model import Plan
@@ -28,9 +28,9 @@ from .bench import runner as bench_runner
 from .bench.containers import Backend, DockerBackend
 from .bench.report import check_output, format_report, write_report
 from .bench.request import BenchRequest
-from .errors import BakegenError, DataError, did_you_mean
+from .errors import BakegenError, ChecksFailed, DataError, did_you_mean
 from .files import replace_files, sigterm_raises
-from .options import BuildSettings, check_variables, to_variables
+from .options import BuildSettings, check_variables, split_items, to_variables
 from .sums import parse_sha256sums
 
 #: Debian stable's buildx, which bakegen also supports; checked when present.
@@ -469,3 +469,134 @@ def bench(request: BenchRequest, progress: Callable[[str], None], backend: Backe
     results = bench_runner.run(request, backend or DockerBackend(), progress)
     written = write_report(request.output, results)
     return format_report(results) + f"wrote {' '.join(str(p) for p in written)}\n"
+
+
+# --- bakegen test -----------------------------------------------------------------------------------
+
+
+@dataclass
+class AcceptanceRequest:
+    """What ``bakegen test`` was asked for."""
+
+    #: Targets, groups or image references.
+    names: list[str]
+    #: Comma-separated platforms; None: the engine's own.
+    platforms: str | None = None
+    #: REGISTRY and IMAGE_NAME as ``bakegen build`` takes them: where a target's image is.
+    registries: Sequence[str] = ()
+    image_name: str | None = None
+    #: A mirror's SHA256SUMS, as given to ``bakegen build``: the releases, and so the tags, it pinned.
+    sha256sums: str | None = None
+    ca_bundle: Path | None = None
+    #: A target or image to compare the stdlib imports with.
+    reference: str | None = None
+    #: docker run's --pull: missing, always or never.
+    pull: str = "missing"
+
+
+PULL_POLICIES = ("missing", "always", "never")
+
+
+@dataclass
+class ImageResolver:
+    """Turns the names ``bakegen test`` was given into images: targets as ``bakegen build`` tags them."""
+
+    project: Project
+    request: AcceptanceRequest
+    environ: Mapping[str, str]
+    _plan: Plan | None = None
+    _values: dict[str, str] | None = None
+
+    @property
+    def plan(self) -> Plan:
+        if self._plan is None:
+            self._plan = self.project.plan(sha256sums=self.request.sha256sums)
+        return self._plan
+
+    def is_target_name(self, name: str) -> bool:
+        """A bare name (no registry, tag or digest) in a project folder may name a target."""
+        return not any(c in name for c in ":/@") and (self.project.root / "versions").is_dir()
+
+    def expand(self, names: Sequence[str]) -> list[str]:
+        """Groups replaced by their targets; a bare name close to a target's but none is a typo."""
+        out: list[str] = []
+        for name in names:
+            if not self.is_target_name(name):
+                out.append(name)
+                continue
+            groups = {g.name: g.targets for g in self.plan.groups}
+            known = [*self.plan.names(), *groups, *EXTRA_TARGETS]
+            if name not in known and did_you_mean(name, known):
+                raise BakegenError(f"unknown target '{name}'{did_you_mean(name, known)}")
+            out.extend(groups.get(name, [name]))
+        return out
+
+    def variables(self) -> dict[str, str]:
+        """Every bake variable as ``bakegen build`` would set it: options, then environment, then defaults."""
+        if self._values is None:
+            plan = self.plan
+            suites = sorted({r.debian for r in plan.releases})
+            settings_ = BuildSettings(registries=self.request.registries, image_name=self.request.image_name)
+            options = to_variables(settings_, suites, plan.default_debian)
+            parsed = check_text(render(plan, self.project.root), plan)
+            self._values = settings(parsed, {**self.environ, **options})
+        return self._values
+
+    def resolve(self, name: str) -> acceptance.Named:
+        if not self.is_target_name(name):
+            return acceptance.Named(name, name)
+        if name in self.plan.names():
+            target = self.plan.target(name)
+            values = self.variables()
+            registry = split_items([values["REGISTRY"]])[0]
+            image = f"{registry}/{values['IMAGE_NAME']}:{target.tag_names[0]}"
+            return acceptance.Named(name, image, acceptance.Expected.from_labels(target.labels))
+        if name in EXTRA_TARGETS:
+            return self.resolve_printed(name)
+        return acceptance.Named(name, name)
+
+    def resolve_printed(self, name: str) -> acceptance.Named:
+        """A target outside the plan (reference, custom): its first tag and args as bake prints them."""
+        text = self.project.render_text(self.plan, context=str(self.project.root.resolve()))
+        fd, tmp = tempfile.mkstemp(prefix="bakegen-", suffix=".hcl")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            printed = engine.bake_print([Path(tmp)], [name], self.variables())
+        finally:
+            os.unlink(tmp)
+        target = printed.get("target", {}).get(name, {})
+        if not target.get("tags"):
+            raise BakegenError(f"target '{name}' has no tag to test")
+        version = (target.get("args") or {}).get("PYTHON_VERSION") or None
+        return acceptance.Named(name, target["tags"][0], acceptance.Expected.from_labels(target.get("labels"), version))
+
+
+def describe_checks() -> list[str]:
+    """``bakegen test --list``."""
+    return acceptance.checks.describe()
+
+
+def check_images(
+    project: Project,
+    request: AcceptanceRequest,
+    report: Callable[[str], None],
+    environ: Mapping[str, str] | None = None,
+) -> list[acceptance.Report]:
+    """``bakegen test``: every check on every image and platform; raises ChecksFailed if any failed."""
+    environ = dict(os.environ if environ is None else environ)
+    if not request.names:
+        raise BakegenError("name a target or an image to test (see `bakegen list`)")
+    if request.pull not in PULL_POLICIES:
+        raise BakegenError(f"--pull {request.pull}: expected one of {', '.join(PULL_POLICIES)}")
+    resolver = ImageResolver(project, request, environ)
+    images = [resolver.resolve(name) for name in resolver.expand(request.names)]
+    reference = resolver.resolve(request.reference) if request.reference else None
+    engine.require_daemon()
+    platforms = split_items([request.platforms]) if request.platforms else [engine.native_platform()]
+    options = acceptance.Options(platforms, request.ca_bundle, reference, request.pull, environ)
+    reports = acceptance.run(images, options, report)
+    bad = [f"{r.subject.name} on {r.subject.platform} ({', '.join(r.failed)})" for r in reports if r.failed]
+    if bad:
+        raise ChecksFailed(f"{sum(len(r.failed) for r in reports)} check(s) failed: {'; '.join(bad)}")
+    return reports

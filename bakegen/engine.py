@@ -2,7 +2,9 @@
 
 Everything runs through python-on-whales, except the ``--print`` check with a standalone buildx
 binary (e.g. Debian stable's 0.13 at /usr/libexec/docker/cli-plugins/docker-buildx), which is
-invoked directly so both the plugin and older releases are checked against the same plan.
+invoked directly so both the plugin and older releases are checked against the same plan, and
+the containers of ``bakegen test``, run with the docker CLI (python-on-whales pulls a missing
+image for the engine's platform, not the one asked for).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -349,3 +352,86 @@ def registry_login(host: str) -> str | None:
     if any(key in helpers for key in keys) or (config.get("credsStore") and any(key in auths for key in keys)):
         return ""
     return None
+
+
+# --- containers for `bakegen test` ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContainerRun:
+    """A finished throw-away container: its exit code and what it wrote."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+#: `docker run` exits 125 when Docker itself failed (no such image, a pull that failed, a bad
+#: option); 126 and 127 when the command could not be run in the container.
+DOCKER_RUN_FAILED = 125
+
+
+def _run_args(
+    image: str, command: Sequence[str], *, name: str, platform: str | None, pull: str,
+    env: Mapping[str, str], volumes: Sequence[tuple[str, str]], interactive: bool,
+) -> list[str]:
+    args = [*docker.client_config.client_call, "run", "--rm", "--name", name, "--pull", pull]
+    args += ["--platform", platform] if platform else []
+    args += [a for key, value in env.items() for a in ("--env", f"{key}={value}")]
+    args += [a for source, target in volumes for a in ("--volume", f"{source}:{target}:ro")]
+    args += ["--interactive"] * interactive
+    return [*args, image, *command]
+
+
+def run_container(
+    image: str,
+    command: Sequence[str] = (),
+    *,
+    platform: str | None = None,
+    pull: str = "missing",
+    env: Mapping[str, str] | None = None,
+    volumes: Sequence[tuple[str, str]] = (),
+    stdin: str | None = None,
+    timeout: float | None = None,
+) -> ContainerRun:
+    """Run a throw-away container to its end and return its exit code and output.
+
+    A command that fails inside the container is a result, not an error; Docker failing to start
+    it (no such image for that platform, a pull that failed) raises a one-line EngineError.
+    ``volumes`` are bind-mounted read-only. The container is removed on a timeout or Ctrl-C too.
+    """
+    name = f"bakegen-test-{uuid.uuid4().hex[:12]}"
+    args = _run_args(
+        image, command, name=name, platform=platform, pull=pull, env=env or {}, volumes=volumes,
+        interactive=stdin is not None,
+    )
+    try:
+        proc = subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=timeout, errors="replace")
+    except FileNotFoundError:
+        raise EngineError("the docker command was not found; install the Docker CLI") from None
+    except (subprocess.TimeoutExpired, KeyboardInterrupt) as exc:
+        subprocess.run([*docker.client_config.client_call, "rm", "--force", name], capture_output=True)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise EngineError(f"{image} on {platform or 'the default platform'}: no result after {timeout:.0f}s") from None
+    if proc.returncode == DOCKER_RUN_FAILED:
+        lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+        said = [line.removeprefix("docker: ") for line in lines if line.startswith("docker: ")]
+        reason = (said or lines or ["docker run failed"])[-1].removeprefix("Error response from daemon: ")
+        raise EngineError(f"cannot run {image} for {platform or 'the default platform'}: {reason}")
+    return ContainerRun(proc.returncode, proc.stdout, proc.stderr)
+
+
+def image_labels(image: str) -> dict[str, str] | None:
+    """The labels of a local image; None when the local store does not have it."""
+    try:
+        return dict(docker.image.inspect(image).config.labels or {})
+    except DockerException:
+        return None
+
+
+def native_platform() -> str:
+    """The engine's own platform, e.g. linux/amd64."""
+    require_daemon()
+    server = docker.version().server
+    return f"{server.os}/{server.arch}"

@@ -2,7 +2,8 @@
 
 Exit codes: 1 a usage mistake (also every command-line usage error), 2 bad data (versions/,
 variants, checksums, a mirror's answers), 3 the engine (Docker missing, not running, a failed
-build), 4 an image failed ``verify``, 130 interrupted.
+build), 4 an image failed a check (``verify``: its signature or provenance; ``test``: an
+acceptance check), 130 interrupted.
 """
 
 import difflib
@@ -30,6 +31,12 @@ class EngineError(BakegenError):
 
 class VerificationFailed(BakegenError):
     """An image without a valid signature, or whose provenance names another source."""
+
+    exit_code = 4
+
+
+class ChecksFailed(BakegenError):
+    """``bakegen test``: an image failed at least one acceptance check (each is reported above)."""
 
     exit_code = 4
 
