@@ -179,6 +179,8 @@ def parse_batch(output: str, marker: str) -> dict[str, RunResult]:
         if len(words) == 3 and words[:2] == [marker, "begin"]:
             current, lines = words[2], []
         elif len(words) == 4 and words[:2] == [marker, "end"] and words[2] == current:
+            if lines and not lines[-1]:
+                lines.pop()  # the newline the end marker starts with, so it is on a line of its own
             results[current] = RunResult(int(words[3]) if words[3].isdigit() else 255, "\n".join(lines))
             current = None
         elif current is not None:
