@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
 from bakegen import core, doctor, engine
 from bakegen.bake.validate import parse, variable_defaults
 from bakegen.bench.containers import DockerBackend
+from bakegen.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 #: What the engine tests measured (build times, sizes), repeated at the end of the run.
@@ -126,6 +128,12 @@ def bake_variables(stack: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in stack.items() if k.isupper()}
 
 
+def image_of(stack: dict[str, str], target: str) -> str:
+    """The image `bakegen build` tags first for a target built with the stack, as `bakegen test` finds it."""
+    request = core.AcceptanceRequest(names=[target], registries=[stack["REGISTRY"]], sha256sums=stack["sums"] or None)
+    return core.ImageResolver(core.Project(REPO), request, {}).resolve(target).image
+
+
 def build(stack: dict[str, str], target: str) -> str:
     """Build one target for linux/amd64 with bakegen and load it; returns its version tag."""
     started = time.monotonic()
@@ -134,8 +142,7 @@ def build(stack: dict[str, str], target: str) -> str:
         core.BuildRequest([target], variables=bake_variables(stack), load=True, sha256sums=stack["sums"] or None),
         on_line=lambda line: None,
     )
-    variant = target.split("-", 1)[1]
-    tag = f"{stack['REGISTRY']}/python:{version_of(stack, target)}-{variant}"
+    tag = image_of(stack, target)
     took = time.monotonic() - started
     size = DockerBackend().image_size(tag)
     measure(
@@ -143,6 +150,35 @@ def build(stack: dict[str, str], target: str) -> str:
         f"{size.compressed / 1e6:.1f} MB compressed ({tag})"
     )
     return tag
+
+
+def accept(
+    stack: dict[str, str], *names: str, platform: str | None = None, registry: str | None = None,
+    options: tuple[str, ...] = (),
+) -> Result:
+    """`bakegen test` on targets built with the stack (or on images), through the CLI, on the stack's
+    platform unless told; each image's summary line (its check counts and time) is kept for the end of the run."""
+    args = ["test", *names, "-C", str(REPO), "--platform", platform or stack["PLATFORMS"]]
+    args += ["--registry", registry or stack["REGISTRY"], *options]
+    if stack["sums"]:
+        args += ["--mirror-sums", stack["sums"]]
+    if stack.get("CA_BUNDLE"):
+        args += ["--ca-bundle", stack["CA_BUNDLE"]]
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    measure_acceptance(result)
+    return result
+
+
+def measure_acceptance(result: Result) -> None:
+    for line in result.stdout.splitlines():
+        if line.startswith("-- ") and " passed, " in line:
+            measure(f"bakegen test {line.removeprefix('-- ')}")
+
+
+def accepted(result: Result) -> None:
+    """Every check passed (or did not apply); otherwise the FAIL lines say which and why."""
+    fails = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert result.exit_code == 0 and not fails, "\n".join(fails) + "\n" + result.stderr
 
 
 @contextlib.contextmanager
