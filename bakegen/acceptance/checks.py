@@ -549,6 +549,9 @@ class Check:
     bakegen_only: bool = False
     #: Reproduces the docker-library/official-images test of the same name.
     official: bool = False
+    #: Runs in the background while the other batch checks run (it costs the most under emulation).
+    #: Only for a check that writes no bytecode and touches nothing the others use.
+    alongside: bool = False
 
     @property
     def applies_to(self) -> str:
@@ -595,7 +598,8 @@ CHECKS: tuple[Check, ...] = (
           InBatch(C_EXTENSION_VENV), python=">=3"),
     Check("c-extension-wheel", "pip installs and imports a C-extension wheel (MarkupSafe 1.x, cp27mu)",
           InBatch(C_EXTENSION_PY2), python="<3"),
-    Check("apt-get-install", "apt-get installs a Debian package (hello) and it runs", InBatch(APT_GET_INSTALL)),
+    Check("apt-get-install", "apt-get installs a Debian package (hello) and it runs", InBatch(APT_GET_INSTALL),
+          alongside=True),
     Check("module-parity", "every stdlib module the official image imports imports, but the allowed ones",
           InBatch(STDLIB_IMPORTS), judge=parity_with_official, python=">=3.10"),
     Check("module-parity-reference", "every stdlib module the --reference image imports imports, but the allowed "

@@ -137,13 +137,23 @@ def selected(facts: Facts, variant: str | None) -> list[tuple[Check, str | None]
     return list(chosen.values())
 
 
-def batch_steps(checks: Sequence[Check], facts: Facts) -> tuple[list[tuple[str, str]], dict[str, str]]:
-    """The batch's steps (name, script) and which step answers each check.
+@dataclass(frozen=True)
+class Step:
+    """One shell script of the batch, answering one or more checks."""
+
+    name: str
+    script: str
+    #: Run in the background from the start, alongside the others (see Check.alongside).
+    alongside: bool = False
+
+
+def batch_steps(checks: Sequence[Check], facts: Facts) -> tuple[list[Step], dict[str, str]]:
+    """The batch's steps and which step answers each check.
 
     Checks with the same script share one step (module-parity and module-parity-reference both
     judge one run of the stdlib imports).
     """
-    steps: list[tuple[str, str]] = []
+    steps: list[Step] = []
     source: dict[str, str] = {}
     by_script: dict[str, str] = {}
     for check in checks:
@@ -152,20 +162,33 @@ def batch_steps(checks: Sequence[Check], facts: Facts) -> tuple[list[tuple[str, 
         script = check.how.render(facts)
         if script not in by_script:
             by_script[script] = check.name
-            steps.append((check.name, script))
+            steps.append(Step(check.name, script, check.alongside))
         source[check.name] = by_script[script]
     return steps, source
 
 
-def batch_script(steps: Sequence[tuple[str, str]], command: str, marker: str) -> str:
-    """One POSIX shell script running every step in a subshell of its own, between marker lines."""
+def _marked(marker: str, name: str, body: str, status: str) -> list[str]:
+    begin = f"printf '\\n%s begin %s\\n' {marker} {name}"
+    return [begin, body, f"printf '\\n%s end %s %s\\n' {marker} {name} {status}"]
+
+
+def batch_script(steps: Sequence[Step], command: str, marker: str) -> str:
+    """One POSIX shell script running every step in a subshell of its own, its output between marker lines.
+
+    Steps that run alongside start first, in the background, writing to a file each; the others
+    run in order; then each background step is waited for and its output shown.
+    """
     parts = [f"PY={command}"]
-    for name, script in steps:
-        parts += [
-            f"printf '\\n%s begin %s\\n' {marker} {name}",
-            f"(\nset -eu\n{script.strip()}\n) </dev/null 2>&1",
-            f"printf '\\n%s end %s %s\\n' {marker} {name} \"$?\"",
-        ]
+    background = [s for s in steps if s.alongside]
+    for i, step in enumerate(background):
+        parts.append(f"(\nset -eu\n{step.script.strip()}\n) </dev/null >/tmp/bakegen-step-{i} 2>&1 &")
+        parts.append(f"bakegen_step_{i}=$!")
+    for step in steps:
+        if not step.alongside:
+            parts += _marked(marker, step.name, f"(\nset -eu\n{step.script.strip()}\n) </dev/null 2>&1", '"$?"')
+    for i, step in enumerate(background):
+        parts += [f'wait "$bakegen_step_{i}"; status=$?']
+        parts += _marked(marker, step.name, f"cat /tmp/bakegen-step-{i}", '"$status"')
     return "\n".join(parts) + "\n"
 
 

@@ -221,8 +221,9 @@ def test_expected_from_labels() -> None:
 
 
 def test_batch_script_runs_each_step_in_its_own_subshell() -> None:
-    steps = [("one", "echo first\necho to-stderr >&2"), ("two", "false\necho never"), ("three", "exit 7"),
-             ("four", "cat")]
+    steps = [runner.Step("one", "echo first\necho to-stderr >&2"), runner.Step("two", "false\necho never"),
+             runner.Step("three", "exit 7"), runner.Step("four", "cat"),
+             runner.Step("slow", "sleep 1\necho late\nexit 3", alongside=True)]
     script = runner.batch_script(steps, "python3", "@@m")
     proc = subprocess.run(["sh", "-c", script], capture_output=True, text=True, input="stdin is not for steps")
     results = runner.parse_batch(proc.stdout, "@@m")
@@ -230,6 +231,16 @@ def test_batch_script_runs_each_step_in_its_own_subshell() -> None:
     assert results["two"].exit_code == 1 and "never" not in results["two"].output  # set -e
     assert results["three"].exit_code == 7
     assert results["four"] == RunResult(0, "")
+    assert results["slow"] == RunResult(3, "late")
+
+
+def test_a_step_alongside_starts_first_and_reports_last() -> None:
+    steps = [runner.Step("a", "echo first"), runner.Step("bg", "echo background", alongside=True),
+             runner.Step("b", "echo second")]
+    script = runner.batch_script(steps, "python3", "@@m")
+    assert script.index("echo background") < script.index("echo first") < script.index("echo second")
+    proc = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    assert list(runner.parse_batch(proc.stdout, "@@m")) == ["a", "b", "bg"]
 
 
 def test_a_step_the_container_did_not_finish_has_no_result() -> None:
@@ -241,8 +252,8 @@ def test_checks_with_the_same_script_share_one_step() -> None:
     applicable = [c for c in CHECKS if c.skip_reason(facts(), "wee") is None]
     steps, source = runner.batch_steps(applicable, facts())
     assert source["module-parity-reference"] == source["module-parity"] == "module-parity"
-    assert [name for name, _ in steps].count("module-parity") == 1
-    assert "module-parity-reference" not in [name for name, _ in steps]
+    assert [step.name for step in steps].count("module-parity") == 1
+    assert "module-parity-reference" not in [step.name for step in steps]
 
 
 # --- the runner with a fake engine -------------------------------------------------------------------------------
