@@ -160,11 +160,19 @@ def python(code: str) -> str:
 # --- judges -------------------------------------------------------------------------------------------
 
 
+#: A passing check's last line of output is shown up to this length (SQLite's version, the pip used, ...).
+NOTE_LENGTH = 100
+
+
 def exit_zero(ev: Evidence) -> Outcome:
-    """Passed when the command exited 0; else its last line of output is the reason."""
+    """Passed when the command exited 0 (its last line of output, if short, is the note); else that
+    line is the reason."""
     if ev.result is None:
         return failed("did not finish (the container stopped before it)")
-    return passed() if ev.result.exit_code == 0 else failed(ev.result.reason())
+    if ev.result.exit_code != 0:
+        return failed(ev.result.reason())
+    last = ev.result.reason() if ev.result.output.strip() else ""
+    return passed(last if len(last) <= NOTE_LENGTH else "")
 
 
 def echoed(ev: Evidence) -> Outcome:
@@ -455,12 +463,15 @@ print("recursed %d calls deep in a thread" % depth[0])
 """)
 
 NO_TKINTER = python("""
-try:
-    import tkinter
-except ImportError as exc:
-    print("tkinter: %s" % exc)
-else:
-    raise SystemExit("tkinter imports from " + tkinter.__file__)
+import sys
+names = ["_tkinter", "tkinter" if sys.version_info[0] >= 3 else "Tkinter"]
+for name in names:
+    try:
+        module = __import__(name)
+    except ImportError:
+        continue
+    raise SystemExit("%s imports from %s" % (name, getattr(module, "__file__", "(built in)")))
+print("neither %s imports" % " nor ".join(names))
 """)
 
 VENV = """
