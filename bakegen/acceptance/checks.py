@@ -55,7 +55,9 @@ MACHINES = {
 # --- module parity ----------------------------------------------------------------------------------
 # Module names as sys.stdlib_module_names lists them (top-level names only).
 
-_TK = "Tk: bakegen images have no Tcl/Tk, so tkinter and what needs it cannot import (README, What you get)"
+# The official slim images build _tkinter but ship no libtk, so tkinter and turtle fail there too
+# (measured on the reference-modules image, 3.13.15); idlelib and turtledemo import there, not here.
+_TK = "Tk: bakegen images have no Tcl/Tk; tkinter, IDLE and the turtle modules are left out (README, What you get)"
 _TESTS = (
     "test modules: the test suite and its C helper modules are not shipped; sys.stdlib_module_names "
     "leaves them out (CPython Tools/build/generate_stdlib_module_names.py IGNORE @ "
