@@ -428,10 +428,3 @@ def image_labels(image: str) -> dict[str, str] | None:
         return dict(docker.image.inspect(image).config.labels or {})
     except DockerException:
         return None
-
-
-def native_platform() -> str:
-    """The engine's own platform, e.g. linux/amd64."""
-    require_daemon()
-    server = docker.version().server
-    return f"{server.os}/{server.arch}"

@@ -313,8 +313,7 @@ def fake(monkeypatch: pytest.MonkeyPatch):
         fe = FakeEngine(images)
         monkeypatch.setattr(engine, "run_container", fe.run_container)
         monkeypatch.setattr(engine, "image_labels", fe.image_labels)
-        monkeypatch.setattr(engine, "require_daemon", lambda: "26.1.5")
-        monkeypatch.setattr(engine, "native_platform", lambda: "linux/amd64")
+        monkeypatch.setattr(engine, "server", lambda: engine.Server("26.1.5", "linux/amd64", "containerd", "/d"))
         return fe
 
     return install
