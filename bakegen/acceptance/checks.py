@@ -278,7 +278,7 @@ def parity_with_reference(ev: Evidence) -> Outcome:
         return failed(f"the reference imports what this one cannot: {_listed(unexpected)}")
     allowed = sorted(set(ours.failed) - set(ev.reference.failed))
     extra = sorted(set(ev.reference.failed) - set(ours.failed))
-    note = f"allowed: {', '.join(allowed) or 'none'}"
+    note = f"differs only by the allowed: {', '.join(allowed) or 'none'}"
     return passed(note + (f"; the reference cannot import {', '.join(extra)}" if extra else ""))
 
 
@@ -346,7 +346,8 @@ def imports_script(modules: list[Module]) -> str:
         else:
             lines.append(f"{'roundtrip' if m.roundtrip else 'load'}({m.name!r})")
     lines.append('if problems:\n    print("; ".join(problems))\n    sys.exit(1)')
-    lines.append(f"print({'checked ' + ', '.join(m.name for m in modules)!r})")
+    said = [m.name if m.present is None else f"{m.name} {'installed' if m.present else 'absent'}" for m in modules]
+    lines.append(f"print({', '.join(said)!r})")
     return python("\n".join(lines))
 
 
