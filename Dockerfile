@@ -9,7 +9,7 @@
 #                                                                                    common-debs
 #   toolchain-host    compiler and -dev packages there, cross to a foreign target   → build (BUILD_ON=host)
 #   toolchain-target  compiler and -dev packages on the target platform             → build (BUILD_ON=target)
-#   preflight         refuses bad switches (OPTIMAL, LTO) at once                   → build
+#   preflight         refuses bad switches (OPTIMAL, LTO, FREETHREADED) at once     → build
 #   common-debs       ca-certificates, netbase, tzdata, downloaded for the target   → runtime-common
 #   runtime-common    the base image with those installed, while CPython compiles   → runtime
 #   build             CPython in /usr/local, and the .debs of the libraries it loads → runtime
@@ -126,12 +126,18 @@ FROM --platform=$BUILDPLATFORM ${BASE_IMAGE} AS preflight
 ARG PYTHON_VERSION
 ARG OPTIMAL=0
 ARG LTO=0
+ARG FREETHREADED=0
 RUN set -eu; \
     case "$OPTIMAL/$LTO" in 0/0|1/0|1/1) ;; \
       0/1) echo "bakegen: LTO=1 needs OPTIMAL=1 (link-time optimization is only offered on top of PGO)" >&2; exit 1 ;; \
       *) echo "bakegen: OPTIMAL and LTO take 0 or 1, got OPTIMAL=$OPTIMAL LTO=$LTO" >&2; exit 1 ;; \
     esac; \
     [ -n "${PYTHON_VERSION:-}" ] || { echo "bakegen: PYTHON_VERSION is not set" >&2; exit 1; }; \
+    # --disable-gil (PEP 703) exists from CPython 3.13 on.
+    case "$FREETHREADED/$PYTHON_VERSION" in 0/*|1/3.1[3-9].*|1/3.[2-9][0-9].*|1/[4-9].*) ;; \
+      1/*) echo "bakegen: FREETHREADED=1 needs Python 3.13 or later (--disable-gil, PEP 703), not PYTHON_VERSION=$PYTHON_VERSION" >&2; exit 1 ;; \
+      *) echo "bakegen: FREETHREADED takes 0 or 1, got FREETHREADED=$FREETHREADED" >&2; exit 1 ;; \
+    esac; \
     touch /preflight-ok
 
 # ---------------------------------------------------------------------------------------------------
@@ -164,6 +170,11 @@ ARG PYTHON_VERSION
 # OPTIMAL=1: profile-guided optimization. LTO=1: link-time optimization, only on top of PGO.
 ARG OPTIMAL=0
 ARG LTO=0
+# FREETHREADED=1: the free-threaded build (--disable-gil, PEP 703), 3.13 and later. Its ABI flag "t"
+# names the interpreter (python3.13t; python3.13 is a hard link to it), the stdlib and site-packages
+# (lib/python3.13t) and the headers (include/python3.13t): Makefile.pre.in's altbininstall, LIBDEST
+# and INCLUDEPY (python/cpython v3.13.15).
+ARG FREETHREADED=0
 
 # 1. The interpreter the build runs to freeze modules and byte-compile, in /build-python. A native
 #    build runs the one it builds. A cross build needs a native one of the same minor version
@@ -212,6 +223,7 @@ RUN --mount=type=bind,from=source,source=/python.tar,target=/usr/src/python.tar 
     # installed (they would be deleted below anyway). --disable-test-modules exists from 3.10 on.
     case "$OPTIMAL/$PYTHON_VERSION" in 1/*|*/2.*|*/3.[0-9].*) ;; *) set -- "$@" --disable-test-modules ;; esac; \
     if [ "$LTO" = 1 ]; then set -- "$@" --with-lto; fi; \
+    if [ "$FREETHREADED" = 1 ]; then set -- "$@" --disable-gil; fi; \
     case "$PYTHON_VERSION" in \
       # Python 2 defaults to UCS-2; every Linux distribution and manylinux wheel expects UCS-4.
       # https://peps.python.org/pep-0513/#ucs-2-vs-ucs-4-builds
@@ -258,7 +270,12 @@ RUN set -eux; \
          -o \( -type f -a \( -name '*.pyc' -o -name '*.pyo' -o -name 'libpython*.a' \) \) \) \
       -exec rm -rf '{}' +; \
     find /usr/local -type f \( -name '*.so' -o -name '*.so.*' \) -exec "$strip" --strip-unneeded '{}' +; \
-    for bin in /usr/local/bin/python?.*; do case "$bin" in *-config) ;; *) "$strip" --strip-all "$bin" ;; esac; done
+    # In place (a copy written back), so that a hard link (python3.13 to python3.13t) stays one file.
+    for bin in /usr/local/bin/python?.*; do \
+      case "$bin" in *-config) continue ;; esac; \
+      [ ! -L "$bin" ] || continue; \
+      "$strip" --strip-all -o /tmp/stripped "$bin"; cat /tmp/stripped > "$bin"; rm /tmp/stripped; \
+    done
 
 # 4. The Debian packages whose shared libraries the interpreter and its extension modules load (read
 #    from the ELF headers, so this works for a foreign target too), downloaded for the runtime stage:
@@ -290,11 +307,12 @@ RUN --mount=type=bind,source=bakegen/inbuild/pipwheels.py,target=/usr/src/pipwhe
     set -eu; \
     minor="$(echo "$PYTHON_VERSION" | cut -d. -f1,2)"; \
     major="${minor%.*}"; \
-    lib="/usr/local/lib/python$minor"; \
+    abi="$(if [ "$FREETHREADED" = 1 ]; then echo t; fi)"; \
+    lib="/usr/local/lib/python$minor$abi"; \
     rm -f "$lib"/lib-dynload/_test* "$lib"/lib-dynload/_xxtestfuzz* "$lib"/lib-dynload/_ctypes_test* \
           "$lib"/lib-dynload/xx* "$lib"/lib-tk/turtle.py "$lib"/turtle.py; \
     set -- /usr/src/wheels/*.whl; [ -e "$1" ] || set --; \
-    PYTHONDONTWRITEBYTECODE=1 "$(cat /build-python)" /usr/src/pipwheels.py /usr/local "$minor" "$@"; \
+    PYTHONDONTWRITEBYTECODE=1 "$(cat /build-python)" /usr/src/pipwheels.py /usr/local "$minor$abi" "$@"; \
     cd /usr/local/bin; \
     for link in python pip pydoc python-config; do \
       versioned="$(echo "$link" | sed "s/^[a-z]*/&$major/")"; \

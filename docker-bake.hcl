@@ -5,9 +5,12 @@
 #                                             the builder's own platform (PLATFORMS names others)
 #   docker buildx bake 3_13                   one line, every variant
 #   docker buildx bake wee-optimized-lto      one variant, every line
+#   docker buildx bake freethreaded           every free-threaded build (3_13t-wee, ...)
 #   docker buildx bake --print 3_13-wee       show what a target would build
 #   PYTHON_VERSION=3.13.15 OPTIMAL=1 LTO=1 docker buildx bake custom
 #                                             any release by version (PGO+LTO here)
+#   FREETHREADED=1 PYTHON_VERSION=3.13.15 docker buildx bake custom
+#                                             free-threaded (--disable-gil), 3.13 and later
 #
 # Every variable below can be set from the environment of the same name.
 
@@ -115,6 +118,11 @@ variable "LTO" {
   default = "0"
 }
 
+variable "FREETHREADED" {
+  # 1 = the free-threaded build (--disable-gil, PEP 703); CPython 3.13 and later only.
+  default = "0"
+}
+
 function "platforms" {
   params = []
   result = PLATFORMS == "" ? [] : [for p in split(",", PLATFORMS) : trimspace(p)]
@@ -151,9 +159,9 @@ function "build_labels" {
 }
 
 function "image_labels" {
-  params = [version, variant, summary, flags, base]
+  params = [title, version, variant, summary, flags, base]
   result = merge({
-    "org.opencontainers.image.title"       = "CPython ${version} (${variant})"
+    "org.opencontainers.image.title"       = title
     "org.opencontainers.image.description" = summary
     "org.opencontainers.image.version"     = version
     "org.opencontainers.image.licenses"    = "PSF-2.0"
@@ -219,7 +227,21 @@ function "custom_variant" {
 
 function "custom_flags" {
   params = []
-  result = OPTIMAL == "1" ? (LTO == "1" ? "--enable-optimizations --with-lto" : "--enable-optimizations") : ""
+  result = trimspace(join(" ", [
+    OPTIMAL == "1" ? (LTO == "1" ? "--enable-optimizations --with-lto" : "--enable-optimizations") : "",
+    FREETHREADED == "1" ? "--disable-gil" : "",
+  ]))
+}
+
+function "custom_abiflag" {
+  # The free-threaded build's ABI flag, after the version in its tag: 3.13.15t-wee.
+  params = []
+  result = FREETHREADED == "1" ? "t" : ""
+}
+
+function "custom_title" {
+  params = []
+  result = "CPython ${PYTHON_VERSION}${FREETHREADED == "1" ? " free-threaded" : ""} (${custom_variant()})"
 }
 
 function "custom_build_on" {
@@ -236,7 +258,7 @@ function "custom_setuptools_wheel" {
 
 group "default" {
   # every line in every variant
-  targets = ["2_7-wee", "2_7-wee-optimized", "2_7-wee-optimized-lto", "3_11-wee", "3_11-wee-optimized", "3_11-wee-optimized-lto", "3_12-wee", "3_12-wee-optimized", "3_12-wee-optimized-lto", "3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto", "3_14-wee", "3_14-wee-optimized", "3_14-wee-optimized-lto", "3_15-wee", "3_15-wee-optimized", "3_15-wee-optimized-lto"]
+  targets = ["2_7-wee", "2_7-wee-optimized", "2_7-wee-optimized-lto", "3_11-wee", "3_11-wee-optimized", "3_11-wee-optimized-lto", "3_12-wee", "3_12-wee-optimized", "3_12-wee-optimized-lto", "3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto", "3_13t-wee", "3_13t-wee-optimized", "3_13t-wee-optimized-lto", "3_14-wee", "3_14-wee-optimized", "3_14-wee-optimized-lto", "3_14t-wee", "3_14t-wee-optimized", "3_14t-wee-optimized-lto", "3_15-wee", "3_15-wee-optimized", "3_15-wee-optimized-lto", "3_15t-wee", "3_15t-wee-optimized", "3_15t-wee-optimized-lto"]
 }
 
 group "2_7" {
@@ -259,9 +281,19 @@ group "3_13" {
   targets = ["3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto"]
 }
 
+group "3_13t" {
+  # CPython 3.13t (free-threaded), every variant
+  targets = ["3_13t-wee", "3_13t-wee-optimized", "3_13t-wee-optimized-lto"]
+}
+
 group "3_14" {
   # CPython 3.14, every variant
   targets = ["3_14-wee", "3_14-wee-optimized", "3_14-wee-optimized-lto"]
+}
+
+group "3_14t" {
+  # CPython 3.14t (free-threaded), every variant
+  targets = ["3_14t-wee", "3_14t-wee-optimized", "3_14t-wee-optimized-lto"]
 }
 
 group "3_15" {
@@ -269,19 +301,29 @@ group "3_15" {
   targets = ["3_15-wee", "3_15-wee-optimized", "3_15-wee-optimized-lto"]
 }
 
+group "3_15t" {
+  # CPython 3.15t (free-threaded), every variant
+  targets = ["3_15t-wee", "3_15t-wee-optimized", "3_15t-wee-optimized-lto"]
+}
+
 group "wee" {
   # every line as wee
-  targets = ["2_7-wee", "3_11-wee", "3_12-wee", "3_13-wee", "3_14-wee", "3_15-wee"]
+  targets = ["2_7-wee", "3_11-wee", "3_12-wee", "3_13-wee", "3_13t-wee", "3_14-wee", "3_14t-wee", "3_15-wee", "3_15t-wee"]
 }
 
 group "wee-optimized" {
   # every line as wee-optimized
-  targets = ["2_7-wee-optimized", "3_11-wee-optimized", "3_12-wee-optimized", "3_13-wee-optimized", "3_14-wee-optimized", "3_15-wee-optimized"]
+  targets = ["2_7-wee-optimized", "3_11-wee-optimized", "3_12-wee-optimized", "3_13-wee-optimized", "3_13t-wee-optimized", "3_14-wee-optimized", "3_14t-wee-optimized", "3_15-wee-optimized", "3_15t-wee-optimized"]
 }
 
 group "wee-optimized-lto" {
   # every line as wee-optimized-lto
-  targets = ["2_7-wee-optimized-lto", "3_11-wee-optimized-lto", "3_12-wee-optimized-lto", "3_13-wee-optimized-lto", "3_14-wee-optimized-lto", "3_15-wee-optimized-lto"]
+  targets = ["2_7-wee-optimized-lto", "3_11-wee-optimized-lto", "3_12-wee-optimized-lto", "3_13-wee-optimized-lto", "3_13t-wee-optimized-lto", "3_14-wee-optimized-lto", "3_14t-wee-optimized-lto", "3_15-wee-optimized-lto", "3_15t-wee-optimized-lto"]
+}
+
+group "freethreaded" {
+  # every free-threaded build (--disable-gil, PEP 703)
+  targets = ["3_13t-wee", "3_13t-wee-optimized", "3_13t-wee-optimized-lto", "3_14t-wee", "3_14t-wee-optimized", "3_14t-wee-optimized-lto", "3_15t-wee", "3_15t-wee-optimized", "3_15t-wee-optimized-lto"]
 }
 
 target "2_7-wee" {
@@ -304,10 +346,11 @@ target "2_7-wee" {
     LTO              = "0"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["2.7.18-wee", "2.7-wee", "2-wee"])
-  labels      = image_labels("2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE)
-  annotations = annotations(image_labels("2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE))
+  labels      = image_labels("CPython 2.7.18 (wee)", "2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("CPython 2.7.18 (wee)", "2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee")
@@ -334,10 +377,11 @@ target "2_7-wee-optimized" {
     LTO              = "0"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["2.7.18-wee-optimized", "2.7-wee-optimized", "2-wee-optimized"])
-  labels      = image_labels("2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE)
-  annotations = annotations(image_labels("2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE))
+  labels      = image_labels("CPython 2.7.18 (wee-optimized)", "2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("CPython 2.7.18 (wee-optimized)", "2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee-optimized")
@@ -364,10 +408,11 @@ target "2_7-wee-optimized-lto" {
     LTO              = "1"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["2.7.18-wee-optimized-lto", "2.7-wee-optimized-lto", "2-wee-optimized-lto"])
-  labels      = image_labels("2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE)
-  annotations = annotations(image_labels("2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE))
+  labels      = image_labels("CPython 2.7.18 (wee-optimized-lto)", "2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("CPython 2.7.18 (wee-optimized-lto)", "2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee-optimized-lto")
@@ -394,10 +439,11 @@ target "3_11-wee" {
     LTO              = "0"
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "1"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.11.17-wee", "3.11-wee"])
-  labels      = image_labels("3.11.17", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("3.11.17", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.11.17 (wee)", "3.11.17", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.11.17 (wee)", "3.11.17", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_11-wee")
@@ -424,10 +470,11 @@ target "3_11-wee-optimized" {
     LTO              = "0"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "1"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.11.17-wee-optimized", "3.11-wee-optimized"])
-  labels      = image_labels("3.11.17", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("3.11.17", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.11.17 (wee-optimized)", "3.11.17", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.11.17 (wee-optimized)", "3.11.17", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_11-wee-optimized")
@@ -454,10 +501,11 @@ target "3_11-wee-optimized-lto" {
     LTO              = "1"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "1"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.11.17-wee-optimized-lto", "3.11-wee-optimized-lto"])
-  labels      = image_labels("3.11.17", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("3.11.17", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.11.17 (wee-optimized-lto)", "3.11.17", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.11.17 (wee-optimized-lto)", "3.11.17", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_11-wee-optimized-lto")
@@ -484,10 +532,11 @@ target "3_12-wee" {
     LTO              = "0"
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.12.15-wee", "3.12-wee"])
-  labels      = image_labels("3.12.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("3.12.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.12.15 (wee)", "3.12.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.12.15 (wee)", "3.12.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_12-wee")
@@ -514,10 +563,11 @@ target "3_12-wee-optimized" {
     LTO              = "0"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.12.15-wee-optimized", "3.12-wee-optimized"])
-  labels      = image_labels("3.12.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("3.12.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.12.15 (wee-optimized)", "3.12.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.12.15 (wee-optimized)", "3.12.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_12-wee-optimized")
@@ -544,10 +594,11 @@ target "3_12-wee-optimized-lto" {
     LTO              = "1"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.12.15-wee-optimized-lto", "3.12-wee-optimized-lto"])
-  labels      = image_labels("3.12.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("3.12.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.12.15 (wee-optimized-lto)", "3.12.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.12.15 (wee-optimized-lto)", "3.12.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_12-wee-optimized-lto")
@@ -574,10 +625,11 @@ target "3_13-wee" {
     LTO              = "0"
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.13.18-wee", "3.13-wee"])
-  labels      = image_labels("3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.18 (wee)", "3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.18 (wee)", "3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee")
@@ -604,10 +656,11 @@ target "3_13-wee-optimized" {
     LTO              = "0"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.13.18-wee-optimized", "3.13-wee-optimized"])
-  labels      = image_labels("3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.18 (wee-optimized)", "3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.18 (wee-optimized)", "3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee-optimized")
@@ -634,14 +687,108 @@ target "3_13-wee-optimized-lto" {
     LTO              = "1"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.13.18-wee-optimized-lto", "3.13-wee-optimized-lto"])
-  labels      = image_labels("3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.18 (wee-optimized-lto)", "3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.18 (wee-optimized-lto)", "3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee-optimized-lto")
   cache-to   = cache_to("3_13-wee-optimized-lto")
+}
+
+target "3_13t-wee" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.13.18"
+    PYTHON_SHA256    = "abb0102e6d4ae027509bcb82327d9dd85515b44a3ba8ad538cfc5e9847029f68"
+    PYTHON_TARBALL   = "3.13.18/Python-3.13.18.tar.xz"
+    OPTIMAL          = "0"
+    LTO              = "0"
+    BUILD_ON         = "host"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.13.18t-wee", "3.13t-wee"])
+  labels      = image_labels("CPython 3.13.18 free-threaded (wee)", "3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.18 free-threaded (wee)", "3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_13t-wee")
+  cache-to   = cache_to("3_13t-wee")
+}
+
+target "3_13t-wee-optimized" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.13.18"
+    PYTHON_SHA256    = "abb0102e6d4ae027509bcb82327d9dd85515b44a3ba8ad538cfc5e9847029f68"
+    PYTHON_TARBALL   = "3.13.18/Python-3.13.18.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "0"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.13.18t-wee-optimized", "3.13t-wee-optimized"])
+  labels      = image_labels("CPython 3.13.18 free-threaded (wee-optimized)", "3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.18 free-threaded (wee-optimized)", "3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_13t-wee-optimized")
+  cache-to   = cache_to("3_13t-wee-optimized")
+}
+
+target "3_13t-wee-optimized-lto" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.13.18"
+    PYTHON_SHA256    = "abb0102e6d4ae027509bcb82327d9dd85515b44a3ba8ad538cfc5e9847029f68"
+    PYTHON_TARBALL   = "3.13.18/Python-3.13.18.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "1"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.13.18t-wee-optimized-lto", "3.13t-wee-optimized-lto"])
+  labels      = image_labels("CPython 3.13.18 free-threaded (wee-optimized-lto)", "3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.18 free-threaded (wee-optimized-lto)", "3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_13t-wee-optimized-lto")
+  cache-to   = cache_to("3_13t-wee-optimized-lto")
 }
 
 target "3_14-wee" {
@@ -664,10 +811,11 @@ target "3_14-wee" {
     LTO              = "0"
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.14.10-wee", "3.14-wee"])
-  labels      = image_labels("3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.14.10 (wee)", "3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.14.10 (wee)", "3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_14-wee")
@@ -694,10 +842,11 @@ target "3_14-wee-optimized" {
     LTO              = "0"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.14.10-wee-optimized", "3.14-wee-optimized"])
-  labels      = image_labels("3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.14.10 (wee-optimized)", "3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.14.10 (wee-optimized)", "3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_14-wee-optimized")
@@ -724,14 +873,108 @@ target "3_14-wee-optimized-lto" {
     LTO              = "1"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.14.10-wee-optimized-lto", "3.14-wee-optimized-lto"])
-  labels      = image_labels("3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.14.10 (wee-optimized-lto)", "3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.14.10 (wee-optimized-lto)", "3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_14-wee-optimized-lto")
   cache-to   = cache_to("3_14-wee-optimized-lto")
+}
+
+target "3_14t-wee" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.14.10"
+    PYTHON_SHA256    = "de414a57119abef52784d8993e341d53aed635fc2b05c2607d9f98a2c5b72032"
+    PYTHON_TARBALL   = "3.14.10/Python-3.14.10.tar.xz"
+    OPTIMAL          = "0"
+    LTO              = "0"
+    BUILD_ON         = "host"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.14.10t-wee", "3.14t-wee"])
+  labels      = image_labels("CPython 3.14.10 free-threaded (wee)", "3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.14.10 free-threaded (wee)", "3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_14t-wee")
+  cache-to   = cache_to("3_14t-wee")
+}
+
+target "3_14t-wee-optimized" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.14.10"
+    PYTHON_SHA256    = "de414a57119abef52784d8993e341d53aed635fc2b05c2607d9f98a2c5b72032"
+    PYTHON_TARBALL   = "3.14.10/Python-3.14.10.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "0"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.14.10t-wee-optimized", "3.14t-wee-optimized"])
+  labels      = image_labels("CPython 3.14.10 free-threaded (wee-optimized)", "3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.14.10 free-threaded (wee-optimized)", "3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_14t-wee-optimized")
+  cache-to   = cache_to("3_14t-wee-optimized")
+}
+
+target "3_14t-wee-optimized-lto" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.14.10"
+    PYTHON_SHA256    = "de414a57119abef52784d8993e341d53aed635fc2b05c2607d9f98a2c5b72032"
+    PYTHON_TARBALL   = "3.14.10/Python-3.14.10.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "1"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.14.10t-wee-optimized-lto", "3.14t-wee-optimized-lto"])
+  labels      = image_labels("CPython 3.14.10 free-threaded (wee-optimized-lto)", "3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.14.10 free-threaded (wee-optimized-lto)", "3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_14t-wee-optimized-lto")
+  cache-to   = cache_to("3_14t-wee-optimized-lto")
 }
 
 target "3_15-wee" {
@@ -754,10 +997,11 @@ target "3_15-wee" {
     LTO              = "0"
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.15.2-wee", "3.15-wee", "3-wee"])
-  labels      = image_labels("3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.15.2 (wee)", "3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.15.2 (wee)", "3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_15-wee")
@@ -784,10 +1028,11 @@ target "3_15-wee-optimized" {
     LTO              = "0"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.15.2-wee-optimized", "3.15-wee-optimized", "3-wee-optimized"])
-  labels      = image_labels("3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.15.2 (wee-optimized)", "3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.15.2 (wee-optimized)", "3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_15-wee-optimized")
@@ -814,14 +1059,108 @@ target "3_15-wee-optimized-lto" {
     LTO              = "1"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = concat(tags(["3.15.2-wee-optimized-lto", "3.15-wee-optimized-lto", "3-wee-optimized-lto"]), LATEST == "1" ? tags(["latest"]) : [])
-  labels      = image_labels("3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.15.2 (wee-optimized-lto)", "3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.15.2 (wee-optimized-lto)", "3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_15-wee-optimized-lto")
   cache-to   = cache_to("3_15-wee-optimized-lto")
+}
+
+target "3_15t-wee" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.15.2"
+    PYTHON_SHA256    = "8b5536d280142ecf6cdfe15d12a21ba1c65e300bbf7b28a8d0cdb849575797de"
+    PYTHON_TARBALL   = "3.15.2/Python-3.15.2.tar.xz"
+    OPTIMAL          = "0"
+    LTO              = "0"
+    BUILD_ON         = "host"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.15.2t-wee", "3.15t-wee", "3t-wee"])
+  labels      = image_labels("CPython 3.15.2 free-threaded (wee)", "3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.15.2 free-threaded (wee)", "3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_15t-wee")
+  cache-to   = cache_to("3_15t-wee")
+}
+
+target "3_15t-wee-optimized" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.15.2"
+    PYTHON_SHA256    = "8b5536d280142ecf6cdfe15d12a21ba1c65e300bbf7b28a8d0cdb849575797de"
+    PYTHON_TARBALL   = "3.15.2/Python-3.15.2.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "0"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.15.2t-wee-optimized", "3.15t-wee-optimized", "3t-wee-optimized"])
+  labels      = image_labels("CPython 3.15.2 free-threaded (wee-optimized)", "3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.15.2 free-threaded (wee-optimized)", "3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_15t-wee-optimized")
+  cache-to   = cache_to("3_15t-wee-optimized")
+}
+
+target "3_15t-wee-optimized-lto" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.15.2"
+    PYTHON_SHA256    = "8b5536d280142ecf6cdfe15d12a21ba1c65e300bbf7b28a8d0cdb849575797de"
+    PYTHON_TARBALL   = "3.15.2/Python-3.15.2.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "1"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.15.2t-wee-optimized-lto", "3.15t-wee-optimized-lto", "3t-wee-optimized-lto"])
+  labels      = image_labels("CPython 3.15.2 free-threaded (wee-optimized-lto)", "3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.15.2 free-threaded (wee-optimized-lto)", "3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_15t-wee-optimized-lto")
+  cache-to   = cache_to("3_15t-wee-optimized-lto")
 }
 
 target "custom" {
@@ -845,12 +1184,13 @@ target "custom" {
     LTO              = LTO
     BUILD_ON         = custom_build_on()
     SETUPTOOLS_WHEEL = custom_setuptools_wheel()
+    FREETHREADED     = FREETHREADED
   }
   # Without PYTHON_VERSION there is nothing to build: bake refuses the tag below, which reads as
   # the error message ("invalid tag ..."), before any build step runs.
-  tags        = PYTHON_VERSION == "" ? ["PYTHON_VERSION is not set: PYTHON_VERSION=3.13.5 docker buildx bake custom"] : tags(["${PYTHON_VERSION}-${custom_variant()}"])
-  labels      = image_labels(PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL and LTO.", custom_flags(), BASE_IMAGE)
-  annotations = annotations(image_labels(PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL and LTO.", custom_flags(), BASE_IMAGE))
+  tags        = PYTHON_VERSION == "" ? ["PYTHON_VERSION is not set: PYTHON_VERSION=3.13.5 docker buildx bake custom"] : tags(["${PYTHON_VERSION}${custom_abiflag()}-${custom_variant()}"])
+  labels      = image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), BASE_IMAGE)
+  annotations = annotations(image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("custom")

@@ -17,7 +17,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from . import acceptance, doctor, engine, files, net, signing
-from .bake.data import load_releases, load_variants, validate_releases, validate_variants
+from .bake.data import load_releases, load_variants_file, validate_releases
 from .bake.matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
 from .bake.model import Plan
 from .bake.plan import COMPARISON_TARGETS, EXTRA_TARGETS, build_plan, pin_to_available
@@ -50,11 +50,10 @@ class Project:
     def plan(self, *, sha256sums: str | None = None) -> Plan:
         releases = load_releases(self.root / "versions")
         validate_releases(releases)
-        variants = load_variants()
-        validate_variants(variants)
+        variants, freethreading = load_variants_file()
         if sha256sums:
             releases = pin_to_available(releases, parse_sha256sums(read_text(sha256sums), sha256sums))
-        return build_plan(releases, variants)
+        return build_plan(releases, variants, freethreading)
 
     def render_text(self, plan: Plan | None = None, *, context: str = ".") -> str:
         plan = plan or self.plan()

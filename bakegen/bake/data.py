@@ -18,9 +18,9 @@ from typing import Any
 
 from packaging.version import Version
 
-from ..errors import DataError
+from ..errors import DataError, did_you_mean
 from ..files import read_text
-from .model import Release, Tarball, Variant
+from .model import FREETHREADED_SINCE, FreeThreading, Release, Tarball, Variant
 
 VERSION_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)((a|b|rc)[1-9]\d*)?$")
 LINE_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -34,6 +34,9 @@ _RELEASE_REQUIRED = ("version", "tarball", "sha256", "source")
 _PREVIOUS_KEYS = {**_TARBALL_KEYS, "source": str}
 _VARIANT_KEYS = {"name": str, "summary": str, "optimal": bool, "lto": bool, "cross_compile": bool, "latest": bool}
 _VARIANT_REQUIRED = ("name", "summary", "optimal", "lto")
+_VARIANTS_FILE_KEYS = {"variant": list, "freethreaded": dict}
+_FREETHREADED_KEYS = {"since": str, "summary": str, "variants": list}
+_FREETHREADED_REQUIRED = ("since", "summary")
 
 DEFAULT_DEBIAN = "trixie"
 
@@ -148,13 +151,17 @@ def validate_releases(releases: list[Release]) -> None:
             seen[t.version] = r.origin
 
 
-def load_variants(path: Path | None = None) -> list[Variant]:
-    """Parse the variant definitions; by default the ones shipped with bakegen."""
+def _variants_file(path: Path | None) -> tuple[str, dict[str, Any]]:
     if path is None:
         path = Path(__file__).with_name("variants.toml")
-    where = str(path)
     data = _read_toml(path)
-    _check_keys(where, data, {"variant": list}, ("variant",))
+    _check_keys(str(path), data, _VARIANTS_FILE_KEYS, ("variant",))
+    return str(path), data
+
+
+def load_variants(path: Path | None = None) -> list[Variant]:
+    """Parse the variant definitions; by default the ones shipped with bakegen."""
+    where, data = _variants_file(path)
     variants = []
     for i, entry in enumerate(data["variant"]):
         at = f"{where}: variant[{i}]"
@@ -163,6 +170,42 @@ def load_variants(path: Path | None = None) -> list[Variant]:
         _check_keys(at, entry, _VARIANT_KEYS, _VARIANT_REQUIRED)
         variants.append(Variant(**entry))
     return variants
+
+
+def load_freethreading(path: Path | None = None) -> FreeThreading | None:
+    """Parse the ``[freethreaded]`` table of the variants file; None where there is none."""
+    where, data = _variants_file(path)
+    table = data.get("freethreaded")
+    if table is None:
+        return None
+    at = f"{where}: [freethreaded]"
+    _check_keys(at, table, _FREETHREADED_KEYS, _FREETHREADED_REQUIRED)
+    if not LINE_RE.match(table["since"]):
+        raise DataError(f"{at}: field 'since' must be a CPython line such as 3.13, got '{table['since']}'")
+    names = table.get("variants", [])
+    if not all(isinstance(n, str) for n in names):
+        raise DataError(f"{at}: field 'variants' must list variant names, e.g. [\"wee\", \"wee-optimized-lto\"]")
+    return FreeThreading(since=table["since"], summary=table["summary"], variants=tuple(names), origin=at)
+
+
+def validate_freethreading(freethreading: FreeThreading | None, variants: list[Variant]) -> None:
+    """Free-threaded builds only where CPython has them, and only of variants that exist."""
+    if freethreading is None:
+        return
+    at = freethreading.origin or "[freethreaded]"
+    if Version(freethreading.since) < Version(FREETHREADED_SINCE):
+        raise DataError(
+            f"{at}: since = \"{freethreading.since}\" asks for free-threaded builds of lines below "
+            f"{FREETHREADED_SINCE}, which have no --disable-gil (PEP 703): set since = \"{FREETHREADED_SINCE}\" "
+            "or later"
+        )
+    known = [v.name for v in variants]
+    for name in freethreading.variants:
+        if name not in known:
+            hint = did_you_mean(name, known, f" (known: {', '.join(known)})")
+            raise DataError(f"{at}: field 'variants' names '{name}', which is not a variant{hint}")
+    if len(set(freethreading.variants)) != len(freethreading.variants):
+        raise DataError(f"{at}: field 'variants' names a variant twice")
 
 
 def validate_variants(variants: list[Variant]) -> None:
@@ -185,3 +228,12 @@ def validate_variants(variants: list[Variant]) -> None:
     latest = [v.name for v in variants if v.latest]
     if len(latest) > 1:
         raise DataError(f"only one variant can set latest = true, not {', '.join(latest)}")
+
+
+def load_variants_file(path: Path | None = None) -> tuple[list[Variant], FreeThreading | None]:
+    """The variants and the free-threaded builds, parsed and validated; by default bakegen's own."""
+    variants = load_variants(path)
+    validate_variants(variants)
+    freethreading = load_freethreading(path)
+    validate_freethreading(freethreading, variants)
+    return variants, freethreading

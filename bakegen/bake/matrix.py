@@ -83,13 +83,16 @@ def _check_known(kind: str, wanted: Sequence[str], known: Sequence[str]) -> None
 
 
 def select_targets(plan: Plan, lines: Sequence[str] = (), variants: Sequence[str] = ()):
-    """The plan's targets on the given lines and variants (all of them where a filter is empty)."""
-    _check_known("line", lines, [r.line for r in plan.releases])
+    """The plan's targets on the given lines and variants (all of them where a filter is empty).
+
+    A free-threaded build is a line of its own: ``3.13t`` selects it, ``3.13`` the usual build.
+    """
+    _check_known("line", lines, list(dict.fromkeys(t.line for t in plan.targets)))
     _check_known("variant", variants, [v.name for v in plan.variants])
     return [
         t
         for t in plan.targets
-        if (not lines or t.release.line in lines) and (not variants or t.variant.name in variants)
+        if (not lines or t.line in lines) and (not variants or t.variant.name in variants)
     ]
 
 
@@ -125,7 +128,7 @@ def build_matrix(
             entries.append(
                 BuildEntry(
                     target=t.name,
-                    line=t.release.line,
+                    line=t.line,
                     variant=t.variant.name,
                     version=t.release.version,
                     platform=p,

@@ -12,6 +12,13 @@ from packaging.version import Version
 
 #: The line whose official slim recipe bakegen/compare/Dockerfile (the "reference" target) reproduces.
 REFERENCE_LINE = "3.13"
+#: The first line that configure builds free-threaded (``--disable-gil``, PEP 703):
+#: https://docs.python.org/3/using/configure.html#cmdoption-disable-gil
+FREETHREADED_SINCE = "3.13"
+#: The ABI flag of a free-threaded CPython (``sys.abiflags``). python.org's own names carry it after the
+#: version (``python3.13t``, ``lib/python3.13t``, ``cp313t`` wheels), and so do bakegen's target names
+#: and tags (``3_13t-wee``, ``3.13.15t-wee``).
+FREETHREADED_ABIFLAG = "t"
 
 
 @dataclass(frozen=True)
@@ -100,8 +107,29 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class FreeThreading:
+    """The free-threaded builds (``[freethreaded]`` in ``bakegen/bake/variants.toml``): beside the
+    usual build, each line from ``since`` on is also built with ``--disable-gil``."""
+
+    #: The oldest line built free-threaded, e.g. ``3.13``; never below :data:`FREETHREADED_SINCE`.
+    since: str
+    #: One sentence added to the image description.
+    summary: str
+    #: The variants built free-threaded, by name; empty means every variant.
+    variants: tuple[str, ...] = ()
+    #: Path of the data file it was read from, for error messages.
+    origin: str = ""
+
+    def builds(self, release: Release, variant: Variant) -> bool:
+        """Whether ``release`` gets a free-threaded build as ``variant``."""
+        if release.major != "3" or Version(release.line) < Version(self.since):
+            return False
+        return not self.variants or variant.name in self.variants
+
+
+@dataclass(frozen=True)
 class Target:
-    """One bake target: a release built as a variant."""
+    """One bake target: a release built as a variant, free-threaded or not."""
 
     release: Release
     variant: Variant
@@ -109,10 +137,32 @@ class Target:
     tag_names: tuple[str, ...]
     #: Also tagged ``latest`` when the ``LATEST`` bake variable is 1.
     latest_alias: bool = False
+    #: Set for a free-threaded build (``--disable-gil``, PEP 703), whose line, target name and tags
+    #: carry the ABI flag ``t``.
+    freethreading: FreeThreading | None = None
+
+    @property
+    def freethreaded(self) -> bool:
+        return self.freethreading is not None
+
+    @property
+    def abiflag(self) -> str:
+        """``t`` for a free-threaded build, else empty."""
+        return FREETHREADED_ABIFLAG if self.freethreaded else ""
+
+    @property
+    def line(self) -> str:
+        """The line as users name it, with the ABI flag: ``3.13`` or ``3.13t``."""
+        return f"{self.release.line}{self.abiflag}"
+
+    @property
+    def line_key(self) -> str:
+        """The line in bake names, which may not contain dots: ``3_13`` or ``3_13t``."""
+        return f"{self.release.key}{self.abiflag}"
 
     @property
     def name(self) -> str:
-        return f"{self.release.key}-{self.variant.name}"
+        return f"{self.line_key}-{self.variant.name}"
 
     @property
     def args(self) -> dict[str, str]:
@@ -125,6 +175,7 @@ class Target:
             "LTO": "1" if self.variant.lto else "0",
             "BUILD_ON": "host" if self.cross_compiles else "target",
             "SETUPTOOLS_WHEEL": "1" if self.setuptools_wheel else "0",
+            "FREETHREADED": "1" if self.freethreaded else "0",
         }
 
     @property
@@ -149,15 +200,29 @@ class Target:
         return self.variant.cross_compile and Version(self.release.version) >= Version("3.11")
 
     @property
+    def configure_flags(self) -> tuple[str, ...]:
+        return (*self.variant.configure_flags, *(("--disable-gil",) if self.freethreaded else ()))
+
+    @property
+    def title(self) -> str:
+        kind = " free-threaded" if self.freethreaded else ""
+        return f"CPython {self.release.version}{kind} ({self.variant.name})"
+
+    @property
+    def description(self) -> str:
+        extra = f" {self.freethreading.summary}" if self.freethreading else ""
+        return f"{self.variant.summary}{extra}"
+
+    @property
     def labels(self) -> dict[str, str]:
         """OCI and bakegen labels that do not depend on bake variables."""
         return {
-            "org.opencontainers.image.title": f"CPython {self.release.version} ({self.variant.name})",
-            "org.opencontainers.image.description": self.variant.summary,
+            "org.opencontainers.image.title": self.title,
+            "org.opencontainers.image.description": self.description,
             "org.opencontainers.image.version": self.release.version,
             "org.opencontainers.image.licenses": "PSF-2.0",
             "io.bakegen.variant": self.variant.name,
-            "io.bakegen.configure-flags": " ".join(self.variant.configure_flags),
+            "io.bakegen.configure-flags": " ".join(self.configure_flags),
         }
 
 
@@ -179,6 +244,8 @@ class Plan:
     variants: tuple[Variant, ...]
     targets: tuple[Target, ...]
     groups: tuple[Group, ...]
+    #: The free-threaded builds, if the data asks for any.
+    freethreading: FreeThreading | None = None
     #: The Debian suite whose base image is the ``BASE_IMAGE`` variable; others get ``BASE_IMAGE_<SUITE>``.
     default_debian: str = "trixie"
     #: Checksums known for ``custom``: every release and previous release, by version.
@@ -194,7 +261,7 @@ class Plan:
     def reference(self) -> Target | None:
         """The target whose release the ``reference`` target (the official recipe) builds, if any."""
         for t in self.targets:
-            if t.release.line == REFERENCE_LINE and t.release.debian == self.default_debian:
+            if t.release.line == REFERENCE_LINE and t.release.debian == self.default_debian and not t.freethreaded:
                 return t
         return None
 

@@ -11,13 +11,23 @@ from packaging.version import Version
 from ..errors import BakegenError, DataError
 from ..sums import preferred
 from .data import DEFAULT_DEBIAN
-from .model import Group, Plan, Release, Tarball, Target, Variant
+from .model import (
+    FREETHREADED_ABIFLAG,
+    FREETHREADED_SINCE,
+    FreeThreading,
+    Group,
+    Plan,
+    Release,
+    Tarball,
+    Target,
+    Variant,
+)
 
 #: Targets that build the official recipe (bakegen/compare/Dockerfile), for comparison only: never pushed.
 COMPARISON_TARGETS = ("reference", "reference-modules")
 #: Targets the template adds to every plan, with what each is for.
 EXTRA_TARGETS = {
-    "custom": "any release, from PYTHON_VERSION, OPTIMAL and LTO",
+    "custom": "any release, from PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED",
     "sbom-generator": "the offline SBOM generator, for SBOM_GENERATOR",
     "reference": "the official python:3.13-slim recipe, for comparisons only (never pushed)",
     "reference-modules": "the same recipe without PGO and LTO, for module sets only (never pushed)",
@@ -40,46 +50,75 @@ def newest_stable_lines(releases: Iterable[Release]) -> set[str]:
     return {r.line for r in best.values()}
 
 
-def tag_names(release: Release, variant: Variant, *, newest_stable: bool) -> tuple[str, ...]:
-    names = [f"{release.version}-{variant.name}", f"{release.line}-{variant.name}"]
+def tag_names(release: Release, variant: Variant, *, newest_stable: bool, abiflag: str = "") -> tuple[str, ...]:
+    """``3.13.15-wee``, ``3.13-wee`` and, for the newest stable line, ``3-wee``; a free-threaded build
+    has its ABI flag after each version (``3.13.15t-wee``, ``3.13t-wee``, ``3t-wee``), as python.org's
+    ``python3.13t`` and the ``3.13t`` of uv, pyenv and actions/setup-python."""
+    names = [f"{release.version}{abiflag}-{variant.name}", f"{release.line}{abiflag}-{variant.name}"]
     if newest_stable:
-        names.append(f"{release.major}-{variant.name}")
+        names.append(f"{release.major}{abiflag}-{variant.name}")
     return tuple(names)
 
 
-def build_plan(releases: list[Release], variants: list[Variant]) -> Plan:
+def _targets(releases: list[Release], variants: list[Variant], freethreading: FreeThreading | None) -> list[Target]:
+    """Each line in each variant, then its free-threaded builds; ``latest`` for the usual build only."""
     newest = newest_stable_lines(releases)
     stable = [r for r in releases if not r.is_prerelease]
     top = max(stable, key=lambda r: Version(r.line)) if stable else None
-    targets = tuple(
-        Target(
-            release=r,
-            variant=v,
-            tag_names=tag_names(r, v, newest_stable=r.line in newest),
-            latest_alias=v.latest and r is top,
-        )
-        for r in releases
-        for v in variants
-    )
+    ft_releases = [r for r in releases if freethreading and any(freethreading.builds(r, v) for v in variants)]
+    ft_newest = newest_stable_lines(ft_releases)
+    targets = []
+    for r in releases:
+        targets += [
+            Target(r, v, tag_names(r, v, newest_stable=r.line in newest), latest_alias=v.latest and r is top)
+            for v in variants
+        ]
+        targets += [
+            Target(
+                r, v, tag_names(r, v, newest_stable=r.line in ft_newest, abiflag=FREETHREADED_ABIFLAG),
+                freethreading=freethreading,
+            )
+            for v in variants
+            if freethreading and freethreading.builds(r, v)
+        ]
+    return targets
+
+
+def _groups(targets: list[Target], variants: list[Variant]) -> list[Group]:
+    """``default``, one group per line (``3_13``, ``3_13t``), one per variant, and ``freethreaded``."""
+    lines = {t.line_key: t for t in targets}
     groups = [
         Group("default", tuple(t.name for t in targets), "every line in every variant"),
         *(
-            Group(r.key, tuple(t.name for t in targets if t.release is r), f"CPython {r.line}, every variant")
-            for r in releases
+            Group(key, tuple(t.name for t in targets if t.line_key == key), f"CPython {first.line}"
+                  f"{' (free-threaded)' if first.freethreaded else ''}, every variant")
+            for key, first in lines.items()
         ),
         *(
             Group(v.name, tuple(t.name for t in targets if t.variant is v), f"every line as {v.name}")
             for v in variants
         ),
     ]
+    freethreaded = tuple(t.name for t in targets if t.freethreaded)
+    if freethreaded:
+        groups.append(Group("freethreaded", freethreaded, "every free-threaded build (--disable-gil, PEP 703)"))
+    return groups
+
+
+def build_plan(
+    releases: list[Release], variants: list[Variant], freethreading: FreeThreading | None = None
+) -> Plan:
+    targets = _targets(releases, variants, freethreading)
+    groups = _groups(targets, variants)
     known = sorted(
         {t for r in releases for t in (r.tarball, *r.previous)}, key=lambda t: Version(t.version)
     )
     plan = Plan(
         releases=tuple(releases),
         variants=tuple(variants),
-        targets=targets,
+        targets=tuple(targets),
         groups=tuple(groups),
+        freethreading=freethreading,
         default_debian=DEFAULT_DEBIAN,
         known=tuple(known),
     )
@@ -88,7 +127,14 @@ def build_plan(releases: list[Release], variants: list[Variant]) -> Plan:
 
 
 def check_plan(plan: Plan) -> None:
-    """Names bake accepts, no name used twice, no tag claimed by two targets."""
+    """Names bake accepts, no name used twice, no tag claimed by two targets, and free-threaded
+    builds only where CPython has them."""
+    for t in plan.targets:
+        if t.freethreaded and (t.release.major != "3" or Version(t.release.line) < Version(FREETHREADED_SINCE)):
+            raise BakegenError(
+                f"target {t.name}: CPython {t.release.line} has no free-threaded build "
+                f"(--disable-gil, PEP 703, exists from {FREETHREADED_SINCE} on)"
+            )
     names: set[str] = set()
     for name in [*plan.names(), *(g.name for g in plan.groups), *EXTRA_TARGETS]:
         if not BAKE_NAME_RE.match(name):

@@ -38,7 +38,7 @@ from packaging.version import Version
 from .. import net
 from ..errors import BakegenError, DataError
 from ..sums import parse_sha256sums
-from .data import SHA256_RE, VERSION_RE, load_releases, load_variants, validate_releases, validate_variants
+from .data import SHA256_RE, VERSION_RE, load_releases, load_variants_file, validate_releases
 from .model import Release, Tarball
 from .plan import build_plan, check_pinned
 
@@ -377,6 +377,4 @@ def check_updates(versions_dir: Path, updates: Sequence[LineUpdate]):
         validate_releases(releases)
     except DataError as exc:
         raise UpstreamError(f"the updated release data does not validate: {exc}") from None
-    variants = load_variants()
-    validate_variants(variants)
-    return build_plan(releases, variants)
+    return build_plan(releases, *load_variants_file())

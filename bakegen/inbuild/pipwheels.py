@@ -10,8 +10,12 @@ runs on any Python 2.7 or 3.x of the build platform and lays the wheels out as
 Further wheels named on the command line are installed too, each in place of a bundled wheel of the
 same project (the images below 3.12 carry setuptools and wheel at the official images' versions).
 
-Usage: python pipwheels.py PREFIX X.Y [WHEEL...]
+Usage: python pipwheels.py PREFIX X.Y[t] [WHEEL...]
        e.g. python3 pipwheels.py /usr/local 3.11 setuptools-65.5.1-py3-none-any.whl wheel-0.45.1-py3-none-any.whl
+            python3 pipwheels.py /usr/local 3.13t
+
+X.Yt is a free-threaded CPython (ABI flag "t"): its stdlib and site-packages are in lib/pythonX.Yt and
+its interpreter is bin/pythonX.Yt, but pip names its scripts after X.Y alone (pipX.Y), as for any build.
 
 Standard library only, and Python 2.7 syntax, because it also serves the 2.7 images.
 """
@@ -106,8 +110,10 @@ def write_scripts(scripts, python, bindir, site, version):
     return records
 
 
-def install(wheel, prefix, version):
-    site = os.path.join(prefix, "lib", "python" + version, "site-packages")
+def install(wheel, prefix, ldversion):
+    """Install one wheel for the CPython X.Y[t] (``ldversion``, as CPython's Makefile calls it)."""
+    version = ldversion.rstrip("t")
+    site = os.path.join(prefix, "lib", "python" + ldversion, "site-packages")
     bindir = os.path.join(prefix, "bin")
     records, scripts = [], []
     with zipfile.ZipFile(wheel) as archive:
@@ -119,7 +125,7 @@ def install(wheel, prefix, version):
                 records.append(record_line(name, data))
         if info + "/entry_points.txt" in names:
             scripts = console_scripts(archive.read(info + "/entry_points.txt").decode("utf-8"))
-    script_records = write_scripts(scripts, os.path.join(bindir, "python" + version), bindir, site, version)
+    script_records = write_scripts(scripts, os.path.join(bindir, "python" + ldversion), bindir, site, version)
     records += script_records
     for name, data in ((info + "/INSTALLER", b"pip\n"), (info + "/REQUESTED", b"")):
         write(os.path.join(site, *name.split("/")), data)
@@ -136,8 +142,8 @@ def project(wheel):
 
 
 def main(argv):
-    if len(argv) < 3 or not re.match(r"^\d+\.\d+$", argv[2]):
-        sys.exit("usage: pipwheels.py PREFIX X.Y [WHEEL...]")
+    if len(argv) < 3 or not re.match(r"^\d+\.\d+t?$", argv[2]):
+        sys.exit("usage: pipwheels.py PREFIX X.Y[t] [WHEEL...]")
     prefix, version, extra = argv[1], argv[2], argv[3:]
     bundled = os.path.join(prefix, "lib", "python" + version, "ensurepip", "_bundled")
     wheels = sorted(glob.glob(os.path.join(bundled, "*.whl")))

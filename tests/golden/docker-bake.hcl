@@ -5,9 +5,12 @@
 #                                             the builder's own platform (PLATFORMS names others)
 #   docker buildx bake 3_13                   one line, every variant
 #   docker buildx bake wee-optimized-lto      one variant, every line
+#   docker buildx bake freethreaded           every free-threaded build (3_13t-wee, ...)
 #   docker buildx bake --print 3_13-wee       show what a target would build
 #   PYTHON_VERSION=3.13.15 OPTIMAL=1 LTO=1 docker buildx bake custom
 #                                             any release by version (PGO+LTO here)
+#   FREETHREADED=1 PYTHON_VERSION=3.13.15 docker buildx bake custom
+#                                             free-threaded (--disable-gil), 3.13 and later
 #
 # Every variable below can be set from the environment of the same name.
 
@@ -115,6 +118,11 @@ variable "LTO" {
   default = "0"
 }
 
+variable "FREETHREADED" {
+  # 1 = the free-threaded build (--disable-gil, PEP 703); CPython 3.13 and later only.
+  default = "0"
+}
+
 function "platforms" {
   params = []
   result = PLATFORMS == "" ? [] : [for p in split(",", PLATFORMS) : trimspace(p)]
@@ -151,9 +159,9 @@ function "build_labels" {
 }
 
 function "image_labels" {
-  params = [version, variant, summary, flags, base]
+  params = [title, version, variant, summary, flags, base]
   result = merge({
-    "org.opencontainers.image.title"       = "CPython ${version} (${variant})"
+    "org.opencontainers.image.title"       = title
     "org.opencontainers.image.description" = summary
     "org.opencontainers.image.version"     = version
     "org.opencontainers.image.licenses"    = "PSF-2.0"
@@ -201,7 +209,21 @@ function "custom_variant" {
 
 function "custom_flags" {
   params = []
-  result = OPTIMAL == "1" ? (LTO == "1" ? "--enable-optimizations --with-lto" : "--enable-optimizations") : ""
+  result = trimspace(join(" ", [
+    OPTIMAL == "1" ? (LTO == "1" ? "--enable-optimizations --with-lto" : "--enable-optimizations") : "",
+    FREETHREADED == "1" ? "--disable-gil" : "",
+  ]))
+}
+
+function "custom_abiflag" {
+  # The free-threaded build's ABI flag, after the version in its tag: 3.13.15t-wee.
+  params = []
+  result = FREETHREADED == "1" ? "t" : ""
+}
+
+function "custom_title" {
+  params = []
+  result = "CPython ${PYTHON_VERSION}${FREETHREADED == "1" ? " free-threaded" : ""} (${custom_variant()})"
 }
 
 function "custom_build_on" {
@@ -218,7 +240,7 @@ function "custom_setuptools_wheel" {
 
 group "default" {
   # every line in every variant
-  targets = ["2_7-wee", "2_7-wee-optimized", "2_7-wee-optimized-lto", "3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto", "3_16-wee", "3_16-wee-optimized", "3_16-wee-optimized-lto"]
+  targets = ["2_7-wee", "2_7-wee-optimized", "2_7-wee-optimized-lto", "3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto", "3_13t-wee", "3_13t-wee-optimized", "3_13t-wee-optimized-lto", "3_16-wee", "3_16-wee-optimized", "3_16-wee-optimized-lto", "3_16t-wee", "3_16t-wee-optimized", "3_16t-wee-optimized-lto"]
 }
 
 group "2_7" {
@@ -231,24 +253,39 @@ group "3_13" {
   targets = ["3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto"]
 }
 
+group "3_13t" {
+  # CPython 3.13t (free-threaded), every variant
+  targets = ["3_13t-wee", "3_13t-wee-optimized", "3_13t-wee-optimized-lto"]
+}
+
 group "3_16" {
   # CPython 3.16, every variant
   targets = ["3_16-wee", "3_16-wee-optimized", "3_16-wee-optimized-lto"]
 }
 
+group "3_16t" {
+  # CPython 3.16t (free-threaded), every variant
+  targets = ["3_16t-wee", "3_16t-wee-optimized", "3_16t-wee-optimized-lto"]
+}
+
 group "wee" {
   # every line as wee
-  targets = ["2_7-wee", "3_13-wee", "3_16-wee"]
+  targets = ["2_7-wee", "3_13-wee", "3_13t-wee", "3_16-wee", "3_16t-wee"]
 }
 
 group "wee-optimized" {
   # every line as wee-optimized
-  targets = ["2_7-wee-optimized", "3_13-wee-optimized", "3_16-wee-optimized"]
+  targets = ["2_7-wee-optimized", "3_13-wee-optimized", "3_13t-wee-optimized", "3_16-wee-optimized", "3_16t-wee-optimized"]
 }
 
 group "wee-optimized-lto" {
   # every line as wee-optimized-lto
-  targets = ["2_7-wee-optimized-lto", "3_13-wee-optimized-lto", "3_16-wee-optimized-lto"]
+  targets = ["2_7-wee-optimized-lto", "3_13-wee-optimized-lto", "3_13t-wee-optimized-lto", "3_16-wee-optimized-lto", "3_16t-wee-optimized-lto"]
+}
+
+group "freethreaded" {
+  # every free-threaded build (--disable-gil, PEP 703)
+  targets = ["3_13t-wee", "3_13t-wee-optimized", "3_13t-wee-optimized-lto", "3_16t-wee", "3_16t-wee-optimized", "3_16t-wee-optimized-lto"]
 }
 
 target "2_7-wee" {
@@ -271,10 +308,11 @@ target "2_7-wee" {
     LTO              = "0"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["2.7.18-wee", "2.7-wee", "2-wee"])
-  labels      = image_labels("2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE)
-  annotations = annotations(image_labels("2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE))
+  labels      = image_labels("CPython 2.7.18 (wee)", "2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("CPython 2.7.18 (wee)", "2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee")
@@ -301,10 +339,11 @@ target "2_7-wee-optimized" {
     LTO              = "0"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["2.7.18-wee-optimized", "2.7-wee-optimized", "2-wee-optimized"])
-  labels      = image_labels("2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE)
-  annotations = annotations(image_labels("2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE))
+  labels      = image_labels("CPython 2.7.18 (wee-optimized)", "2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("CPython 2.7.18 (wee-optimized)", "2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee-optimized")
@@ -331,10 +370,11 @@ target "2_7-wee-optimized-lto" {
     LTO              = "1"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["2.7.18-wee-optimized-lto", "2.7-wee-optimized-lto", "2-wee-optimized-lto"])
-  labels      = image_labels("2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE)
-  annotations = annotations(image_labels("2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE))
+  labels      = image_labels("CPython 2.7.18 (wee-optimized-lto)", "2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("CPython 2.7.18 (wee-optimized-lto)", "2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee-optimized-lto")
@@ -361,10 +401,11 @@ target "3_13-wee" {
     LTO              = "0"
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.13.15-wee", "3.13-wee", "3-wee"])
-  labels      = image_labels("3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.15 (wee)", "3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.15 (wee)", "3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee")
@@ -391,10 +432,11 @@ target "3_13-wee-optimized" {
     LTO              = "0"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.13.15-wee-optimized", "3.13-wee-optimized", "3-wee-optimized"])
-  labels      = image_labels("3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.15 (wee-optimized)", "3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.15 (wee-optimized)", "3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee-optimized")
@@ -421,14 +463,108 @@ target "3_13-wee-optimized-lto" {
     LTO              = "1"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = concat(tags(["3.13.15-wee-optimized-lto", "3.13-wee-optimized-lto", "3-wee-optimized-lto"]), LATEST == "1" ? tags(["latest"]) : [])
-  labels      = image_labels("3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.15 (wee-optimized-lto)", "3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.15 (wee-optimized-lto)", "3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee-optimized-lto")
   cache-to   = cache_to("3_13-wee-optimized-lto")
+}
+
+target "3_13t-wee" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.13.15"
+    PYTHON_SHA256    = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
+    PYTHON_TARBALL   = "3.13.15/Python-3.13.15.tar.xz"
+    OPTIMAL          = "0"
+    LTO              = "0"
+    BUILD_ON         = "host"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.13.15t-wee", "3.13t-wee", "3t-wee"])
+  labels      = image_labels("CPython 3.13.15 free-threaded (wee)", "3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.15 free-threaded (wee)", "3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_13t-wee")
+  cache-to   = cache_to("3_13t-wee")
+}
+
+target "3_13t-wee-optimized" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.13.15"
+    PYTHON_SHA256    = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
+    PYTHON_TARBALL   = "3.13.15/Python-3.13.15.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "0"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.13.15t-wee-optimized", "3.13t-wee-optimized", "3t-wee-optimized"])
+  labels      = image_labels("CPython 3.13.15 free-threaded (wee-optimized)", "3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.15 free-threaded (wee-optimized)", "3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_13t-wee-optimized")
+  cache-to   = cache_to("3_13t-wee-optimized")
+}
+
+target "3_13t-wee-optimized-lto" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.13.15"
+    PYTHON_SHA256    = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
+    PYTHON_TARBALL   = "3.13.15/Python-3.13.15.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "1"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.13.15t-wee-optimized-lto", "3.13t-wee-optimized-lto", "3t-wee-optimized-lto"])
+  labels      = image_labels("CPython 3.13.15 free-threaded (wee-optimized-lto)", "3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.15 free-threaded (wee-optimized-lto)", "3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_13t-wee-optimized-lto")
+  cache-to   = cache_to("3_13t-wee-optimized-lto")
 }
 
 target "3_16-wee" {
@@ -451,10 +587,11 @@ target "3_16-wee" {
     LTO              = "0"
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.16.0a1-wee", "3.16-wee"])
-  labels      = image_labels("3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.16.0a1 (wee)", "3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.16.0a1 (wee)", "3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_16-wee")
@@ -481,10 +618,11 @@ target "3_16-wee-optimized" {
     LTO              = "0"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.16.0a1-wee-optimized", "3.16-wee-optimized"])
-  labels      = image_labels("3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.16.0a1 (wee-optimized)", "3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.16.0a1 (wee-optimized)", "3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_16-wee-optimized")
@@ -511,14 +649,108 @@ target "3_16-wee-optimized-lto" {
     LTO              = "1"
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "0"
   }
   tags = tags(["3.16.0a1-wee-optimized-lto", "3.16-wee-optimized-lto"])
-  labels      = image_labels("3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.16.0a1 (wee-optimized-lto)", "3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.16.0a1 (wee-optimized-lto)", "3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_16-wee-optimized-lto")
   cache-to   = cache_to("3_16-wee-optimized-lto")
+}
+
+target "3_16t-wee" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.16.0a1"
+    PYTHON_SHA256    = "0000000000000000000000000000000000000000000000000000000000000001"
+    PYTHON_TARBALL   = "3.16.0/Python-3.16.0a1.tar.xz"
+    OPTIMAL          = "0"
+    LTO              = "0"
+    BUILD_ON         = "host"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.16.0a1t-wee", "3.16t-wee"])
+  labels      = image_labels("CPython 3.16.0a1 free-threaded (wee)", "3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.16.0a1 free-threaded (wee)", "3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_16t-wee")
+  cache-to   = cache_to("3_16t-wee")
+}
+
+target "3_16t-wee-optimized" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.16.0a1"
+    PYTHON_SHA256    = "0000000000000000000000000000000000000000000000000000000000000001"
+    PYTHON_TARBALL   = "3.16.0/Python-3.16.0a1.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "0"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.16.0a1t-wee-optimized", "3.16t-wee-optimized"])
+  labels      = image_labels("CPython 3.16.0a1 free-threaded (wee-optimized)", "3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.16.0a1 free-threaded (wee-optimized)", "3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_16t-wee-optimized")
+  cache-to   = cache_to("3_16t-wee-optimized")
+}
+
+target "3_16t-wee-optimized-lto" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "runtime"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE       = BASE_IMAGE
+    PYTHON_MIRROR    = PYTHON_MIRROR
+    http_proxy       = PKG_PROXY
+    https_proxy      = PKG_PROXY
+    HTTP_PROXY       = PKG_PROXY
+    HTTPS_PROXY      = PKG_PROXY
+    PYTHON_VERSION   = "3.16.0a1"
+    PYTHON_SHA256    = "0000000000000000000000000000000000000000000000000000000000000001"
+    PYTHON_TARBALL   = "3.16.0/Python-3.16.0a1.tar.xz"
+    OPTIMAL          = "1"
+    LTO              = "1"
+    BUILD_ON         = "target"
+    SETUPTOOLS_WHEEL = "0"
+    FREETHREADED     = "1"
+  }
+  tags = tags(["3.16.0a1t-wee-optimized-lto", "3.16t-wee-optimized-lto"])
+  labels      = image_labels("CPython 3.16.0a1 free-threaded (wee-optimized-lto)", "3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.16.0a1 free-threaded (wee-optimized-lto)", "3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE))
+  attest     = attest()
+  secret     = secrets()
+  cache-from = cache_from("3_16t-wee-optimized-lto")
+  cache-to   = cache_to("3_16t-wee-optimized-lto")
 }
 
 target "custom" {
@@ -542,12 +774,13 @@ target "custom" {
     LTO              = LTO
     BUILD_ON         = custom_build_on()
     SETUPTOOLS_WHEEL = custom_setuptools_wheel()
+    FREETHREADED     = FREETHREADED
   }
   # Without PYTHON_VERSION there is nothing to build: bake refuses the tag below, which reads as
   # the error message ("invalid tag ..."), before any build step runs.
-  tags        = PYTHON_VERSION == "" ? ["PYTHON_VERSION is not set: PYTHON_VERSION=3.13.5 docker buildx bake custom"] : tags(["${PYTHON_VERSION}-${custom_variant()}"])
-  labels      = image_labels(PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL and LTO.", custom_flags(), BASE_IMAGE)
-  annotations = annotations(image_labels(PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL and LTO.", custom_flags(), BASE_IMAGE))
+  tags        = PYTHON_VERSION == "" ? ["PYTHON_VERSION is not set: PYTHON_VERSION=3.13.5 docker buildx bake custom"] : tags(["${PYTHON_VERSION}${custom_abiflag()}-${custom_variant()}"])
+  labels      = image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), BASE_IMAGE)
+  annotations = annotations(image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("custom")

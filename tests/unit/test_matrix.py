@@ -115,7 +115,8 @@ def test_cli_prints_one_line_of_json(project_dir: Path, clean_env) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.count("\n") == 1  # one line, fit for $GITHUB_OUTPUT
     data = json.loads(result.stdout)
-    assert len(data["include"]) == 9 * 2
+    # 3 lines x 3 variants, and the free-threaded 3.13t and 3.16t in each variant, for 2 platforms
+    assert len(data["include"]) == (9 + 6) * 2
 
 
 def test_cli_filters_and_per_target(project_dir: Path, clean_env) -> None:
@@ -133,4 +134,4 @@ def test_cli_unknown_line_is_one_error_line(project_dir: Path, clean_env) -> Non
     result = invoke("matrix", "-C", str(project_dir), "--lines", "3.13,3.99")
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr.strip() == "bakegen: error: unknown line '3.99' (known: 2.7, 3.13, 3.16)"
+    assert result.stderr.strip() == "bakegen: error: unknown line '3.99' (known: 2.7, 3.13, 3.13t, 3.16, 3.16t)"
