@@ -81,12 +81,13 @@ def debian_packages(root: Path) -> list[Package]:
 def python_packages(root: Path) -> list[Package]:
     packages = []
     for lib in sorted((root / "usr/local/lib").glob("python*")):
-        m = re.fullmatch(r"python(\d+\.\d+)", lib.name)
+        # python3.13t: a free-threaded CPython's stdlib carries its ABI flag
+        m = re.fullmatch(r"python((\d+\.\d+)t?)", lib.name)
         if not m or not (lib / "os.py").exists():
             continue
-        version = m.group(1)
-        if (root / "usr/local/bin" / f"python{version}").exists():
-            patch = _cpython_version(root, version) or version
+        ldversion, version = m.groups()
+        if (root / "usr/local/bin" / f"python{ldversion}").exists():
+            patch = _cpython_version(root, ldversion) or version
             packages.append(
                 Package(
                     "cpython",
@@ -112,13 +113,14 @@ def python_packages(root: Path) -> list[Package]:
     return packages
 
 
-def _cpython_version(root: Path, minor: str) -> str | None:
-    """The patch release, read from the sysconfig data CPython installs beside its stdlib."""
-    for data in (root / f"usr/local/lib/python{minor}").glob("_sysconfigdata_*.py"):
+def _cpython_version(root: Path, ldversion: str) -> str | None:
+    """The patch release, read from the sysconfig data CPython installs beside its stdlib
+    (``ldversion``: ``3.13``, or ``3.13t`` for a free-threaded build)."""
+    for data in (root / f"usr/local/lib/python{ldversion}").glob("_sysconfigdata_*.py"):
         m = re.search(r"'py_version': '([^']+)'", data.read_text(errors="replace"))
         if m:
             return m.group(1)
-    header = root / f"usr/local/include/python{minor}/patchlevel.h"
+    header = root / f"usr/local/include/python{ldversion}/patchlevel.h"
     if header.is_file():
         m = re.search(r'#define PY_VERSION\s+"([^"]+)"', header.read_text(errors="replace"))
         if m:

@@ -128,26 +128,35 @@ def bake_variables(stack: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in stack.items() if k.isupper()}
 
 
-def image_of(stack: dict[str, str], target: str) -> str:
+def image_of(stack: dict[str, str], target: str, registry: str | None = None) -> str:
     """The image `bakegen build` tags first for a target built with the stack, as `bakegen test` finds it."""
-    request = core.AcceptanceRequest(names=[target], registries=[stack["REGISTRY"]], sha256sums=stack["sums"] or None)
+    request = core.AcceptanceRequest(names=[target], registries=[registry or stack["REGISTRY"]],
+                                     sha256sums=stack["sums"] or None)
     return core.ImageResolver(core.Project(REPO), request, {}).resolve(target).image
 
 
-def build(stack: dict[str, str], target: str) -> str:
-    """Build one target for linux/amd64 with bakegen and load it; returns its version tag."""
+def build(stack: dict[str, str], target: str, platform: str | None = None, registry: str | None = None) -> str:
+    """Build one target with bakegen and load it; returns its version tag.
+
+    For the engine's own platform, or ``platform``; a platform of its own needs a ``registry`` of its
+    own too, or its image would take the tag of the engine's.
+    """
     started = time.monotonic()
+    project = core.Project(REPO)
+    variables = {**bake_variables(stack), "REGISTRY": registry or stack["REGISTRY"]}
+    if platform:
+        variables["PLATFORMS"] = platform
     core.build(
-        core.Project(REPO),
-        core.BuildRequest([target], variables=bake_variables(stack), load=True, sha256sums=stack["sums"] or None),
+        project,
+        core.BuildRequest([target], variables=variables, load=True, sha256sums=stack["sums"] or None),
         on_line=lambda line: None,
     )
-    tag = image_of(stack, target)
+    tag = image_of(stack, target, variables["REGISTRY"])
     took = time.monotonic() - started
     size = DockerBackend().image_size(tag)
     measure(
-        f"{target}: built in {took:.0f}s; image {size.uncompressed / 1e6:.1f} MB uncompressed, "
-        f"{size.compressed / 1e6:.1f} MB compressed ({tag})"
+        f"{target} ({variables['PLATFORMS']}): built in {took:.0f}s; image {size.uncompressed / 1e6:.1f} MB "
+        f"uncompressed, {size.compressed / 1e6:.1f} MB compressed ({tag})"
     )
     return tag
 
@@ -179,6 +188,15 @@ def accepted(result: Result) -> None:
     """Every check passed (or did not apply); otherwise the FAIL lines say which and why."""
     fails = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert result.exit_code == 0 and not fails, "\n".join(fails) + "\n" + result.stderr
+
+
+def plain_bake(stack: dict[str, str], target: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`docker buildx bake` on the committed file, without bakegen, from environment variables alone."""
+    variables = {k: v for k, v in bake_variables(stack).items() if k != "CA_BUNDLE"}
+    return subprocess.run(
+        ["docker", "buildx", "bake", "--progress", "plain", "--load", target],
+        cwd=REPO, capture_output=True, text=True, env={**os.environ, **variables, **env},
+    )
 
 
 @contextlib.contextmanager

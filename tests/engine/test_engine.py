@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from enginekit import accept, accepted, bake_variables, build, measure
+from enginekit import accept, accepted, bake_variables, build, measure, plain_bake
 
 from bakegen import core
 
@@ -65,15 +65,6 @@ def test_each_variant_passes_bakegen_test(request, stack, target) -> None:
 def test_dbm_ndbm_is_berkeley_db(wee) -> None:
     # As in the official image, so ndbm files written by either open in the other.
     assert py(wee, "import dbm.ndbm; print(dbm.ndbm.library)").stdout.strip() == "Berkeley DB"
-
-
-def plain_bake(stack: dict[str, str], target: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """`docker buildx bake` on the committed file, without bakegen, from environment variables alone."""
-    variables = {k: v for k, v in bake_variables(stack).items() if k != "CA_BUNDLE"}
-    return subprocess.run(
-        ["docker", "buildx", "bake", "--progress", "plain", "--load", target],
-        cwd=REPO, capture_output=True, text=True, env={**os.environ, **variables, **env},
-    )
 
 
 def test_custom_target_with_the_classic_switches(stack, wee_lto, test_version) -> None:

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bakegen.bake.data import load_release, load_releases, load_variants, validate_releases, validate_variants
+from bakegen.bake.data import (
+    load_release,
+    load_releases,
+    load_variants,
+    load_variants_file,
+    validate_releases,
+    validate_variants,
+)
 from bakegen.bake.model import Variant
 from bakegen.errors import DataError
 
@@ -118,3 +125,56 @@ def test_unknown_variant_field(tmp_path: Path) -> None:
     path = write(tmp_path, '[[variant]]\nname = "x"\nsummary = "y"\noptimal = true\nlto = false\nflags = 1\n', "v.toml")
     with pytest.raises(DataError, match=r"variant\[0\]: unknown field 'flags'"):
         load_variants(path)
+
+
+VARIANTS = '[[variant]]\nname = "wee"\nsummary = "plain"\noptimal = false\nlto = false\n'
+
+
+def test_the_shipped_free_threaded_builds() -> None:
+    variants, freethreading = load_variants_file()
+    assert freethreading is not None
+    assert freethreading.since == "3.13" and freethreading.variants == ()  # every variant
+    assert "PEP 703" in freethreading.summary
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('since = "3.13"\n', "[freethreaded]: missing field 'summary'"),
+        ('since = "3.13"\nsummary = "x"\nabi = "t"\n', "[freethreaded]: unknown field 'abi'"),
+        ('since = 3.13\nsummary = "x"\n', "field 'since' must be a str, not float"),
+        ('since = "3.13.1"\nsummary = "x"\n', "field 'since' must be a CPython line such as 3.13, got '3.13.1'"),
+        ('since = "3.13"\nsummary = "x"\nvariants = [1]\n', "field 'variants' must list variant names"),
+    ],
+)
+def test_bad_free_threaded_table_names_file_and_field(tmp_path: Path, table: str, message: str) -> None:
+    path = write(tmp_path, VARIANTS + "[freethreaded]\n" + table, "variants.toml")
+    with pytest.raises(DataError) as exc:
+        load_variants_file(path)
+    assert str(exc.value).startswith(f"{path}: ") and message in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("since", ["3.12", "3.9", "2.7"])
+def test_free_threaded_builds_below_3_13_are_refused_with_the_fix(tmp_path: Path, since: str) -> None:
+    path = write(tmp_path, VARIANTS + f'[freethreaded]\nsince = "{since}"\nsummary = "x"\n', "variants.toml")
+    with pytest.raises(DataError) as exc:
+        load_variants_file(path)
+    assert str(exc.value) == (
+        f'{path}: [freethreaded]: since = "{since}" asks for free-threaded builds of lines below 3.13, which '
+        'have no --disable-gil (PEP 703): set since = "3.13" or later'
+    )
+
+
+def test_free_threaded_variants_must_exist(tmp_path: Path) -> None:
+    table = '[freethreaded]\nsince = "3.14"\nsummary = "x"\nvariants = ["wee", "we"]\n'
+    with pytest.raises(DataError, match="field 'variants' names 'we', which is not a variant; did you mean wee?"):
+        load_variants_file(write(tmp_path, VARIANTS + table, "variants.toml"))
+    twice = '[freethreaded]\nsince = "3.14"\nsummary = "x"\nvariants = ["wee", "wee"]\n'
+    with pytest.raises(DataError, match="names a variant twice"):
+        load_variants_file(write(tmp_path, VARIANTS + twice, "variants.toml"))
+
+
+def test_no_free_threaded_table_no_free_threaded_builds(tmp_path: Path) -> None:
+    variants, freethreading = load_variants_file(write(tmp_path, VARIANTS, "variants.toml"))
+    assert [v.name for v in variants] == ["wee"] and freethreading is None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bakegen.bake.data import load_releases, load_variants
+from bakegen.bake.data import load_releases, load_variants, load_variants_file
 from bakegen.bake.matrix import build_matrix, github_matrix, merge_matrix, split_list
 from bakegen.bake.plan import build_plan
 from bakegen.cli import app
@@ -135,3 +135,20 @@ def test_cli_unknown_line_is_one_error_line(project_dir: Path, clean_env) -> Non
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.strip() == "bakegen: error: unknown line '3.99' (known: 2.7, 3.13, 3.13t, 3.16, 3.16t)"
+
+
+def test_a_free_threaded_build_is_a_line_of_its_own() -> None:
+    plan = build_plan(load_releases(FIXTURES / "versions"), *load_variants_file())
+    entries = build_matrix(plan, lines=["3.13t"], variants=["wee"])
+    assert [(e.target, e.line, e.version, e.platform) for e in entries] == [
+        ("3_13t-wee", "3.13t", "3.13.15", "linux/amd64"), ("3_13t-wee", "3.13t", "3.13.15", "linux/arm64"),
+    ]
+    assert {e.target for e in build_matrix(plan, lines=["3.13"])} == {
+        "3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto",
+    }
+    # 3_13-wee's artifact glob must not take 3_13t-wee's digests, nor the other way round
+    merges = {m.target: m.artifacts for m in merge_matrix(build_matrix(plan))}
+    assert not fnmatchcase("digests--3_13t-wee--amd64", merges["3_13-wee"])
+    assert not fnmatchcase("digests--3_13-wee--amd64", merges["3_13t-wee"])
+    with pytest.raises(BakegenError, match="unknown line '2.7t'"):
+        build_matrix(plan, lines=["2.7t"])

@@ -98,6 +98,25 @@ def test_lays_out_pip_as_ensurepip_would(tmp_path):
     assert out.stdout.startswith("fake pip") and out.returncode == 0
 
 
+def test_free_threaded_layout(tmp_path):
+    # A free-threaded CPython keeps its stdlib in lib/python3.13t and runs as bin/python3.13t
+    # (Makefile.pre.in's LIBDEST and altbininstall, python/cpython v3.13.15); pip still names its
+    # scripts after 3.13 alone.
+    prefix = make_prefix(tmp_path, "3.13t", {"pip-25.0-py3-none-any.whl": PIP})
+    result = run(prefix, "3.13t")
+    assert result.returncode == 0, result.stderr
+    assert (prefix / "lib" / "python3.13t" / "site-packages" / "pip-25.0.dist-info" / "RECORD").is_file()
+    assert not (prefix / "lib" / "python3.13").exists()
+    assert sorted(p.name for p in (prefix / "bin").iterdir()) == ["pip", "pip3", "pip3.13"]
+    assert (prefix / "bin" / "pip").read_text().splitlines()[0] == f"#!{prefix}/bin/python3.13t"
+
+
+@pytest.mark.parametrize("version", ["3", "3.13d", "3.13tt", "t"])
+def test_refuses_what_is_not_a_line(tmp_path, version):
+    result = run(make_prefix(tmp_path, "3.13", {}), version)
+    assert result.returncode != 0 and "usage: pipwheels.py PREFIX X.Y[t]" in result.stderr
+
+
 def test_record_lists_every_installed_file_with_its_hash(tmp_path):
     prefix = make_prefix(tmp_path, "3.13", {"pip-25.0-py3-none-any.whl": PIP})
     assert run(prefix, "3.13").returncode == 0

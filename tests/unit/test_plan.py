@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bakegen.bake.data import load_releases, load_variants
+from bakegen.bake.data import load_releases, load_variants, load_variants_file
 from bakegen.bake.model import Tarball, Target
 from bakegen.bake.plan import BAKE_NAME_RE, build_plan, check_plan, pin_to_available
 from bakegen.errors import BakegenError, DataError
@@ -43,11 +43,14 @@ def test_tags(plan) -> None:
 
 
 def test_no_two_targets_claim_a_tag_in_the_shipped_data() -> None:
-    plan = build_plan(load_releases(REPO / "versions"), load_variants())
+    plan = build_plan(load_releases(REPO / "versions"), *load_variants_file())
     tags = [tag for t in plan.targets for tag in t.tag_names]
     assert len(tags) == len(set(tags))
     majors = [t.name for t in plan.targets if t.tag_names[-1].startswith("3-")]
     assert len(majors) == len(plan.variants)
+    # 3t-<variant>: the newest stable line's free-threaded build, in every variant
+    free = [t.name for t in plan.targets if t.tag_names[-1].startswith("3t-")]
+    assert free == [name.replace("-", "t-", 1) for name in majors]
 
 
 def test_check_plan_catches_a_shared_tag(plan) -> None:
@@ -208,3 +211,68 @@ def test_setuptools_and_wheel_below_3_12_only(plan) -> None:
 
     assert [on("3.10"), on("3.11"), on("3.12"), on("3.13")] == ["1", "1", "0", "0"]
     assert plan.target("2_7-wee").args["SETUPTOOLS_WHEEL"] == "0"
+
+
+@pytest.fixture
+def ft_plan():
+    """The fixture lines (2.7, 3.13, a 3.16 pre-release) with the shipped free-threaded builds."""
+    return build_plan(load_releases(FIXTURES / "versions"), *load_variants_file())
+
+
+def test_free_threaded_targets_follow_each_line_from_3_13(ft_plan) -> None:
+    assert ft_plan.names() == [
+        "2_7-wee", "2_7-wee-optimized", "2_7-wee-optimized-lto",
+        "3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto",
+        "3_13t-wee", "3_13t-wee-optimized", "3_13t-wee-optimized-lto",
+        "3_16-wee", "3_16-wee-optimized", "3_16-wee-optimized-lto",
+        "3_16t-wee", "3_16t-wee-optimized", "3_16t-wee-optimized-lto",
+    ]
+    t = ft_plan.target("3_13t-wee-optimized-lto")
+    assert (t.line, t.line_key, t.freethreaded) == ("3.13t", "3_13t", True)
+    assert t.args["FREETHREADED"] == "1" and ft_plan.target("3_13-wee").args["FREETHREADED"] == "0"
+    assert t.args["OPTIMAL"] == "1" and t.args["LTO"] == "1" and t.args["BUILD_ON"] == "target"
+    assert ft_plan.target("3_13t-wee").args["BUILD_ON"] == "host"  # cross-compiled like the GIL build
+    assert t.labels["io.bakegen.configure-flags"] == "--enable-optimizations --with-lto --disable-gil"
+    assert t.labels["org.opencontainers.image.title"] == "CPython 3.13.15 free-threaded (wee-optimized-lto)"
+    assert "PEP 703" in t.labels["org.opencontainers.image.description"]
+
+
+def test_free_threaded_tags_carry_the_abi_flag(ft_plan) -> None:
+    assert ft_plan.target("3_13t-wee").tag_names == ("3.13.15t-wee", "3.13t-wee", "3t-wee")
+    assert ft_plan.target("3_16t-wee").tag_names == ("3.16.0a1t-wee", "3.16t-wee")  # a pre-release: no 3t
+    # latest stays with the GIL build; no tag is claimed twice (build_plan checks it, and so here)
+    assert [t.name for t in ft_plan.targets if t.latest_alias] == ["3_13-wee-optimized-lto"]
+    tags = [tag for t in ft_plan.targets for tag in t.tag_names]
+    assert len(tags) == len(set(tags))
+
+
+def test_free_threaded_groups(ft_plan) -> None:
+    groups = {g.name: g.targets for g in ft_plan.groups}
+    assert groups["3_13t"] == ("3_13t-wee", "3_13t-wee-optimized", "3_13t-wee-optimized-lto")
+    assert groups["3_13"] == ("3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto")
+    assert groups["wee"] == ("2_7-wee", "3_13-wee", "3_13t-wee", "3_16-wee", "3_16t-wee")
+    assert groups["freethreaded"] == tuple(n for n in ft_plan.names() if "t-" in n.split("_", 1)[1])
+    assert groups["default"] == tuple(ft_plan.names())
+    assert "2_7t" not in groups and ft_plan.reference.name == "3_13-wee"
+
+
+def test_free_threaded_builds_of_some_variants_and_lines(ft_plan) -> None:
+    releases = load_releases(FIXTURES / "versions")
+    some = replace(ft_plan.freethreading, since="3.16", variants=("wee", "wee-optimized-lto"))
+    plan = build_plan(releases, load_variants(), some)
+    assert [t.name for t in plan.targets if t.freethreaded] == ["3_16t-wee", "3_16t-wee-optimized-lto"]
+    assert "3_13t" not in {g.name for g in plan.groups}
+
+
+def test_the_plan_refuses_a_free_threaded_build_below_3_13(ft_plan) -> None:
+    t = ft_plan.target("3_13t-wee")
+    old = replace(t, release=replace(t.release, line="3.12"), tag_names=("3.12.9t-wee",))
+    with pytest.raises(BakegenError, match=r"target 3_12t-wee: CPython 3\.12 has no free-threaded build"):
+        check_plan(replace(ft_plan, targets=(*ft_plan.targets, old)))
+    # the data never gets there: a line below FreeThreading.since is not built free-threaded at all
+    assert not ft_plan.freethreading.builds(ft_plan.target("2_7-wee").release, t.variant)
+
+
+def test_no_free_threaded_build_without_the_data() -> None:
+    plan = build_plan(load_releases(FIXTURES / "versions"), load_variants())
+    assert not [t for t in plan.targets if t.freethreaded] and "freethreaded" not in {g.name for g in plan.groups}

@@ -31,20 +31,24 @@ Version: 2025b-4
 """
 
 
-def make_root(root: Path) -> Path:
+def make_root(root: Path, ldversion: str = "3.13") -> Path:
+    """A root file system with one CPython; ``ldversion`` 3.13t lays out a free-threaded one."""
     (root / "var/lib/dpkg").mkdir(parents=True)
     (root / "var/lib/dpkg/status").write_text(STATUS)
     (root / "etc").mkdir()
     (root / "etc/os-release").write_text('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nID=debian\n')
-    lib = root / "usr/local/lib/python3.13"
+    lib = root / f"usr/local/lib/python{ldversion}"
     (lib / "site-packages/pip-26.2.1.dist-info").mkdir(parents=True)
     (lib / "os.py").write_text("")
-    (lib / "_sysconfigdata__linux_x86_64-linux-gnu.py").write_text("build_time_vars = {'py_version': '3.13.15'}\n")
+    abiflags = ldversion.removeprefix("3.13")
+    (lib / f"_sysconfigdata_{abiflags}_linux_x86_64-linux-gnu.py").write_text(
+        "build_time_vars = {'py_version': '3.13.15'}\n"
+    )
     (lib / "site-packages/pip-26.2.1.dist-info/METADATA").write_text(
         "Metadata-Version: 2.1\nName: pip\nVersion: 26.2.1\n"
     )
     (root / "usr/local/bin").mkdir(parents=True)
-    (root / "usr/local/bin/python3.13").write_text("")
+    (root / f"usr/local/bin/python{ldversion}").write_text("")
     return root
 
 
@@ -58,6 +62,12 @@ def test_packages(tmp_path: Path) -> None:
         ("cpython", "3.13.15", "pkg:generic/cpython@3.13.15"),
         ("pip", "26.2.1", "pkg:pypi/pip@26.2.1"),
     ]
+
+
+def test_free_threaded_cpython_and_its_packages(tmp_path: Path) -> None:
+    # lib/python3.13t and bin/python3.13t (Makefile.pre.in's LIBDEST and altbininstall with ABIFLAGS=t)
+    root = make_root(tmp_path / "rootfs", "3.13t")
+    assert [(p.name, p.version) for p in sbom.python_packages(root)] == [("cpython", "3.13.15"), ("pip", "26.2.1")]
 
 
 def test_scan_follows_the_buildkit_protocol(tmp_path: Path, monkeypatch) -> None:
