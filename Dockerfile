@@ -193,7 +193,11 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
     minor="$(echo "$PYTHON_VERSION" | cut -d. -f1,2)"; \
     if [ "$(cat /target-arch)" = "$host" ]; then \
       echo "/usr/local/bin/python$minor" > /build-python; \
-    elif sh /usr/src/apt.sh install -y -qq --no-install-recommends "python$minor" >/dev/null 2>&1; then \
+    # The package lists in the cache mount may be older than the archive (a .deb they name is gone):
+    # refreshed once and tried again, as debs.sh does, before building a build python instead.
+    elif sh /usr/src/apt.sh install -y -qq --no-install-recommends "python$minor" >/dev/null 2>&1 \
+         || { sh /usr/src/apt.sh update -qq \
+              && sh /usr/src/apt.sh install -y -qq --no-install-recommends "python$minor" >/dev/null; }; then \
       echo "/usr/bin/python$minor" > /build-python; \
     else \
       mkdir -p /usr/src/build-python; \
