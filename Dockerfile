@@ -170,11 +170,6 @@ ARG PYTHON_VERSION
 # OPTIMAL=1: profile-guided optimization. LTO=1: link-time optimization, only on top of PGO.
 ARG OPTIMAL=0
 ARG LTO=0
-# FREETHREADED=1: the free-threaded build (--disable-gil, PEP 703), 3.13 and later. Its ABI flag "t"
-# names the interpreter (python3.13t; python3.13 is a hard link to it), the stdlib and site-packages
-# (lib/python3.13t) and the headers (include/python3.13t): Makefile.pre.in's altbininstall, LIBDEST
-# and INCLUDEPY (python/cpython v3.13.15).
-ARG FREETHREADED=0
 
 # 1. The interpreter the build runs to freeze modules and byte-compile, in /build-python. A native
 #    build runs the one it builds. A cross build needs a native one of the same minor version
@@ -207,6 +202,13 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
       make --quiet -j "$(nproc)" python sharedmods; \
       echo /usr/src/build-python/python > /build-python; \
     fi
+
+# FREETHREADED=1: the free-threaded build (--disable-gil, PEP 703), 3.13 and later. Its ABI flag "t"
+# names the interpreter (python3.13t; python3.13 is a hard link to it), the stdlib and site-packages
+# (lib/python3.13t) and the headers (include/python3.13t): Makefile.pre.in's altbininstall, LIBDEST
+# and INCLUDEPY (python/cpython v3.13.15). Declared after step 1, so that the GIL and the
+# free-threaded build of a release share their build python.
+ARG FREETHREADED=0
 
 # 2. Configure, compile (with PGO: train, then compile again) and install.
 RUN --mount=type=bind,from=source,source=/python.tar,target=/usr/src/python.tar \
