@@ -532,7 +532,10 @@ def matrix(
     project_dir: ProjectDir = Path("."),
     lines: Annotated[
         list[str] | None,
-        typer.Option("--lines", "--line", help="Only these CPython lines, comma-separated (3.13,3.14); empty: all."),
+        typer.Option(
+            "--lines", "--line",
+            help="Only these CPython lines, comma-separated (3.13,3.14; 3.13t: the free-threaded build); empty: all.",
+        ),
     ] = None,
     variants: Annotated[
         list[str] | None,

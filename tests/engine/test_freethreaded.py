@@ -42,10 +42,9 @@ CHECK = r"""
 set -eu
 X=__MINOR__
 cd /usr/local/bin
-# make install's altbininstall with ABIFLAGS=t: python3.Xt is the interpreter, python3.X a hard link to it
+# make install's altbininstall with ABIFLAGS=t installs python3.Xt; python3.X points to it
 test -f "python${X}t" && test ! -L "python${X}t"
-[ "$(stat -c %i "python$X")" = "$(stat -c %i "python${X}t")" ]
-echo "ok python${X} is python${X}t"
+echo "ok python${X} $(readlink "python$X")"
 for cmd in python python3 "python$X" "python${X}t"; do
   "$cmd" -c 'import sys, sysconfig
 assert sysconfig.get_config_var("Py_GIL_DISABLED") == 1, "Py_GIL_DISABLED"
@@ -117,7 +116,7 @@ def check_free_threaded(stack: dict[str, str], tag: str, platform: str, version:
     machine = MACHINES[platform]
     results = run_check(stack, tag, platform, minor)
     lib, include = f"/usr/local/lib/python{minor}t", f"/usr/local/include/python{minor}t"
-    assert results[f"python{minor}"] == f"is python{minor}t", results
+    assert results[f"python{minor}"] == f"python{minor}t", results  # a symlink: one interpreter file
     for cmd in ("python", "python3", f"python{minor}", f"python{minor}t"):
         assert f"ft:{cmd}" in results, (cmd, results)
     assert results["paths"].split() == [lib, f"{lib}/site-packages", include]
