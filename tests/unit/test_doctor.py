@@ -128,7 +128,8 @@ def test_push_is_not_loaded(project_dir: Path, clean_env, fake) -> None:
 def test_no_target_asks_and_all_builds_the_default_group(project_dir: Path, clean_env, fake, capsys) -> None:
     assert run(["build", "-C", str(project_dir)]) == 1
     err = capsys.readouterr().err
-    assert "groups 2_7" not in err and "(2_7, 3_13, 3_16, wee, wee-optimized, wee-optimized-lto)" in err
+    assert "groups 2_7" not in err
+    assert "(2_7, 3_13, 3_13t, 3_16, 3_16t, wee, wee-optimized, wee-optimized-lto, freethreaded)" in err
     assert "e.g. `bakegen build 3_13-wee`" in err
     assert fake.buildx.calls == []
     assert run(["build", "--all", "-C", str(project_dir)]) == 0

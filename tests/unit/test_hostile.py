@@ -105,7 +105,7 @@ CASES = [
     Case("project-dir-is-file", ["list", "-C", "{P}/Dockerfile"], 1, "is a file"),
     # What to build.
     Case("no-target", ["build", "-C", "{P}"], 1, "name what to build"),
-    Case("no-target-names-groups", ["build", "-C", "{P}"], 1, "3_13, 3_16, wee, wee-optimized"),
+    Case("no-target-names-groups", ["build", "-C", "{P}"], 1, "3_13, 3_13t, 3_16, 3_16t, wee, wee-optimized"),
     Case("unknown-target", ["build", "3_13-wee-optimised", "-C", "{P}"], 1, "did you mean 3_13-wee-optimized?"),
     Case("unknown-group", ["build", "3_99", "-C", "{P}"], 1, "unknown target '3_99'"),
     Case("load-and-push", [*BUILD, "--load", "--push"], 1, "exclude each other"),
