@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..bake.data import load_variants
+from ..bake.model import FREETHREADED_ABIFLAG, FREETHREADED_FLAG
 from .model import Evidence, Facts, Judge, ModuleImports, Outcome, failed, passed, skipped
 
 #: Any HTTPS site proves the TLS stack; the official test asks google.com, which is not reachable
@@ -208,7 +209,7 @@ def version_as_expected(ev: Evidence) -> Outcome:
 
 def managed_flags() -> tuple[str, ...]:
     """Every configure flag a variant may add: what the other variants must not have."""
-    return tuple(sorted({flag for v in load_variants() for flag in v.configure_flags}))
+    return tuple(sorted({FREETHREADED_FLAG, *(flag for v in load_variants() for flag in v.configure_flags)}))
 
 
 def flags_as_expected(ev: Evidence) -> Outcome:
@@ -223,6 +224,35 @@ def flags_as_expected(ev: Evidence) -> Outcome:
         return passed(" ".join(want) or "no PGO, no LTO")
     problems = [f"{flag} missing" for flag in missing] + [f"{flag} present" for flag in extra]
     return failed(f"CONFIG_ARGS of {ev.subject.expected.variant}: {', '.join(problems)}")
+
+
+def threading_as_expected(ev: Evidence) -> Outcome:
+    """Free-threaded images (PEP 703): every python command runs the free-threaded interpreter, with
+    the GIL off at start-up, and python3.Xt exists as upstream installs it; GIL images have no part of it."""
+    want = ev.subject.expected.configure_flags
+    if want is None:
+        return skipped("the variant's configure flags are not known (no io.bakegen.configure-flags label)")
+    if ev.result is None or ev.result.exit_code != 0:
+        return exit_zero(ev)
+    seen = {}
+    for line in ev.result.output.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0].startswith("python"):
+            seen[parts[0]] = parts[1:]
+    minor = ".".join(ev.facts.version.split(".")[:2])
+    if FREETHREADED_FLAG not in want:
+        gil_free = sorted(cmd for cmd, (disabled, _, _) in seen.items() if disabled != "0")
+        return failed(f"{', '.join(gil_free)}: Py_GIL_DISABLED in a GIL build") if gil_free else passed("GIL build")
+    expected = ("python", "python3", f"python{minor}", f"python{minor}{FREETHREADED_ABIFLAG}")
+    problems = [f"{cmd}: not on PATH" for cmd in expected if cmd not in seen]
+    for cmd, (disabled, gil_on, abiflags) in seen.items():
+        if disabled != "1" or FREETHREADED_ABIFLAG not in abiflags:
+            problems.append(f"{cmd}: not free-threaded (Py_GIL_DISABLED={disabled}, abiflags {abiflags})")
+        elif gil_on != "0":
+            problems.append(f"{cmd}: the GIL is on at start-up")
+    if problems:
+        return failed("; ".join(problems))
+    return passed(f"{', '.join(expected)}: free-threaded, GIL off at start-up")
 
 
 def machine_as_expected(ev: Evidence) -> Outcome:
@@ -477,6 +507,17 @@ for name in names:
 print("neither %s imports" % " nor ".join(names))
 """)
 
+#: One line per python command on PATH: its name, Py_GIL_DISABLED, whether the GIL is on, sys.abiflags.
+THREADING = """
+minor="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+for cmd in python python3 "python$minor" "python${minor}t"; do
+  command -v "$cmd" >/dev/null 2>&1 || continue
+  "$cmd" -c 'import sys, sysconfig
+disabled = sysconfig.get_config_var("Py_GIL_DISABLED") or 0
+print(sys.argv[1], disabled, int(sys._is_gil_enabled()), sys.abiflags or "-")' "$cmd"
+done
+"""
+
 VENV = """
 "$PY" -m venv /tmp/bakegen-venv
 /tmp/bakegen-venv/bin/pip --version
@@ -604,6 +645,8 @@ CHECKS: tuple[Check, ...] = (
     Check("python-stack-size", "deep recursion in a thread ends in RecursionError, not a crash", InBatch(STACK_SIZE),
           official=True),
     Check("no-tkinter", "tkinter is not there (no Tcl/Tk)", InBatch(NO_TKINTER), bakegen_only=True),
+    Check("free-threading", "free-threaded images run python, python3, python3.X and python3.Xt without the GIL",
+          InBatch(THREADING), judge=threading_as_expected, python=">=3.13", bakegen_only=True),
     Check("headers", "Python.h is installed and python-config --includes names it", InBatch(HEADERS)),
     Check("python-pip-requests-ssl", f"pip install requests, then GET {HTTPS_URL}", InBatch(PIP_REQUESTS_SSL),
           official=True),

@@ -19,6 +19,8 @@ FREETHREADED_SINCE = "3.13"
 #: version (``python3.13t``, ``lib/python3.13t``, ``cp313t`` wheels), and so do bakegen's target names
 #: and tags (``3_13t-wee``, ``3.13.15t-wee``).
 FREETHREADED_ABIFLAG = "t"
+#: The configure flag of a free-threaded build (PEP 703).
+FREETHREADED_FLAG = "--disable-gil"
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,7 @@ class Target:
 
     @property
     def configure_flags(self) -> tuple[str, ...]:
-        return (*self.variant.configure_flags, *(("--disable-gil",) if self.freethreaded else ()))
+        return (*self.variant.configure_flags, *((FREETHREADED_FLAG,) if self.freethreaded else ()))
 
     @property
     def title(self) -> str:

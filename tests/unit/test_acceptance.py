@@ -168,6 +168,34 @@ def test_version_and_flags_judges() -> None:
     assert missing.detail == "CONFIG_ARGS of wee-optimized-lto: --enable-optimizations missing, --with-lto missing"
 
 
+FT = Expected("3.13.15", "wee", ("--disable-gil",))
+FT_LINES = "python 1 0 t\npython3 1 0 t\npython3.13 1 0 t\npython3.13t 1 0 t\n"
+
+
+@pytest.mark.parametrize(
+    ("expected", "output", "status", "detail"),
+    [
+        (Expected("3.13.15", "wee", ()), "python 0 1 -\npython3 0 1 -\npython3.13 0 1 -\n", Status.PASS, "GIL build"),
+        (Expected("3.13.15", "wee", ()), "python3 1 0 t\n", Status.FAIL, "python3: Py_GIL_DISABLED in a GIL build"),
+        (FT, FT_LINES, Status.PASS, "python, python3, python3.13, python3.13t: free-threaded, GIL off at start-up"),
+        (FT, FT_LINES.replace("python3.13 1 0 t", "python3.13 0 1 -"), Status.FAIL,
+         "python3.13: not free-threaded (Py_GIL_DISABLED=0, abiflags -)"),
+        (FT, FT_LINES.replace("python3.13t 1 0 t\n", ""), Status.FAIL, "python3.13t: not on PATH"),
+        (FT, FT_LINES.replace("python 1 0 t", "python 1 1 t"), Status.FAIL, "python: the GIL is on at start-up"),
+        (Expected("3.13.15"), FT_LINES, Status.SKIP, "the variant's configure flags are not known"),
+    ],
+)
+def test_threading_judge(expected: Expected, output: str, status: Status, detail: str) -> None:
+    outcome = checks.threading_as_expected(evidence(RunResult(0, output), expected=expected))
+    assert (outcome.status, outcome.detail[: len(detail)]) == (status, detail)
+
+
+def test_flags_judge_sees_a_stray_disable_gil() -> None:
+    gil = Expected("3.13.15", "wee", ())
+    stray = checks.flags_as_expected(evidence(expected=gil, config_args=WEE_ARGS + " '--disable-gil'"))
+    assert stray.status is Status.FAIL and "--disable-gil present" in stray.detail
+
+
 def test_machine_judge() -> None:
     assert checks.machine_as_expected(evidence(platform="linux/arm64", machine="aarch64")).status is Status.PASS
     wrong = checks.machine_as_expected(evidence(platform="linux/arm64", machine="x86_64"))
@@ -340,7 +368,7 @@ def test_a_passing_image_runs_four_containers_per_platform(fake, tmp_path: Path)
     assert "PASS  configure-flags          no PGO, no LTO" in lines
     assert "PASS  machine                  aarch64" in lines
     assert "SKIP  module-parity-reference  no --reference image given" in lines
-    assert re.fullmatch(r"-- r/py:wee linux/arm64: 19 passed, 0 failed, 1 skipped in \d+s", lines[-1])
+    assert re.fullmatch(r"-- r/py:wee linux/arm64: 20 passed, 0 failed, 1 skipped in \d+s", lines[-1])
 
 
 def test_a_failing_check_is_one_line_that_names_it(fake) -> None:
@@ -350,7 +378,7 @@ def test_a_failing_check_is_one_line_that_names_it(fake) -> None:
     reports = runner.run([runner.Named("r/py:wee", "r/py:wee")], runner.Options(["linux/amd64"]), lines.append)
     assert reports[0].failed == ["python-imports"]
     assert f"FAIL  python-imports           {dbm}" in lines
-    assert lines[-1].startswith("-- r/py:wee linux/amd64: 18 passed, 1 failed, 1 skipped")
+    assert lines[-1].startswith("-- r/py:wee linux/amd64: 19 passed, 1 failed, 1 skipped")
 
 
 def test_a_python2_image_gets_its_checks(fake) -> None:
@@ -358,7 +386,7 @@ def test_a_python2_image_gets_its_checks(fake) -> None:
     lines: list[str] = []
     reports = runner.run([runner.Named("r/py:2", "r/py:2")], runner.Options(["linux/amd64"]), lines.append)
     skipped = {name for name, o in reports[0].outcomes if o.status is Status.SKIP}
-    assert skipped == {"venv", "module-parity", "module-parity-reference"}
+    assert skipped == {"venv", "free-threading", "module-parity", "module-parity-reference"}
     assert reports[0].failed == []
 
 
@@ -478,7 +506,7 @@ def test_cli_passes(fake, project_dir: Path, clean_env) -> None:
     fake({"docker.io/bakegen/python:3.13.15-wee": FakeImage()})
     result = cli.invoke(app, ["test", "-C", str(project_dir), "3_13-wee"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1].startswith("-- 3_13-wee linux/amd64: 19 passed, 0 failed, 1 skipped")
+    assert result.stdout.splitlines()[-1].startswith("-- 3_13-wee linux/amd64: 20 passed, 0 failed, 1 skipped")
 
 
 def test_cli_lists_the_checks() -> None:
