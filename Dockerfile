@@ -158,9 +158,9 @@ RUN --mount=type=bind,from=base,source=/var/lib/dpkg/status,target=/tmp/target-s
 
 FROM base AS runtime-common
 RUN --mount=type=bind,from=common-debs,source=/debs,target=/tmp/debs \
-    set -eu; \
-    if ls /tmp/debs/*.deb >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive dpkg --install /tmp/debs/*.deb; fi; \
-    rm -rf /var/log/apt /var/log/dpkg.log /var/cache/debconf/*-old
+    --mount=type=bind,source=bakegen/inbuild/install-debs.sh,target=/usr/src/install-debs.sh \
+    --mount=type=bind,source=bakegen/inbuild/redate.sh,target=/usr/src/redate.sh \
+    sh /usr/src/install-debs.sh /tmp/debs
 
 # ---------------------------------------------------------------------------------------------------
 # CPython, in /usr/local. Four steps, so that a change to a later one never recompiles CPython.
@@ -214,6 +214,7 @@ ARG FREETHREADED=0
 
 # 2. Configure, compile (with PGO: train, then compile again) and install.
 RUN --mount=type=bind,from=source,source=/python.tar,target=/usr/src/python.tar \
+    --mount=type=bind,source=bakegen/inbuild/redate.sh,target=/usr/src/redate.sh \
     set -eux; \
     target="$(cat /target-arch)"; \
     set -- --build="$(dpkg-architecture --query DEB_BUILD_GNU_TYPE)" --prefix=/usr/local \
@@ -239,6 +240,11 @@ RUN --mount=type=bind,from=source,source=/python.tar,target=/usr/src/python.tar 
     esac; \
     mkdir -p /usr/src/python; \
     tar --extract --file /usr/src/python.tar --directory /usr/src/python --strip-components=1; \
+    # The release's date (its newest file), not the clock's: the build date in sys.version, which
+    # GCC's __DATE__ and __TIME__ take from SOURCE_DATE_EPOCH
+    # (https://gcc.gnu.org/onlinedocs/cpp/Environment-Variables.html), and the file times below.
+    export SOURCE_DATE_EPOCH="$(sh /usr/src/redate.sh newest /usr/src/python)"; \
+    echo "$SOURCE_DATE_EPOCH" > /source-date-epoch; \
     cd /usr/src/python; \
     ./configure "$@"; \
     case "$PYTHON_VERSION" in \
@@ -328,6 +334,12 @@ RUN --mount=type=bind,source=bakegen/inbuild/pipwheels.py,target=/usr/src/pipwhe
     ls -l /usr/local/bin; \
     ! find /usr/local -name __pycache__ | grep .
 
+# The build stage's last step: no file in /usr/local is dated after the release, so that the runtime
+# stage's COPY gives the same layer from build to build. (The release's date, not SOURCE_DATE_EPOCH:
+# a build arg would recompile CPython for every commit.)
+RUN --mount=type=bind,source=bakegen/inbuild/redate.sh,target=/usr/src/redate.sh \
+    sh /usr/src/redate.sh clamp "$(cat /source-date-epoch)" /usr/local
+
 # ---------------------------------------------------------------------------------------------------
 FROM runtime-common AS runtime
 
@@ -335,9 +347,9 @@ ENV PATH=/usr/local/bin:$PATH \
     LANG=C.UTF-8
 
 RUN --mount=type=bind,from=build,source=/debs,target=/tmp/debs \
-    set -eu; \
-    if ls /tmp/debs/*.deb >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive dpkg --install /tmp/debs/*.deb; fi; \
-    rm -rf /var/log/apt /var/log/dpkg.log /var/cache/debconf/*-old
+    --mount=type=bind,source=bakegen/inbuild/install-debs.sh,target=/usr/src/install-debs.sh \
+    --mount=type=bind,source=bakegen/inbuild/redate.sh,target=/usr/src/redate.sh \
+    sh /usr/src/install-debs.sh /tmp/debs
 
 COPY --from=build /usr/local /usr/local
 

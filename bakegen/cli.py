@@ -257,6 +257,10 @@ def build(
             "An encrypted key's password comes from COSIGN_PASSWORD.",
         ),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Run every build step afresh, e.g. to compare digests with an earlier build."),
+    ] = False,
 ) -> None:
     """Build images with docker buildx bake, showing the build's progress.
 
@@ -273,7 +277,7 @@ def build(
     )
     request = core.BuildRequest(
         targets=list(targets or []), settings=settings, load=load, push=push, builder=builder,
-        sha256sums=mirror_sums, attest=attest, sign=sign, sign_key=sign_key, all=all_targets,
+        sha256sums=mirror_sums, attest=attest, sign=sign, sign_key=sign_key, all=all_targets, no_cache=no_cache,
     )
     built = core.build(
         core.Project(project_dir), request, on_line=lambda line: typer.echo(line, err=True), report=typer.echo

@@ -194,6 +194,8 @@ class BuildRequest:
     sign_key: str | None = None
     #: No targets named: build every target (group "default") instead of asking.
     all: bool = False
+    #: Run every step afresh (BuildKit's cache mounts, apt's, stay): a rebuild to compare digests with.
+    no_cache: bool = False
 
 
 def resolve_targets(plan: Plan, names: list[str]) -> list[str]:
@@ -236,22 +238,43 @@ def mirror_sum_notes(plan: Plan, names: list[str] | None = None) -> list[str]:
     ]
 
 
-def build_metadata(root: Path, environ: Mapping[str, str]) -> dict[str, str]:
-    """REVISION and CREATED for the OCI labels, unless the environment already sets them.
+def _git(root: Path, *args: str) -> str:
+    """One line of git's output about the project, or "" where git or the repository is missing."""
+    try:
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+    except OSError:
+        return ""
+    return proc.stdout.strip() if proc.returncode == 0 else ""
 
-    CREATED follows SOURCE_DATE_EPOCH when set, so reproducible builds stay reproducible.
+
+def source_date_epoch(root: Path, environ: Mapping[str, str]) -> str:
+    """The build's SOURCE_DATE_EPOCH: the environment's, else the commit's time; "" outside git.
+
+    buildx (0.10 and newer) passes it on to BuildKit as a build arg, which dates the image config and
+    its history by it (https://github.com/moby/buildkit/blob/v0.12/docs/build-repro.md), so that two
+    builds of one commit give the same image.
+    """
+    epoch = environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch and not epoch.isdigit():
+        raise BakegenError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970-01-01 UTC")
+    return epoch or _git(root, "log", "-1", "--format=%ct")
+
+
+def build_metadata(root: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """REVISION, SOURCE_DATE_EPOCH and CREATED for the build, unless the environment sets them.
+
+    CREATED (the org.opencontainers.image.created label) follows SOURCE_DATE_EPOCH, as the image
+    config's date does; the clock only outside git.
     """
     values: dict[str, str] = {}
-    if not environ.get("REVISION"):
-        try:
-            proc = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True)
-            if proc.returncode == 0:
-                values["REVISION"] = proc.stdout.strip()
-        except OSError:
-            pass
+    revision = "" if environ.get("REVISION") else _git(root, "rev-parse", "HEAD")
+    if revision:
+        values["REVISION"] = revision
+    epoch = source_date_epoch(root, environ)
+    if epoch and not environ.get("SOURCE_DATE_EPOCH"):
+        values["SOURCE_DATE_EPOCH"] = epoch
     if not environ.get("CREATED"):
-        epoch = environ.get("SOURCE_DATE_EPOCH")
-        when = datetime.fromtimestamp(int(epoch), UTC) if epoch and epoch.isdigit() else datetime.now(UTC)
+        when = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
         values["CREATED"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     return values
 
@@ -359,6 +382,7 @@ def build(
             load=r.load,
             push=request.push,
             builder=request.builder,
+            no_cache=request.no_cache,
             on_line=on_line,
             allow=entitlements(variables, os.environ),
             metadata_file=metadata if key else None,

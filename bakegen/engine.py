@@ -168,6 +168,7 @@ def bake_build(
     load: bool = False,
     push: bool = False,
     builder: str | None = None,
+    no_cache: bool = False,
     on_line: Callable[[str], None] | None = None,
     allow: tuple[str, ...] = (),
     metadata_file: Path | None = None,
@@ -183,7 +184,8 @@ def bake_build(
         if allow:
             cmd = [*docker.client_config.client_call, "buildx", "bake", "--progress", "plain"]
             cmd += [f"--allow={a}" for a in allow] + [a for f in files for a in ("--file", f)]
-            cmd += ["--load"] * load + ["--push"] * push + (["--builder", builder] if builder else [])
+            cmd += ["--load"] * load + ["--push"] * push + ["--no-cache"] * no_cache
+            cmd += ["--builder", builder] if builder else []
             cmd += ["--metadata-file", str(metadata_file)] if metadata_file else []
             streamed = stream_stdout_and_stderr(cmd + targets, dict(variables))
             logs = (line.decode(errors="replace") for _, line in streamed)
@@ -194,6 +196,7 @@ def bake_build(
                 load=load,
                 push=push,
                 builder=builder,
+                cache=not no_cache,
                 progress="plain",
                 variables=dict(variables),
                 metadata_file=metadata_file,
