@@ -215,6 +215,57 @@ def test_push_attests_and_labels_the_revision(project_dir: Path, clean_env, monk
     assert no.exit_code == 0 and fake.buildx.calls[1]["variables"]["ATTEST"] == "0"
 
 
+def commit_project(project_dir: Path, when: int) -> str:
+    """Make the project a git repository with one commit dated ``when``; its sha."""
+    import subprocess
+
+    env = {**os.environ, "GIT_AUTHOR_DATE": f"@{when} +0000", "GIT_COMMITTER_DATE": f"@{when} +0000",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "release data"]):
+        subprocess.run(["git", "-C", str(project_dir), *args], env=env, check=True, capture_output=True)
+    return subprocess.run(["git", "-C", str(project_dir), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_build_dates_the_images_by_the_commit(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDocker()
+    monkeypatch.setattr(engine, "docker", fake)
+    sha = commit_project(project_dir, 1700000000)
+    assert invoke("build", "3_13-wee", "-C", str(project_dir)).exit_code == 0
+    variables = fake.buildx.calls[0]["variables"]
+    # buildx hands SOURCE_DATE_EPOCH on to BuildKit, which dates the image config by it.
+    assert variables["SOURCE_DATE_EPOCH"] == "1700000000"
+    assert variables["CREATED"] == "2023-11-14T22:13:20Z"
+    assert variables["REVISION"] == sha
+    assert fake.buildx.calls[0]["cache"] is True
+    # The environment's SOURCE_DATE_EPOCH wins (bake inherits it; bakegen passes no other).
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1600000000")
+    assert invoke("build", "3_13-wee", "-C", str(project_dir)).exit_code == 0
+    variables = fake.buildx.calls[1]["variables"]
+    assert "SOURCE_DATE_EPOCH" not in variables and variables["CREATED"] == "2020-09-13T12:26:40Z"
+
+
+@pytest.mark.parametrize("epoch", ["yesterday", "-5", "1.5"])
+def test_a_malformed_source_date_epoch_stops_before_bake(
+    epoch: str, project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeDocker()
+    monkeypatch.setattr(engine, "docker", fake)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    result = invoke("build", "3_13-wee", "-C", str(project_dir))
+    assert result.exit_code == 1
+    assert "SOURCE_DATE_EPOCH=" in one_line_error(result) and "not a number of seconds" in result.stderr
+    assert fake.buildx.calls == []
+
+
+def test_no_cache_reaches_bake(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDocker()
+    monkeypatch.setattr(engine, "docker", fake)
+    assert invoke("build", "3_13-wee", "--no-cache", "-C", str(project_dir)).exit_code == 0
+    assert fake.buildx.calls[0]["cache"] is False
+
+
 def test_host_network_needs_an_entitlement() -> None:
     from bakegen import core
 

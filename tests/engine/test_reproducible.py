@@ -1,0 +1,114 @@
+"""Reproducible digests (marker ``engine``): a rebuild of ``3_13-wee`` with every step run afresh
+gives the same image.
+
+What the test proves: on this commit, ``bakegen build 3_13-wee --load --no-cache`` gives, for this
+engine's platform (linux/amd64 in CI), the same image manifest digest, hence the same config and the
+same layers, as the session's ``wee_image``, which the other engine tests build on the shared
+builder, from its cache where earlier builds left the steps there. So two runs of every build step,
+at different times, write the same bytes, and both images are dated by the commit (bakegen sets
+SOURCE_DATE_EPOCH from it), not by the clock. One extra build rather than two, for CI's time.
+
+What it does not prove: that the manifest list is reproducible (it is not: the provenance
+attestation buildx attaches by default records when the build started and finished), or that a
+rebuild matches once Debian's archive has moved on. Both builds resolve Debian packages when they
+run (--no-cache keeps BuildKit's cache mounts, apt's package lists among them); were the archive to
+change between the two, the layers that install packages would differ, and the failure names them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tarfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from enginekit import REPO, bake_variables, measure
+
+from bakegen import core
+
+pytestmark = pytest.mark.engine
+
+#: Indexes, manifests and configs are small; the layers, compared by digest only, are not read.
+SMALL_BLOB = 1 << 20
+
+
+@dataclass
+class SavedImage:
+    """One platform's image in the local image store, as ``docker save`` writes it (an OCI layout)."""
+
+    manifest: str
+    config_digest: str
+    config: dict
+    layers: list[str]
+
+    def steps(self) -> list[str]:
+        """The Dockerfile step behind each layer (the config's history, without the empty ones)."""
+        return [h.get("created_by", "?") for h in self.config["history"] if not h.get("empty_layer")]
+
+
+def read_blobs(tag: str) -> dict[str, bytes]:
+    """index.json and the small blobs of ``docker save``, streamed (nothing is written to disk)."""
+    proc = subprocess.Popen(["docker", "save", tag], stdout=subprocess.PIPE)
+    blobs: dict[str, bytes] = {}
+    with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+        for member in tar:
+            wanted = member.name == "index.json" or member.name.startswith("blobs/sha256/")
+            if wanted and member.isfile() and member.size < SMALL_BLOB:
+                blobs[member.name.removeprefix("blobs/sha256/")] = tar.extractfile(member).read()
+    assert proc.wait() == 0, f"docker save {tag} failed"
+    return blobs
+
+
+def saved_image(tag: str) -> SavedImage:
+    """The platform image of a loaded tag: the one manifest of its list that is not an attestation."""
+    blobs = read_blobs(tag)
+
+    def load(digest: str) -> dict:
+        return json.loads(blobs[digest.removeprefix("sha256:")])
+
+    top = json.loads(blobs["index.json"])["manifests"][0]
+    index = load(top["digest"])
+    # A manifest list holds the image and, by default, buildx's provenance (platform unknown/unknown).
+    listed = index.get("manifests", [top])
+    images = [m for m in listed if m.get("platform", {}).get("os") != "unknown"] if "manifests" in index else listed
+    assert len(images) == 1, f"{tag}: expected one platform image in {index}"
+    manifest = load(images[0]["digest"])
+    config = manifest["config"]["digest"]
+    return SavedImage(images[0]["digest"], config, load(config), [x["digest"] for x in manifest["layers"]])
+
+
+def build_date() -> str:
+    """SOURCE_DATE_EPOCH from the environment, else the commit's time, as an OCI date."""
+    git = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%ct"], capture_output=True, text=True)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH") or git.stdout
+    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_rebuild_without_cache_gives_the_same_image(stack, wee_image, test_version) -> None:
+    first = saved_image(wee_image)
+    variables = {**bake_variables(stack), "REGISTRY": f"{stack['REGISTRY']}-rebuild"}
+    request = core.BuildRequest(
+        ["3_13-wee"], variables=variables, load=True, no_cache=True, sha256sums=stack["sums"] or None
+    )
+    started = time.monotonic()
+    core.build(core.Project(REPO), request, on_line=lambda line: None)
+    took = time.monotonic() - started
+    again = saved_image(f"{variables['REGISTRY']}/python:{test_version}-wee")
+    measure(f"3_13-wee rebuilt with --no-cache in {took:.0f}s: image manifest {again.manifest}")
+
+    assert len(again.layers) == len(first.layers), (first.steps(), again.steps())
+    steps = first.steps()
+    differing = [
+        f"{steps[n][:100] if n < len(steps) else f'layer {n}'}: {a} != {b}"
+        for n, (a, b) in enumerate(zip(first.layers, again.layers, strict=True))
+        if a != b
+    ]
+    assert differing == [], "layers that differ between the two builds"
+    assert again.config == first.config
+    assert (again.config_digest, again.manifest) == (first.config_digest, first.manifest)
+    # Dated by the commit (SOURCE_DATE_EPOCH), not by the clock of either build.
+    assert first.config["created"] == build_date()
