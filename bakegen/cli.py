@@ -418,9 +418,9 @@ def acceptance_test(
     The official images' own tests (docker-library/official-images: python-imports, no .pyc,
     pip install requests and an HTTPS request, sqlite3, stack size, UTC, no hard-coded passwords,
     CMD override) and what bakegen's variants promise (version, configure flags, platform, no
-    tkinter, commands, venv with pip, a C-extension wheel, headers, apt-get install, module parity
-    with the official image). One line per check (PASS, FAIL or SKIP), a summary per image and
-    platform; exit 4 if any check failed.
+    tkinter, free threading (3.13+), commands, venv with pip, a C-extension wheel, headers,
+    apt-get install, module parity with the official image). One line per check (PASS, FAIL or
+    SKIP), a summary per image and platform; exit 4 if any check failed.
     """
     if list_checks:
         for line in core.describe_checks():
