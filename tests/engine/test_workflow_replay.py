@@ -362,34 +362,25 @@ def published(local) -> Run:
     return run
 
 
-def stub_bakegen(folder: Path, line: str, status: int) -> Path:
-    """A `bakegen` whose `test` prints `line` and exits `status`; every other command is the real one."""
-    stub = folder / "bakegen"
-    stub.write_text(
-        "#!/bin/sh\n"
-        f'if [ "$1" = test ]; then echo "{line}"; exit {status}; fi\n'
-        f'exec {VENV_BIN}/bakegen "$@"\n'
-    )
-    stub.chmod(0o755)
-    return folder
-
-
 @pytest.fixture(scope="module")
-def scratch(local, published, tmp_path_factory) -> tuple[Run, dict[str, Any]]:
+def scratch(local, published) -> tuple[Run, dict[str, Any]]:
     before = {"tags": tag_list(local.registry, f"{NAMESPACE}/python"), "digests": shared_digests(local)}
     fresh_artifacts(local)
-    # The default-branch run tested the same images for real; here a passing stand-in saves CI the
-    # emulated arm64 run again (this run is about where a branch may publish).
-    stub = stub_bakegen(tmp_path_factory.mktemp("passing-bakegen"), "PASS (stand-in for bakegen test)", 0)
     run = replay_run(local, ref="refs/heads/feature/replay", sha=hashlib.sha1(b"feature/replay").hexdigest(),
-                     rerun=True, build_path=(str(stub),), acceptance_stub=True)
+                     rerun=True)
     return run, before
 
 
 @pytest.fixture(scope="module")
 def failed_tests(local, scratch, tmp_path_factory) -> tuple[Run, dict[str, str | None]]:
-    stub_dir = stub_bakegen(tmp_path_factory.mktemp("failing-bakegen"),
-                            "FAIL python-imports: made to fail by the replay test", 4)
+    stub_dir = tmp_path_factory.mktemp("failing-bakegen")
+    stub = stub_dir / "bakegen"
+    stub.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = test ]; then echo "FAIL python-imports: made to fail by the replay test"; exit 4; fi\n'
+        f'exec {VENV_BIN}/bakegen "$@"\n'
+    )
+    stub.chmod(0o755)
     before = shared_digests(local)
     fresh_artifacts(local)
     # The failing stub stands in for the acceptance step even where `bakegen test` is not there yet.
