@@ -110,6 +110,9 @@ RUN --mount=type=bind,source=bakegen/inbuild/apt.sh,target=/usr/src/apt.sh \
 FROM ${BASE_IMAGE} AS toolchain-target
 ARG TOOLS
 ARG BUILD_DEPS
+# A flag set's own tools, e.g. "clang-21/sid lld-21/sid": NAME/SUITE takes a package from another
+# Debian suite (apt.sh extra). Empty for the images bakegen publishes.
+ARG EXTRA_PACKAGES=
 ARG TARGETARCH
 RUN --mount=type=bind,source=bakegen/inbuild/apt.sh,target=/usr/src/apt.sh \
     --mount=type=cache,id=bakegen-apt-cache-$TARGETARCH,target=/var/cache/apt,sharing=locked \
@@ -118,7 +121,8 @@ RUN --mount=type=bind,source=bakegen/inbuild/apt.sh,target=/usr/src/apt.sh \
     set -eu; \
     rm -f /etc/apt/apt.conf.d/docker-clean; \
     sh /usr/src/apt.sh update -qq; \
-    sh /usr/src/apt.sh install -y -qq --no-install-recommends $TOOLS $BUILD_DEPS
+    sh /usr/src/apt.sh install -y -qq --no-install-recommends $TOOLS $BUILD_DEPS; \
+    if [ -n "$EXTRA_PACKAGES" ]; then sh /usr/src/apt.sh extra $EXTRA_PACKAGES; fi
 
 # ---------------------------------------------------------------------------------------------------
 # Refuses a bad combination of switches. It runs beside the slow stages and fails the build at once.
@@ -212,62 +216,23 @@ RUN --mount=type=bind,from=preflight,source=/preflight-ok,target=/tmp/preflight-
 # free-threaded build of a release share their build python.
 ARG FREETHREADED=0
 
+# Compiler and linker flags. HARDENING: the hardening groups of bakegen/inbuild/flags.sh ("all",
+# "none" or a list); the image's label io.bakegen.hardening promises them. The EXTRA_* args and
+# PROFILE_TASK are a flag set's own (`bakegen campaign`, README: flag campaigns); empty for the
+# images bakegen publishes.
+ARG HARDENING=all
+ARG EXTRA_CONFIGURE=
+ARG EXTRA_CFLAGS=
+ARG EXTRA_LDFLAGS=
+ARG PROFILE_TASK=
+ARG EXTRA_MAKE=
+
 # 2. Configure, compile (with PGO: train, then compile again) and install.
 RUN --mount=type=bind,from=source,source=/python.tar,target=/usr/src/python.tar \
+    --mount=type=bind,source=bakegen/inbuild/compile.sh,target=/usr/src/compile.sh \
+    --mount=type=bind,source=bakegen/inbuild/flags.sh,target=/usr/src/flags.sh \
     --mount=type=bind,source=bakegen/inbuild/redate.sh,target=/usr/src/redate.sh \
-    set -eux; \
-    target="$(cat /target-arch)"; \
-    set -- --build="$(dpkg-architecture --query DEB_BUILD_GNU_TYPE)" --prefix=/usr/local \
-      --enable-loadable-sqlite-extensions --with-ensurepip=no; \
-    if [ "$target" != "$(dpkg --print-architecture)" ]; then \
-      host_type="$(dpkg-architecture --host-arch "$target" --query DEB_HOST_GNU_TYPE 2>/dev/null)"; \
-      set -- "$@" --host="$host_type" --with-build-python="$(cat /build-python)" \
-        # configure cannot run target programs to probe these:
-        # https://docs.python.org/3/using/configure.html#cross-compiling-options
-        ac_cv_file__dev_ptmx=yes ac_cv_file__dev_ptc=no ac_cv_buggy_getaddrinfo=no \
-        PKG_CONFIG_LIBDIR="/usr/lib/$host_type/pkgconfig:/usr/share/pkgconfig"; \
-    fi; \
-    if [ "$OPTIMAL" = 1 ]; then set -- "$@" --enable-optimizations; fi; \
-    # Without PGO nothing runs the test suite, so its C modules and files need not be built or
-    # installed (they would be deleted below anyway). --disable-test-modules exists from 3.10 on.
-    case "$OPTIMAL/$PYTHON_VERSION" in 1/*|*/2.*|*/3.[0-9].*) ;; *) set -- "$@" --disable-test-modules ;; esac; \
-    if [ "$LTO" = 1 ]; then set -- "$@" --with-lto; fi; \
-    if [ "$FREETHREADED" = 1 ]; then set -- "$@" --disable-gil; fi; \
-    case "$PYTHON_VERSION" in \
-      # Python 2 defaults to UCS-2; every Linux distribution and manylinux wheel expects UCS-4.
-      # https://peps.python.org/pep-0513/#ucs-2-vs-ucs-4-builds
-      2.*) set -- "$@" --enable-unicode=ucs4 ;; \
-    esac; \
-    mkdir -p /usr/src/python; \
-    tar --extract --file /usr/src/python.tar --directory /usr/src/python --strip-components=1; \
-    # The release's date (its newest file), not the clock's: the build date in sys.version, which
-    # GCC's __DATE__ and __TIME__ take from SOURCE_DATE_EPOCH
-    # (https://gcc.gnu.org/onlinedocs/cpp/Environment-Variables.html), and the file times below.
-    export SOURCE_DATE_EPOCH="$(sh /usr/src/redate.sh newest /usr/src/python)"; \
-    echo "$SOURCE_DATE_EPOCH" > /source-date-epoch; \
-    cd /usr/src/python; \
-    ./configure "$@"; \
-    case "$PYTHON_VERSION" in \
-      # Python 2's regrtest runs the PGO training tests in one process only.
-      2.*) make -j "$(nproc)" ;; \
-      *) \
-        # The PGO training run is CPython's test suite; -j0 runs it on every core instead of one.
-        profile_task='-m test --pgo -j0 --timeout=$(TESTTIMEOUT)'; \
-        if [ "$LTO" = 1 ]; then \
-          # The instrumented build only runs the training, so link-time optimization is wasted
-          # there: its serial whole-program links (_freeze_module, python) took 216 s of 12 minutes.
-          # Build it without LTO; the final build has it. The profile still matches each function
-          # (GCC checks that, and a mismatch is an error).
-          nolto() { sed -n "s/^$1=//p" Makefile | tr ' ' '\n' \
-            | grep -v -e '^-flto' -e '^-fuse-linker-plugin$' -e '^-ffat-lto-objects$' | tr '\n' ' '; }; \
-          make -j "$(nproc)" profile-run-stamp PROFILE_TASK="$profile_task" \
-            CONFIGURE_CFLAGS_NODIST="$(nolto CONFIGURE_CFLAGS_NODIST)" \
-            CONFIGURE_LDFLAGS_NODIST="$(nolto CONFIGURE_LDFLAGS_NODIST)"; \
-        fi; \
-        make -j "$(nproc)" PROFILE_TASK="$profile_task" ;; \
-    esac; \
-    make install; \
-    cd /; rm -rf /usr/src/python
+    TARGET_ARCH="$(cat /target-arch)" BUILD_PYTHON="$(cat /build-python)" sh /usr/src/compile.sh /usr/src/python.tar
 
 # 3. What the images leave out, and stripped binaries.
 RUN set -eux; \

@@ -123,6 +123,40 @@ variable "FREETHREADED" {
   default = "0"
 }
 
+variable "HARDENING" {
+  # Hardening flag groups of the custom target (bakegen/inbuild/flags.sh): "all", "none", or a list.
+  default = "all"
+}
+
+# A flag set's own additions to the custom target (`bakegen campaign`); empty for normal builds.
+variable "EXTRA_PACKAGES" {
+  # Toolchain packages; NAME/SUITE takes one from another Debian suite: "clang-21/sid".
+  default = ""
+}
+
+variable "EXTRA_CONFIGURE" {
+  # configure arguments and NAME=value pairs, in shell quoting.
+  default = ""
+}
+
+variable "EXTRA_CFLAGS" {
+  default = ""
+}
+
+variable "EXTRA_LDFLAGS" {
+  default = ""
+}
+
+variable "PROFILE_TASK" {
+  # The PGO training run's arguments to python; empty: "-m test --pgo -j0".
+  default = ""
+}
+
+variable "EXTRA_MAKE" {
+  # make variables, in shell quoting.
+  default = ""
+}
+
 function "platforms" {
   params = []
   result = PLATFORMS == "" ? [] : [for p in split(",", PLATFORMS) : trimspace(p)]
@@ -159,7 +193,7 @@ function "build_labels" {
 }
 
 function "image_labels" {
-  params = [title, version, variant, summary, flags, base]
+  params = [title, version, variant, summary, flags, hardening, base]
   result = merge({
     "org.opencontainers.image.title"       = title
     "org.opencontainers.image.description" = summary
@@ -168,6 +202,7 @@ function "image_labels" {
     "org.opencontainers.image.base.name"   = base
     "io.bakegen.variant"                   = variant
     "io.bakegen.configure-flags"           = flags
+    "io.bakegen.hardening"                 = hardening
   }, build_labels())
 }
 
@@ -347,10 +382,11 @@ target "2_7-wee" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["2.7.18-wee", "2.7-wee", "2-wee"])
-  labels      = image_labels("CPython 2.7.18 (wee)", "2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE)
-  annotations = annotations(image_labels("CPython 2.7.18 (wee)", "2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE))
+  labels      = image_labels("CPython 2.7.18 (wee)", "2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("CPython 2.7.18 (wee)", "2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE_BULLSEYE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee")
@@ -378,10 +414,11 @@ target "2_7-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["2.7.18-wee-optimized", "2.7-wee-optimized", "2-wee-optimized"])
-  labels      = image_labels("CPython 2.7.18 (wee-optimized)", "2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE)
-  annotations = annotations(image_labels("CPython 2.7.18 (wee-optimized)", "2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE))
+  labels      = image_labels("CPython 2.7.18 (wee-optimized)", "2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("CPython 2.7.18 (wee-optimized)", "2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE_BULLSEYE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee-optimized")
@@ -409,10 +446,11 @@ target "2_7-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["2.7.18-wee-optimized-lto", "2.7-wee-optimized-lto", "2-wee-optimized-lto"])
-  labels      = image_labels("CPython 2.7.18 (wee-optimized-lto)", "2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE)
-  annotations = annotations(image_labels("CPython 2.7.18 (wee-optimized-lto)", "2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE))
+  labels      = image_labels("CPython 2.7.18 (wee-optimized-lto)", "2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("CPython 2.7.18 (wee-optimized-lto)", "2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE_BULLSEYE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee-optimized-lto")
@@ -440,10 +478,11 @@ target "3_11-wee" {
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "1"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.11.17-wee", "3.11-wee"])
-  labels      = image_labels("CPython 3.11.17 (wee)", "3.11.17", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.11.17 (wee)", "3.11.17", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.11.17 (wee)", "3.11.17", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.11.17 (wee)", "3.11.17", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_11-wee")
@@ -471,10 +510,11 @@ target "3_11-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "1"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.11.17-wee-optimized", "3.11-wee-optimized"])
-  labels      = image_labels("CPython 3.11.17 (wee-optimized)", "3.11.17", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.11.17 (wee-optimized)", "3.11.17", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.11.17 (wee-optimized)", "3.11.17", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.11.17 (wee-optimized)", "3.11.17", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_11-wee-optimized")
@@ -502,10 +542,11 @@ target "3_11-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "1"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.11.17-wee-optimized-lto", "3.11-wee-optimized-lto"])
-  labels      = image_labels("CPython 3.11.17 (wee-optimized-lto)", "3.11.17", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.11.17 (wee-optimized-lto)", "3.11.17", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.11.17 (wee-optimized-lto)", "3.11.17", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.11.17 (wee-optimized-lto)", "3.11.17", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_11-wee-optimized-lto")
@@ -533,10 +574,11 @@ target "3_12-wee" {
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.12.15-wee", "3.12-wee"])
-  labels      = image_labels("CPython 3.12.15 (wee)", "3.12.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.12.15 (wee)", "3.12.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.12.15 (wee)", "3.12.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.12.15 (wee)", "3.12.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_12-wee")
@@ -564,10 +606,11 @@ target "3_12-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.12.15-wee-optimized", "3.12-wee-optimized"])
-  labels      = image_labels("CPython 3.12.15 (wee-optimized)", "3.12.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.12.15 (wee-optimized)", "3.12.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.12.15 (wee-optimized)", "3.12.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.12.15 (wee-optimized)", "3.12.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_12-wee-optimized")
@@ -595,10 +638,11 @@ target "3_12-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.12.15-wee-optimized-lto", "3.12-wee-optimized-lto"])
-  labels      = image_labels("CPython 3.12.15 (wee-optimized-lto)", "3.12.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.12.15 (wee-optimized-lto)", "3.12.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.12.15 (wee-optimized-lto)", "3.12.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.12.15 (wee-optimized-lto)", "3.12.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_12-wee-optimized-lto")
@@ -626,10 +670,11 @@ target "3_13-wee" {
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.13.18-wee", "3.13-wee"])
-  labels      = image_labels("CPython 3.13.18 (wee)", "3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.13.18 (wee)", "3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.18 (wee)", "3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.18 (wee)", "3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee")
@@ -657,10 +702,11 @@ target "3_13-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.13.18-wee-optimized", "3.13-wee-optimized"])
-  labels      = image_labels("CPython 3.13.18 (wee-optimized)", "3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.13.18 (wee-optimized)", "3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.18 (wee-optimized)", "3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.18 (wee-optimized)", "3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee-optimized")
@@ -688,10 +734,11 @@ target "3_13-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.13.18-wee-optimized-lto", "3.13-wee-optimized-lto"])
-  labels      = image_labels("CPython 3.13.18 (wee-optimized-lto)", "3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.13.18 (wee-optimized-lto)", "3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.18 (wee-optimized-lto)", "3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.18 (wee-optimized-lto)", "3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee-optimized-lto")
@@ -719,10 +766,11 @@ target "3_13t-wee" {
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.13.18t-wee", "3.13t-wee"])
-  labels      = image_labels("CPython 3.13.18 free-threaded (wee)", "3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.13.18 free-threaded (wee)", "3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.18 free-threaded (wee)", "3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.18 free-threaded (wee)", "3.13.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13t-wee")
@@ -750,10 +798,11 @@ target "3_13t-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.13.18t-wee-optimized", "3.13t-wee-optimized"])
-  labels      = image_labels("CPython 3.13.18 free-threaded (wee-optimized)", "3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.13.18 free-threaded (wee-optimized)", "3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.18 free-threaded (wee-optimized)", "3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.18 free-threaded (wee-optimized)", "3.13.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13t-wee-optimized")
@@ -781,10 +830,11 @@ target "3_13t-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.13.18t-wee-optimized-lto", "3.13t-wee-optimized-lto"])
-  labels      = image_labels("CPython 3.13.18 free-threaded (wee-optimized-lto)", "3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.13.18 free-threaded (wee-optimized-lto)", "3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.18 free-threaded (wee-optimized-lto)", "3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.18 free-threaded (wee-optimized-lto)", "3.13.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13t-wee-optimized-lto")
@@ -812,10 +862,11 @@ target "3_14-wee" {
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.14.10-wee", "3.14-wee"])
-  labels      = image_labels("CPython 3.14.10 (wee)", "3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.14.10 (wee)", "3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.14.10 (wee)", "3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.14.10 (wee)", "3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_14-wee")
@@ -843,10 +894,11 @@ target "3_14-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.14.10-wee-optimized", "3.14-wee-optimized"])
-  labels      = image_labels("CPython 3.14.10 (wee-optimized)", "3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.14.10 (wee-optimized)", "3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.14.10 (wee-optimized)", "3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.14.10 (wee-optimized)", "3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_14-wee-optimized")
@@ -874,10 +926,11 @@ target "3_14-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.14.10-wee-optimized-lto", "3.14-wee-optimized-lto"])
-  labels      = image_labels("CPython 3.14.10 (wee-optimized-lto)", "3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.14.10 (wee-optimized-lto)", "3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.14.10 (wee-optimized-lto)", "3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.14.10 (wee-optimized-lto)", "3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_14-wee-optimized-lto")
@@ -905,10 +958,11 @@ target "3_14t-wee" {
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.14.10t-wee", "3.14t-wee"])
-  labels      = image_labels("CPython 3.14.10 free-threaded (wee)", "3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.14.10 free-threaded (wee)", "3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.14.10 free-threaded (wee)", "3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.14.10 free-threaded (wee)", "3.14.10", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_14t-wee")
@@ -936,10 +990,11 @@ target "3_14t-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.14.10t-wee-optimized", "3.14t-wee-optimized"])
-  labels      = image_labels("CPython 3.14.10 free-threaded (wee-optimized)", "3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.14.10 free-threaded (wee-optimized)", "3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.14.10 free-threaded (wee-optimized)", "3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.14.10 free-threaded (wee-optimized)", "3.14.10", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_14t-wee-optimized")
@@ -967,10 +1022,11 @@ target "3_14t-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.14.10t-wee-optimized-lto", "3.14t-wee-optimized-lto"])
-  labels      = image_labels("CPython 3.14.10 free-threaded (wee-optimized-lto)", "3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.14.10 free-threaded (wee-optimized-lto)", "3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.14.10 free-threaded (wee-optimized-lto)", "3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.14.10 free-threaded (wee-optimized-lto)", "3.14.10", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_14t-wee-optimized-lto")
@@ -998,10 +1054,11 @@ target "3_15-wee" {
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.15.2-wee", "3.15-wee", "3-wee"])
-  labels      = image_labels("CPython 3.15.2 (wee)", "3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.15.2 (wee)", "3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.15.2 (wee)", "3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.15.2 (wee)", "3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_15-wee")
@@ -1029,10 +1086,11 @@ target "3_15-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.15.2-wee-optimized", "3.15-wee-optimized", "3-wee-optimized"])
-  labels      = image_labels("CPython 3.15.2 (wee-optimized)", "3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.15.2 (wee-optimized)", "3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.15.2 (wee-optimized)", "3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.15.2 (wee-optimized)", "3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_15-wee-optimized")
@@ -1060,10 +1118,11 @@ target "3_15-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = concat(tags(["3.15.2-wee-optimized-lto", "3.15-wee-optimized-lto", "3-wee-optimized-lto"]), LATEST == "1" ? tags(["latest"]) : [])
-  labels      = image_labels("CPython 3.15.2 (wee-optimized-lto)", "3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.15.2 (wee-optimized-lto)", "3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.15.2 (wee-optimized-lto)", "3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.15.2 (wee-optimized-lto)", "3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_15-wee-optimized-lto")
@@ -1091,10 +1150,11 @@ target "3_15t-wee" {
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.15.2t-wee", "3.15t-wee", "3t-wee"])
-  labels      = image_labels("CPython 3.15.2 free-threaded (wee)", "3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.15.2 free-threaded (wee)", "3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.15.2 free-threaded (wee)", "3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.15.2 free-threaded (wee)", "3.15.2", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_15t-wee")
@@ -1122,10 +1182,11 @@ target "3_15t-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.15.2t-wee-optimized", "3.15t-wee-optimized", "3t-wee-optimized"])
-  labels      = image_labels("CPython 3.15.2 free-threaded (wee-optimized)", "3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.15.2 free-threaded (wee-optimized)", "3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.15.2 free-threaded (wee-optimized)", "3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.15.2 free-threaded (wee-optimized)", "3.15.2", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_15t-wee-optimized")
@@ -1153,10 +1214,11 @@ target "3_15t-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.15.2t-wee-optimized-lto", "3.15t-wee-optimized-lto", "3t-wee-optimized-lto"])
-  labels      = image_labels("CPython 3.15.2 free-threaded (wee-optimized-lto)", "3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.15.2 free-threaded (wee-optimized-lto)", "3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.15.2 free-threaded (wee-optimized-lto)", "3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.15.2 free-threaded (wee-optimized-lto)", "3.15.2", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_15t-wee-optimized-lto")
@@ -1185,12 +1247,19 @@ target "custom" {
     BUILD_ON         = custom_build_on()
     SETUPTOOLS_WHEEL = custom_setuptools_wheel()
     FREETHREADED     = FREETHREADED
+    HARDENING        = HARDENING
+    EXTRA_PACKAGES   = EXTRA_PACKAGES
+    EXTRA_CONFIGURE  = EXTRA_CONFIGURE
+    EXTRA_CFLAGS     = EXTRA_CFLAGS
+    EXTRA_LDFLAGS    = EXTRA_LDFLAGS
+    PROFILE_TASK     = PROFILE_TASK
+    EXTRA_MAKE       = EXTRA_MAKE
   }
   # Without PYTHON_VERSION there is nothing to build: bake refuses the tag below, which reads as
   # the error message ("invalid tag ..."), before any build step runs.
   tags        = PYTHON_VERSION == "" ? ["PYTHON_VERSION is not set: PYTHON_VERSION=3.13.5 docker buildx bake custom"] : tags(["${PYTHON_VERSION}${custom_abiflag()}-${custom_variant()}"])
-  labels      = image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), BASE_IMAGE)
-  annotations = annotations(image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), BASE_IMAGE))
+  labels      = image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), HARDENING, BASE_IMAGE)
+  annotations = annotations(image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), HARDENING, BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("custom")
@@ -1248,4 +1317,23 @@ target "reference-modules" {
     REFERENCE_OPTIMIZE = "0"
   }
   tags = ["bakegen-reference/python:3.13.18-official-slim-recipe-unoptimized-not-for-push"]
+}
+
+target "debian-python3" {
+  # Debian's own python3 from apt on the same base (bakegen/compare/debian.Dockerfile), only to
+  # compare speed and size with. Never pushed: its tag says so.
+  context    = "."
+  dockerfile = "bakegen/compare/debian.Dockerfile"
+  target     = "debian-python3"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE  = BASE_IMAGE
+    http_proxy  = PKG_PROXY
+    https_proxy = PKG_PROXY
+    HTTP_PROXY  = PKG_PROXY
+    HTTPS_PROXY = PKG_PROXY
+  }
+  tags   = ["bakegen-reference/python:debian-python3-not-for-push"]
+  secret = secrets()
 }

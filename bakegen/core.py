@@ -305,7 +305,7 @@ def resolve(project: Project, request: BuildRequest, *, all_by_default: bool = F
     comparison = [t for t in request.targets if t in COMPARISON_TARGETS]
     if request.push and comparison:
         raise BakegenError(
-            f"the {comparison[0]} target reproduces the official recipe for comparison only; never pushed"
+            f"the {comparison[0]} target is built for comparisons only; never pushed"
         )
     plan = project.plan(sha256sums=request.sha256sums)
     text = project.render_text(plan, context=str(project.root.resolve()))

@@ -24,13 +24,14 @@ from .model import (
 )
 
 #: Targets that build the official recipe (bakegen/compare/Dockerfile), for comparison only: never pushed.
-COMPARISON_TARGETS = ("reference", "reference-modules")
+COMPARISON_TARGETS = ("reference", "reference-modules", "debian-python3")
 #: Targets the template adds to every plan, with what each is for.
 EXTRA_TARGETS = {
     "custom": "any release, from PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED",
     "sbom-generator": "the offline SBOM generator, for SBOM_GENERATOR",
     "reference": "the official python:3.13-slim recipe, for comparisons only (never pushed)",
     "reference-modules": "the same recipe without PGO and LTO, for module sets only (never pushed)",
+    "debian-python3": "Debian's own python3 from apt on the same base, for comparisons only (never pushed)",
 }
 #: Bake rejects other characters in target and group names.
 BAKE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+$")

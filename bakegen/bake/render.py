@@ -13,7 +13,7 @@ import jinja2
 from .. import __version__
 from ..errors import BakegenError
 from ..files import read_text
-from .model import Plan
+from .model import HARDENING, Plan
 from .plan import base_variable
 
 TEMPLATE = "docker-bake.hcl.j2"
@@ -52,6 +52,7 @@ def render(plan: Plan, template_dir: Path, *, context: str = ".") -> str:
     )
     env.globals["base_variable"] = base_variable
     env.globals["bakegen_version"] = __version__
+    env.globals["hardening"] = HARDENING
     env.filters["hcl"] = hcl_string
     try:
         template = env.get_template(TEMPLATE)
