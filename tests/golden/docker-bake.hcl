@@ -123,6 +123,40 @@ variable "FREETHREADED" {
   default = "0"
 }
 
+variable "HARDENING" {
+  # Hardening flag groups of the custom target (bakegen/inbuild/flags.sh): "all", "none", or a list.
+  default = "all"
+}
+
+# A flag set's own additions to the custom target (`bakegen campaign`); empty for normal builds.
+variable "EXTRA_PACKAGES" {
+  # Toolchain packages; NAME/SUITE takes one from another Debian suite: "clang-21/sid".
+  default = ""
+}
+
+variable "EXTRA_CONFIGURE" {
+  # configure arguments and NAME=value pairs, in shell quoting.
+  default = ""
+}
+
+variable "EXTRA_CFLAGS" {
+  default = ""
+}
+
+variable "EXTRA_LDFLAGS" {
+  default = ""
+}
+
+variable "PROFILE_TASK" {
+  # The PGO training run's arguments to python; empty: "-m test --pgo -j0".
+  default = ""
+}
+
+variable "EXTRA_MAKE" {
+  # make variables, in shell quoting.
+  default = ""
+}
+
 function "platforms" {
   params = []
   result = PLATFORMS == "" ? [] : [for p in split(",", PLATFORMS) : trimspace(p)]
@@ -159,7 +193,7 @@ function "build_labels" {
 }
 
 function "image_labels" {
-  params = [title, version, variant, summary, flags, base]
+  params = [title, version, variant, summary, flags, hardening, base]
   result = merge({
     "org.opencontainers.image.title"       = title
     "org.opencontainers.image.description" = summary
@@ -168,6 +202,7 @@ function "image_labels" {
     "org.opencontainers.image.base.name"   = base
     "io.bakegen.variant"                   = variant
     "io.bakegen.configure-flags"           = flags
+    "io.bakegen.hardening"                 = hardening
   }, build_labels())
 }
 
@@ -309,10 +344,11 @@ target "2_7-wee" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["2.7.18-wee", "2.7-wee", "2-wee"])
-  labels      = image_labels("CPython 2.7.18 (wee)", "2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE)
-  annotations = annotations(image_labels("CPython 2.7.18 (wee)", "2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE_BULLSEYE))
+  labels      = image_labels("CPython 2.7.18 (wee)", "2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("CPython 2.7.18 (wee)", "2.7.18", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE_BULLSEYE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee")
@@ -340,10 +376,11 @@ target "2_7-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["2.7.18-wee-optimized", "2.7-wee-optimized", "2-wee-optimized"])
-  labels      = image_labels("CPython 2.7.18 (wee-optimized)", "2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE)
-  annotations = annotations(image_labels("CPython 2.7.18 (wee-optimized)", "2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE_BULLSEYE))
+  labels      = image_labels("CPython 2.7.18 (wee-optimized)", "2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("CPython 2.7.18 (wee-optimized)", "2.7.18", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE_BULLSEYE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee-optimized")
@@ -371,10 +408,11 @@ target "2_7-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["2.7.18-wee-optimized-lto", "2.7-wee-optimized-lto", "2-wee-optimized-lto"])
-  labels      = image_labels("CPython 2.7.18 (wee-optimized-lto)", "2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE)
-  annotations = annotations(image_labels("CPython 2.7.18 (wee-optimized-lto)", "2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE_BULLSEYE))
+  labels      = image_labels("CPython 2.7.18 (wee-optimized-lto)", "2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE_BULLSEYE)
+  annotations = annotations(image_labels("CPython 2.7.18 (wee-optimized-lto)", "2.7.18", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE_BULLSEYE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("2_7-wee-optimized-lto")
@@ -402,10 +440,11 @@ target "3_13-wee" {
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.13.15-wee", "3.13-wee", "3-wee"])
-  labels      = image_labels("CPython 3.13.15 (wee)", "3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.13.15 (wee)", "3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.15 (wee)", "3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.15 (wee)", "3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee")
@@ -433,10 +472,11 @@ target "3_13-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.13.15-wee-optimized", "3.13-wee-optimized", "3-wee-optimized"])
-  labels      = image_labels("CPython 3.13.15 (wee-optimized)", "3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.13.15 (wee-optimized)", "3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.15 (wee-optimized)", "3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.15 (wee-optimized)", "3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee-optimized")
@@ -464,10 +504,11 @@ target "3_13-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = concat(tags(["3.13.15-wee-optimized-lto", "3.13-wee-optimized-lto", "3-wee-optimized-lto"]), LATEST == "1" ? tags(["latest"]) : [])
-  labels      = image_labels("CPython 3.13.15 (wee-optimized-lto)", "3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.13.15 (wee-optimized-lto)", "3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.15 (wee-optimized-lto)", "3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.15 (wee-optimized-lto)", "3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13-wee-optimized-lto")
@@ -495,10 +536,11 @@ target "3_13t-wee" {
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.13.15t-wee", "3.13t-wee", "3t-wee"])
-  labels      = image_labels("CPython 3.13.15 free-threaded (wee)", "3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.13.15 free-threaded (wee)", "3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.15 free-threaded (wee)", "3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.15 free-threaded (wee)", "3.13.15", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13t-wee")
@@ -526,10 +568,11 @@ target "3_13t-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.13.15t-wee-optimized", "3.13t-wee-optimized", "3t-wee-optimized"])
-  labels      = image_labels("CPython 3.13.15 free-threaded (wee-optimized)", "3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.13.15 free-threaded (wee-optimized)", "3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.15 free-threaded (wee-optimized)", "3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.15 free-threaded (wee-optimized)", "3.13.15", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13t-wee-optimized")
@@ -557,10 +600,11 @@ target "3_13t-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.13.15t-wee-optimized-lto", "3.13t-wee-optimized-lto", "3t-wee-optimized-lto"])
-  labels      = image_labels("CPython 3.13.15 free-threaded (wee-optimized-lto)", "3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.13.15 free-threaded (wee-optimized-lto)", "3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.13.15 free-threaded (wee-optimized-lto)", "3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.13.15 free-threaded (wee-optimized-lto)", "3.13.15", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_13t-wee-optimized-lto")
@@ -588,10 +632,11 @@ target "3_16-wee" {
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.16.0a1-wee", "3.16-wee"])
-  labels      = image_labels("CPython 3.16.0a1 (wee)", "3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.16.0a1 (wee)", "3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", BASE_IMAGE))
+  labels      = image_labels("CPython 3.16.0a1 (wee)", "3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.16.0a1 (wee)", "3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization.", "", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_16-wee")
@@ -619,10 +664,11 @@ target "3_16-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.16.0a1-wee-optimized", "3.16-wee-optimized"])
-  labels      = image_labels("CPython 3.16.0a1 (wee-optimized)", "3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.16.0a1 (wee-optimized)", "3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", BASE_IMAGE))
+  labels      = image_labels("CPython 3.16.0a1 (wee-optimized)", "3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.16.0a1 (wee-optimized)", "3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations).", "--enable-optimizations", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_16-wee-optimized")
@@ -650,10 +696,11 @@ target "3_16-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "0"
+    HARDENING        = "all"
   }
   tags = tags(["3.16.0a1-wee-optimized-lto", "3.16-wee-optimized-lto"])
-  labels      = image_labels("CPython 3.16.0a1 (wee-optimized-lto)", "3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.16.0a1 (wee-optimized-lto)", "3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", BASE_IMAGE))
+  labels      = image_labels("CPython 3.16.0a1 (wee-optimized-lto)", "3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.16.0a1 (wee-optimized-lto)", "3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto).", "--enable-optimizations --with-lto", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_16-wee-optimized-lto")
@@ -681,10 +728,11 @@ target "3_16t-wee" {
     BUILD_ON         = "host"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.16.0a1t-wee", "3.16t-wee"])
-  labels      = image_labels("CPython 3.16.0a1 free-threaded (wee)", "3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.16.0a1 free-threaded (wee)", "3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.16.0a1 free-threaded (wee)", "3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.16.0a1 free-threaded (wee)", "3.16.0a1", "wee", "Plain build: fastest to build, no profile-guided or link-time optimization. Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_16t-wee")
@@ -712,10 +760,11 @@ target "3_16t-wee-optimized" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.16.0a1t-wee-optimized", "3.16t-wee-optimized"])
-  labels      = image_labels("CPython 3.16.0a1 free-threaded (wee-optimized)", "3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.16.0a1 free-threaded (wee-optimized)", "3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.16.0a1 free-threaded (wee-optimized)", "3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.16.0a1 free-threaded (wee-optimized)", "3.16.0a1", "wee-optimized", "Profile-guided optimization (--enable-optimizations). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_16t-wee-optimized")
@@ -743,10 +792,11 @@ target "3_16t-wee-optimized-lto" {
     BUILD_ON         = "target"
     SETUPTOOLS_WHEEL = "0"
     FREETHREADED     = "1"
+    HARDENING        = "all"
   }
   tags = tags(["3.16.0a1t-wee-optimized-lto", "3.16t-wee-optimized-lto"])
-  labels      = image_labels("CPython 3.16.0a1 free-threaded (wee-optimized-lto)", "3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE)
-  annotations = annotations(image_labels("CPython 3.16.0a1 free-threaded (wee-optimized-lto)", "3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", BASE_IMAGE))
+  labels      = image_labels("CPython 3.16.0a1 free-threaded (wee-optimized-lto)", "3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", "all", BASE_IMAGE)
+  annotations = annotations(image_labels("CPython 3.16.0a1 free-threaded (wee-optimized-lto)", "3.16.0a1", "wee-optimized-lto", "Profile-guided plus link-time optimization (--enable-optimizations --with-lto). Free-threaded (PEP 703, --disable-gil): no global interpreter lock, threads run Python code in parallel.", "--enable-optimizations --with-lto --disable-gil", "all", BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("3_16t-wee-optimized-lto")
@@ -775,12 +825,19 @@ target "custom" {
     BUILD_ON         = custom_build_on()
     SETUPTOOLS_WHEEL = custom_setuptools_wheel()
     FREETHREADED     = FREETHREADED
+    HARDENING        = HARDENING
+    EXTRA_PACKAGES   = EXTRA_PACKAGES
+    EXTRA_CONFIGURE  = EXTRA_CONFIGURE
+    EXTRA_CFLAGS     = EXTRA_CFLAGS
+    EXTRA_LDFLAGS    = EXTRA_LDFLAGS
+    PROFILE_TASK     = PROFILE_TASK
+    EXTRA_MAKE       = EXTRA_MAKE
   }
   # Without PYTHON_VERSION there is nothing to build: bake refuses the tag below, which reads as
   # the error message ("invalid tag ..."), before any build step runs.
   tags        = PYTHON_VERSION == "" ? ["PYTHON_VERSION is not set: PYTHON_VERSION=3.13.5 docker buildx bake custom"] : tags(["${PYTHON_VERSION}${custom_abiflag()}-${custom_variant()}"])
-  labels      = image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), BASE_IMAGE)
-  annotations = annotations(image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), BASE_IMAGE))
+  labels      = image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), HARDENING, BASE_IMAGE)
+  annotations = annotations(image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), HARDENING, BASE_IMAGE))
   attest     = attest()
   secret     = secrets()
   cache-from = cache_from("custom")
@@ -838,4 +895,23 @@ target "reference-modules" {
     REFERENCE_OPTIMIZE = "0"
   }
   tags = ["bakegen-reference/python:3.13.15-official-slim-recipe-unoptimized-not-for-push"]
+}
+
+target "debian-python3" {
+  # Debian's own python3 from apt on the same base (bakegen/compare/debian.Dockerfile), only to
+  # compare speed and size with. Never pushed: its tag says so.
+  context    = "."
+  dockerfile = "bakegen/compare/debian.Dockerfile"
+  target     = "debian-python3"
+  platforms  = platforms()
+  network    = NETWORK
+  args = {
+    BASE_IMAGE  = BASE_IMAGE
+    http_proxy  = PKG_PROXY
+    https_proxy = PKG_PROXY
+    HTTP_PROXY  = PKG_PROXY
+    HTTPS_PROXY = PKG_PROXY
+  }
+  tags   = ["bakegen-reference/python:debian-python3-not-for-push"]
+  secret = secrets()
 }

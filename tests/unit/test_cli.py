@@ -186,7 +186,7 @@ def test_the_official_recipe_is_never_pushed(
     monkeypatch.setattr(engine, "docker", fake)
     result = invoke("build", "3_13-wee", target, "--push", "-C", str(project_dir))
     assert result.exit_code == 1
-    assert f"the {target} target reproduces the official recipe" in one_line_error(result)
+    assert f"the {target} target is built for comparisons only; never pushed" in one_line_error(result)
     assert fake.buildx.calls == []
 
 

@@ -77,6 +77,7 @@ def test_args(plan) -> None:
         "BUILD_ON": "target",
         "SETUPTOOLS_WHEEL": "0",
         "FREETHREADED": "0",
+        "HARDENING": "all",
     }
     assert plan.target("3_13-wee").args["BUILD_ON"] == "host"  # cross-compiles foreign platforms
     assert plan.target("2_7-wee").args["BUILD_ON"] == "target"  # no --with-build-python before 3.11
