@@ -103,8 +103,8 @@ def user_errors(func: F) -> F:
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
-        except Terminated:
-            raise fail("terminated", Terminated.exit_code) from None
+        except Terminated as exc:
+            raise fail(str(exc), exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
 

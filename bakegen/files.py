@@ -13,8 +13,8 @@ new, and no temporary file is left behind. The steps:
    the backups back, so the files already replaced are old again.
 4. *Clean up*: temporary files and backups are removed, whatever happened.
 
-SIGINT and SIGTERM are held back for the whole transaction and delivered when it is over, so an
-interrupt lands before it (all old) or after it (all new). Only a crash of the machine or SIGKILL
+SIGINT, SIGTERM and SIGHUP are held back for the whole transaction (fsync included) and delivered
+when it is over, so an interrupt lands before it (all old) or after it (all new). Only a crash of the machine or SIGKILL
 during the commit (a few renames) can leave a mix; that needs a journal, which this is not.
 
 :func:`read_text` reads a user's text file and turns every way it can be wrong (missing, a
@@ -37,8 +37,8 @@ from types import FrameType
 
 from .errors import BakegenError, DataError, Terminated
 
-#: The signals a user or a service manager sends to stop a command politely.
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: The signals a user, a service manager or a closing terminal sends to stop a command politely.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -95,22 +95,32 @@ def signals_held(signums: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
 
 @contextlib.contextmanager
 def sigterm_raises() -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated` while the block runs, so its ``finally`` clauses run.
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` while the block runs, so its ``finally``
+    clauses run.
 
-    By default SIGTERM ends the process on the spot, which skips every clean-up.
+    By default either signal ends the process on the spot, which skips every clean-up. A SIGHUP
+    that is ignored (``nohup``) stays ignored.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def terminate(signum: int, frame: FrameType | None) -> None:
-        raise Terminated
+        raise Terminated(signum)
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    wanted = [s for s in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {s: signal.signal(s, terminate) for s in wanted}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+
+
+def check_destinations(paths: list[Path]) -> None:
+    """Refuse, creating nothing, destinations that :func:`replace_files` could not write: a folder
+    or other non-file in the way, a read-only file or folder. The reason is one line."""
+    _check(dict.fromkeys(paths, ""))
 
 
 def _check(contents: Mapping[Path, str]) -> dict[Path, str]:

@@ -1,13 +1,28 @@
-"""Every network read of bakegen, with caps on size and time, and the reachability probes of ``doctor``.
+"""Every network read of bakegen, under one policy, and the reachability probes of ``doctor``.
 
-Reads stop at ``max_bytes`` and at a total ``deadline`` (not only a per-read socket timeout), so
-a server that streams forever, or trickles a byte at a time, costs a bounded wait. Tests swap
-``probe`` for a fake, as they swap ``engine.docker``.
+The policy:
+
+* *size*: reads stop at ``max_bytes``;
+* *time*: a read ends at its ``deadline``, counted from the start of the request, whatever the
+  server does: one that never answers, drips its headers or its body a byte at a time, or
+  redirects without end. The request runs in a worker thread that the caller stops waiting
+  for at the deadline; a per-operation socket timeout alone would let a dripping server keep
+  a command waiting for ever. Callers that make many reads (``versions update``) pass what is
+  left of their own overall deadline as ``total``;
+* *where*: https anywhere; plain http only on the loopback interface, or to an origin the user
+  named with an option (:func:`check_url`, e.g. an air-gapped ``--mirror http://mirror.internal``).
+  Redirects are held to the same rule, so a server cannot send bakegen to ``ftp://``, ``file://``
+  or a plain-http host of its choosing. At most :data:`MAX_REDIRECTS` are followed, and a loop is
+  one error line.
+
+Tests swap ``probe`` for a fake, as they swap ``engine.docker``.
 """
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -21,11 +36,16 @@ from .errors import BakegenError
 MAX_BYTES = 32 * 1024 * 1024
 #: Seconds one socket operation may take.
 TIMEOUT = 30.0
-#: Seconds a whole read may take, however the server paces it.
+#: Seconds a whole read may take, redirects included, however the server paces it.
 DEADLINE = 120.0
 #: Reachability probes read little and wait briefly: they run before every build.
 PROBE_TIMEOUT = 5.0
 PROBE_BYTES = 64 * 1024
+#: Redirects one read follows (curl's and browsers' limits are of this order).
+MAX_REDIRECTS = 10
+
+#: Plain-http origins (scheme, host, port) the user named with an option: reads may go there.
+_named_http: set[tuple[str, str, int]] = set()
 
 
 class FetchError(Exception):
@@ -45,22 +65,86 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def _origin(parts: urllib.parse.SplitResult) -> tuple[str, str, int]:
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
+
+
 def check_url(option: str, url: str) -> str:
-    """An http(s) URL with a host, without a trailing slash; anything else is a one-line error."""
+    """An http(s) URL with a host, without a trailing slash; anything else is a one-line error.
+
+    A plain-http URL named this way is the user's choice: reads may go to its origin.
+    """
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError:
         parts = None
     bad = parts is None or parts.scheme not in ("http", "https") or not parts.hostname
-    if bad or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+    if bad or not url.isprintable() or any(c.isspace() for c in url):
         raise BakegenError(f"{option} {url!r}: not an http(s) URL like https://www.python.org/ftp/python")
+    assert parts is not None
+    if parts.scheme == "http":
+        _named_http.add(_origin(parts))
     return url.rstrip("/")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refusal(url: str) -> str:
+    """Why the policy refuses to read ``url``; "" when it may be read."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        origin = _origin(parts)
+    except ValueError:
+        return f"{url!r} is not a URL"
+    if parts.scheme == "https" and parts.hostname:
+        return ""
+    if parts.scheme == "http" and parts.hostname and (_loopback(origin[1]) or origin in _named_http):
+        return ""
+    if parts.scheme == "http":
+        return f"{url!r} is plain http to a host other than this machine: only https is read there"
+    return f"{url!r} is not an https URL (only https, and http on this machine, are read)"
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only where the policy allows, at most MAX_REDIRECTS times, never in a loop."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        newurl = urllib.parse.urljoin(req.full_url, newurl)
+        why = refusal(newurl)
+        if why:
+            raise FetchError(f"redirected to {why}")
+        if newurl in self.seen or newurl == req.full_url:
+            raise FetchError(f"redirect loop: {newurl} redirects back to itself")
+        self.seen.append(newurl)
+        if len(self.seen) > MAX_REDIRECTS:
+            raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+class _Late(Exception):
+    """The deadline passed while the body was read (the caller words it)."""
+
+
+def _late(total: float) -> FetchError:
+    return FetchError(f"no complete answer within {total:g} seconds")
 
 
 def _read_body(resp: http.client.HTTPResponse, max_bytes: int, deadline: float, truncate: bool) -> bytes:
     declared = resp.headers.get("Content-Length")
-    if not truncate and declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is not None and not (declared.isascii() and declared.isdigit()):
+        declared = None  # not a length: the body's end is what counts
+    if not truncate and declared is not None and int(declared) > max_bytes:
         raise FetchError(f"the response is larger than {max_bytes} bytes")
     chunks, size = [], 0
     # read1 returns what has arrived instead of waiting for a full buffer, so the deadline is
@@ -72,9 +156,9 @@ def _read_body(resp: http.client.HTTPResponse, max_bytes: int, deadline: float, 
         if size > max_bytes:
             raise FetchError(f"the response is larger than {max_bytes} bytes")
         if time.monotonic() > deadline:
-            raise FetchError("the response took longer than the time allowed for it")
+            raise _Late
         chunks.append(chunk)
-    if declared is not None and declared.isdigit() and size != int(declared):
+    if declared is not None and size != int(declared):
         raise FetchError(f"the response was cut short ({size} of {declared} bytes)")
     return b"".join(chunks)
 
@@ -88,20 +172,49 @@ def get(
     headers: dict[str, str] | None = None,
     truncate: bool = False,
 ) -> Response:
-    """One HTTP GET, its body read with the caps (or, with ``truncate``, cut at ``max_bytes``);
-    unset caps are the module's TIMEOUT, MAX_BYTES and DEADLINE. Every failure is a :class:`FetchError`.
+    """One HTTP GET under the policy, its body read with the caps (or, with ``truncate``, cut at
+    ``max_bytes``); unset caps are the module's TIMEOUT, MAX_BYTES and DEADLINE. Every failure is
+    a :class:`FetchError`, on time: ``total`` seconds after the call at the latest.
     """
     timeout = TIMEOUT if timeout is None else timeout
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
-    deadline = time.monotonic() + (DEADLINE if total is None else total)
-    request = urllib.request.Request(
-        url, headers={"User-Agent": f"bakegen/{__version__}", **(headers or {})})
+    total = DEADLINE if total is None else total
+    why = refusal(url)
+    if why:
+        raise FetchError(f"not read: {why}")
+    deadline = time.monotonic() + total
+    outcome: list[Response | BaseException] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome.append(_get(url, min(timeout, max(total, 0.001)), max_bytes, deadline, headers, truncate))
+        except _Late:
+            outcome.append(_late(total))
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="bakegen-net", daemon=True).start()
+    if not done.wait(max(deadline - time.monotonic(), 0)) or not outcome:
+        raise _late(total)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _get(
+    url: str, timeout: float, max_bytes: int, deadline: float, headers: dict[str, str] | None, truncate: bool
+) -> Response:
+    request = urllib.request.Request(url, headers={"User-Agent": f"bakegen/{__version__}", **(headers or {})})
+    opener = urllib.request.build_opener(_Redirects())
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
+        with opener.open(request, timeout=timeout) as resp:
             body = _read_body(resp, max_bytes, deadline, truncate)
             return Response(url, resp.status, body, dict(resp.headers.items()))
     except urllib.error.HTTPError as exc:
-        raise FetchError(f"HTTP {exc.code} {exc.reason}", exc.code, dict(exc.headers.items())) from None
+        raise FetchError(f"HTTP {exc.code} {_reason_phrase(exc)}", exc.code, dict(exc.headers.items())) from None
     except http.client.IncompleteRead as exc:
         raise FetchError(f"the response was cut short ({len(exc.partial)} bytes read)") from None
     except urllib.error.URLError as exc:
@@ -110,6 +223,12 @@ def get(
         raise FetchError(f"no answer within {timeout:g} seconds") from None
     except (http.client.HTTPException, OSError, ValueError) as exc:
         raise FetchError(f"cannot fetch: {exc or type(exc).__name__}") from None
+
+
+def _reason_phrase(exc: urllib.error.HTTPError) -> str:
+    """The server's reason phrase, on one line and short: it is the server's text."""
+    text = " ".join(str(exc.reason).split())
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def get_text(url: str, **caps: float) -> str:

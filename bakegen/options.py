@@ -106,7 +106,7 @@ def to_variables(settings: BuildSettings, suites: Sequence[str], default_suite: 
 # --- the settings as bake will see them, whoever set them ------------------------------------------
 
 #: os/arch[/variant], as BuildKit's platforms are written (containerd's platforms.Parse).
-PLATFORM_RE = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
+PLATFORM_RE = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?\Z")
 SWITCHES = ("ATTEST", "LATEST", "OPTIMAL", "LTO")
 
 

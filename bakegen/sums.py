@@ -11,7 +11,7 @@ from .bake.data import VERSION_RE
 from .bake.model import Tarball
 from .errors import DataError
 
-LINE_RE = re.compile(r"^([0-9a-f]{64})\s+\*?(?:\./)?(Python-(.+?)\.(?:tar\.xz|tgz))$")
+LINE_RE = re.compile(r"^([0-9a-f]{64})\s+\*?(?:\./)?(Python-(.+?)\.(?:tar\.xz|tgz))\Z")
 
 
 def parse_sha256sums(text: str, origin: str) -> dict[str, Tarball]:

@@ -11,7 +11,6 @@ Two steps, kept apart on purpose:
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,16 @@ from typing import Any
 from packaging.version import Version
 
 from ..errors import DataError, did_you_mean
-from ..files import read_text
+from ..untrusted import load_toml, quote
 from .model import FREETHREADED_SINCE, FreeThreading, Release, Tarball, Variant
 
-VERSION_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)((a|b|rc)[1-9]\d*)?$")
-LINE_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-SUITE_RE = re.compile(r"^[a-z]+$")
-NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# Patterns end in \Z, not $ (which lets a trailing newline through), and \d is ASCII only (other
+# scripts' digits are no version packaging reads).
+VERSION_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)((a|b|rc)[1-9]\d*)?\Z", re.ASCII)
+LINE_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\Z", re.ASCII)
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
+SUITE_RE = re.compile(r"^[a-z]+\Z")
+NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
 
 _TARBALL_KEYS = {"version": str, "tarball": str, "sha256": str}
 _RELEASE_KEYS = {**_TARBALL_KEYS, "source": str, "debian": str, "previous": list}
@@ -39,15 +40,8 @@ _FREETHREADED_KEYS = {"since": str, "summary": str, "variants": list}
 _FREETHREADED_REQUIRED = ("since", "summary")
 
 DEFAULT_DEBIAN = "trixie"
-
-
-def _read_toml(path: Path, text: str | None = None) -> dict[str, Any]:
-    if text is None:
-        text = read_text(path)
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: not valid TOML: {exc}") from None
+#: The variants shipped with bakegen.
+VARIANTS = Path(__file__).with_name("variants.toml")
 
 
 def _check_keys(
@@ -69,29 +63,29 @@ def _check_keys(
 
 def _tarball(path: Path, where: str, table: Mapping[str, Any]) -> Tarball:
     version, name, sha256 = table["version"], table["tarball"], table["sha256"]
-    if not VERSION_RE.match(version):
+    if not VERSION_RE.fullmatch(version):
         raise DataError(
-            f"{where}: field 'version' is '{version}', not a CPython release like 3.13.5 or 3.15.0a2"
+            f"{where}: field 'version' is {quote(version)}, not a CPython release like 3.13.5 or 3.15.0a2"
         )
-    if not SHA256_RE.match(sha256):
-        raise DataError(f"{where}: field 'sha256' must be 64 lower-case hex digits, got '{sha256}'")
+    if not SHA256_RE.fullmatch(sha256):
+        raise DataError(f"{where}: field 'sha256' must be 64 lower-case hex digits, got {quote(sha256)}")
     allowed = (f"Python-{version}.tar.xz", f"Python-{version}.tgz")
     if name not in allowed:
-        raise DataError(f"{where}: field 'tarball' must be one of {' or '.join(allowed)}, got '{name}'")
+        raise DataError(f"{where}: field 'tarball' must be one of {' or '.join(allowed)}, got {quote(name)}")
     return Tarball(version=version, name=name, sha256=sha256, sum_origin=str(path))
 
 
 def load_release(path: Path, text: str | None = None) -> Release:
     """Parse one ``versions/<line>.toml`` file, or ``text`` as if it were that file's content."""
-    data = _read_toml(path, text)
+    data = load_toml(path, text)
     _check_keys(str(path), data, _RELEASE_KEYS, _RELEASE_REQUIRED)
     line = path.stem
-    if not LINE_RE.match(line):
+    if not LINE_RE.fullmatch(line):
         raise DataError(f"{path}: the file name must be a CPython line such as 3.13.toml")
     tarball = _tarball(path, str(path), data)
     debian = data.get("debian", DEFAULT_DEBIAN)
-    if not SUITE_RE.match(debian):
-        raise DataError(f"{path}: field 'debian' must be a Debian suite name such as trixie, got '{debian}'")
+    if not SUITE_RE.fullmatch(debian):
+        raise DataError(f"{path}: field 'debian' must be a Debian suite name such as trixie, got {quote(debian)}")
     previous = []
     for i, entry in enumerate(data.get("previous", [])):
         where = f"{path}: previous[{i}]"
@@ -153,8 +147,8 @@ def validate_releases(releases: list[Release]) -> None:
 
 def _variants_file(path: Path | None) -> tuple[str, dict[str, Any]]:
     if path is None:
-        path = Path(__file__).with_name("variants.toml")
-    data = _read_toml(path)
+        path = VARIANTS
+    data = load_toml(path)
     _check_keys(str(path), data, _VARIANTS_FILE_KEYS, ("variant",))
     return str(path), data
 
@@ -180,8 +174,8 @@ def load_freethreading(path: Path | None = None) -> FreeThreading | None:
         return None
     at = f"{where}: [freethreaded]"
     _check_keys(at, table, _FREETHREADED_KEYS, _FREETHREADED_REQUIRED)
-    if not LINE_RE.match(table["since"]):
-        raise DataError(f"{at}: field 'since' must be a CPython line such as 3.13, got '{table['since']}'")
+    if not LINE_RE.fullmatch(table["since"]):
+        raise DataError(f"{at}: field 'since' must be a CPython line such as 3.13, got {quote(table['since'])}")
     names = table.get("variants", [])
     if not all(isinstance(n, str) for n in names):
         raise DataError(f"{at}: field 'variants' must list variant names, e.g. [\"wee\", \"wee-optimized-lto\"]")
@@ -211,8 +205,8 @@ def validate_freethreading(freethreading: FreeThreading | None, variants: list[V
 def validate_variants(variants: list[Variant]) -> None:
     names = set()
     for v in variants:
-        if not NAME_RE.match(v.name):
-            raise DataError(f"variant '{v.name}': names take lower-case letters, digits and single dashes")
+        if not NAME_RE.fullmatch(v.name):
+            raise DataError(f"variant {quote(v.name)}: names take lower-case letters, digits and single dashes")
         if v.name in names:
             raise DataError(f"variant '{v.name}' is defined twice")
         names.add(v.name)

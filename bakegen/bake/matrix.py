@@ -25,7 +25,7 @@ NATIVE_RUNNERS = {
 #: Where platforms without a native runner are built, under QEMU emulation.
 EMULATION_RUNNER = "ubuntu-24.04"
 
-PLATFORM_RE = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
+PLATFORM_RE = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?\Z")
 
 
 @dataclass(frozen=True)

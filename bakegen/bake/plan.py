@@ -8,8 +8,9 @@ from dataclasses import replace
 
 from packaging.version import Version
 
-from ..errors import BakegenError, DataError
+from ..errors import DataError
 from ..sums import preferred
+from ..untrusted import quote
 from .data import DEFAULT_DEBIAN
 from .model import (
     FREETHREADED_ABIFLAG,
@@ -34,9 +35,9 @@ EXTRA_TARGETS = {
     "debian-python3": "Debian's own python3 from apt on the same base, for comparisons only (never pushed)",
 }
 #: Bake rejects other characters in target and group names.
-BAKE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
+BAKE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+\Z")
 #: Registry tag grammar (distribution/reference): 128 characters at most.
-TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
+TAG_RE = re.compile(r"^[\w][\w.-]{0,127}\Z", re.ASCII)
 
 
 def newest_stable_lines(releases: Iterable[Release]) -> set[str]:
@@ -127,31 +128,60 @@ def build_plan(
     return plan
 
 
+#: Group names the plan itself uses; with EXTRA_TARGETS, no variant may be named so.
+PLAN_GROUPS = ("default", "freethreaded")
+#: A registry takes tags of at most this many characters (TAG_RE).
+TAG_MAX = 128
+
+
+def _check_variant_names(plan: Plan) -> None:
+    """Every variant is also a group of its name: it must not take a name bakegen uses itself."""
+    reserved = (*PLAN_GROUPS, *EXTRA_TARGETS)
+    for v in plan.variants:
+        if v.name in reserved:
+            raise DataError(
+                f"variant '{v.name}': every variant is also a bake group of its name, and '{v.name}' is "
+                f"bakegen's own (reserved: {', '.join(reserved)}); rename the variant in variants.toml"
+            )
+
+
+def _check_tag(tag: str, target: Target) -> None:
+    if len(tag) > TAG_MAX:
+        raise DataError(
+            f"target {target.name}: its tag {quote(tag)} is {len(tag)} characters long, more than the "
+            f"{TAG_MAX} an image tag may have; shorten the name of variant {quote(target.variant.name)} "
+            f"in variants.toml by {len(tag) - TAG_MAX} characters or more"
+        )
+    if not TAG_RE.match(tag):
+        raise DataError(f"target {target.name}: {quote(tag)} is not a valid image tag")
+
+
 def check_plan(plan: Plan) -> None:
     """Names bake accepts, no name used twice, no tag claimed by two targets, and free-threaded
-    builds only where CPython has them."""
+    builds only where CPython has them. Each of these comes from the data: a :class:`DataError`."""
     for t in plan.targets:
         if t.freethreaded and (t.release.major != "3" or Version(t.release.line) < Version(FREETHREADED_SINCE)):
-            raise BakegenError(
+            raise DataError(
                 f"target {t.name}: CPython {t.release.line} has no free-threaded build "
                 f"(--disable-gil, PEP 703, exists from {FREETHREADED_SINCE} on)"
             )
+    _check_variant_names(plan)
     names: set[str] = set()
     for name in [*plan.names(), *(g.name for g in plan.groups), *EXTRA_TARGETS]:
         if not BAKE_NAME_RE.match(name):
-            raise BakegenError(f"'{name}' is not a valid bake name (letters, digits, '_' and '-' only)")
+            raise DataError(f"{quote(name)} is not a valid bake name (letters, digits, '_' and '-' only)")
         if name in names:
-            raise BakegenError(f"the name '{name}' is used twice in the plan")
+            raise DataError(f"the name '{name}' is used twice in the plan; rename the variant or line that makes it")
         names.add(name)
     # "latest" counts as claimed by the target that may carry it (LATEST=1).
+    by_name = {t.name: t for t in plan.targets}
     claims = [("latest", t.name) for t in plan.targets if t.latest_alias]
     claims += [(tag, t.name) for t in plan.targets for tag in t.tag_names]
     owners: dict[str, str] = {}
     for tag, name in claims:
-        if not TAG_RE.match(tag):
-            raise BakegenError(f"target {name}: '{tag}' is not a valid image tag")
+        _check_tag(tag, by_name[name])
         if tag in owners:
-            raise BakegenError(f"tag '{tag}' is claimed by both {owners[tag]} and {name}")
+            raise DataError(f"tag '{tag}' is claimed by both {owners[tag]} and {name}")
         owners[tag] = name
 
 

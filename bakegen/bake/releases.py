@@ -26,7 +26,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import tomllib
+import time
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,7 +37,9 @@ from packaging.version import Version
 
 from .. import net
 from ..errors import BakegenError, DataError
+from ..files import read_text
 from ..sums import parse_sha256sums
+from ..untrusted import loads_json, loads_toml, quote
 from .data import SHA256_RE, VERSION_RE, load_releases, load_variants_file, validate_releases
 from .model import Release, Tarball
 from .plan import build_plan, check_pinned
@@ -46,9 +48,14 @@ DEFAULT_MIRROR = "https://www.python.org/ftp/python"
 DEFAULT_API = "https://www.python.org/api/v2/downloads"
 MAX_BYTES = net.MAX_BYTES
 TIMEOUT = net.TIMEOUT
+#: Seconds the reads of one ``versions update`` may take in all, however many there are and however
+#: slowly the servers answer.
+UPDATE_DEADLINE = 300.0
 
-RELEASE_DIR_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-TARBALL_RE = re.compile(r"^Python-(.+)\.(tar\.xz|tgz)$")
+RELEASE_DIR_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)\Z", re.ASCII)
+TARBALL_RE = re.compile(r"^Python-(.+)\.(tar\.xz|tgz)\Z")
+#: Pages of one API list that are followed.
+MAX_PAGES = 100
 HREF_RE = re.compile(r"""href\s*=\s*["']([^"'#?]+)["']""", re.IGNORECASE)
 
 
@@ -63,12 +70,12 @@ class Response:
     text: str
 
 
-def fetch(url: str, *, timeout: float = TIMEOUT, missing_ok: bool = False) -> Response:
-    """GET ``url`` as text, with bakegen's size and time caps (``bakegen.net``). A 404 is returned
-    (status 404) only when ``missing_ok``; every other failure, and a body shorter than its
-    ``Content-Length``, raises :class:`UpstreamError`."""
+def fetch(url: str, *, timeout: float = TIMEOUT, missing_ok: bool = False, total: float | None = None) -> Response:
+    """GET ``url`` as text, with bakegen's size and time caps (``bakegen.net``; ``total`` seconds at
+    most). A 404 is returned (status 404) only when ``missing_ok``; every other failure, and a body
+    shorter than its ``Content-Length``, raises :class:`UpstreamError`."""
     try:
-        resp = net.get(url, timeout=timeout, max_bytes=MAX_BYTES)
+        resp = net.get(url, timeout=timeout, max_bytes=MAX_BYTES, total=total)
     except net.FetchError as exc:
         if exc.status == 404 and missing_ok:
             return Response(url, 404, "")
@@ -163,6 +170,9 @@ class Upstream:
     mirror: str = DEFAULT_MIRROR
     api: str = DEFAULT_API
     timeout: float = TIMEOUT
+    #: Seconds all the reads may take together, from the moment this is made.
+    total: float = UPDATE_DEADLINE
+    _deadline: float = 0.0
     _cache: dict[str, Response] = field(default_factory=dict)
     _sums: dict[str, Tarball] | None = None
     _sums_checked: bool = False
@@ -171,10 +181,16 @@ class Upstream:
     def __post_init__(self) -> None:
         self.mirror = net.check_url("--mirror", self.mirror)
         self.api = net.check_url("--api", self.api)
+        self._deadline = time.monotonic() + self.total
 
     def get(self, url: str, *, missing_ok: bool = False) -> Response:
         if url not in self._cache:
-            self._cache[url] = fetch(url, timeout=self.timeout, missing_ok=missing_ok)
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise UpstreamError(
+                    f"{url}: not read: the mirror and the API took more than {self.total:g} seconds in all"
+                )
+            self._cache[url] = fetch(url, timeout=self.timeout, missing_ok=missing_ok, total=min(left, net.DEADLINE))
         return self._cache[url]
 
     def newest(self, line: str, *, at_least: str, pre: bool) -> Found | None:
@@ -227,23 +243,23 @@ class Upstream:
     def _json(self, url: str) -> Any:
         resp = self.get(url)
         try:
-            return json.loads(resp.text)
-        except json.JSONDecodeError as exc:
-            raise UpstreamError(f"{url}: not valid JSON ({exc.msg} at character {exc.pos})") from None
+            return loads_json(resp.text, url)
+        except DataError as exc:
+            raise UpstreamError(str(exc)) from None
 
     def _json_list(self, url: str) -> list[dict[str, Any]]:
-        """A JSON list of objects; DRF-paginated answers (``results`` + ``next``) are followed."""
+        """A JSON list of objects; DRF-paginated answers (``results`` + ``next``) are followed, up
+        to MAX_PAGES pages, each once."""
         items: list[dict[str, Any]] = []
+        pages: list[str] = []
         next_url: str | None = url
-        for _ in range(100):
-            if next_url is None:
-                break
-            data = self._json(next_url)
-            page, next_url = (data, None) if isinstance(data, list) else (None, None)
-            if isinstance(data, dict) and isinstance(data.get("results"), list):
-                page, next_url = data["results"], data.get("next") or None
-            if page is None or not all(isinstance(i, dict) for i in page):
-                raise UpstreamError(f"{url}: expected a JSON list of objects")
+        while next_url is not None:
+            if next_url in pages:
+                raise UpstreamError(f"{url}: page {quote(next_url)} comes round again: the pages loop")
+            if len(pages) == MAX_PAGES:
+                raise UpstreamError(f"{url}: more than {MAX_PAGES} pages")
+            pages.append(next_url)
+            page, next_url = _page(self._json(next_url), url)
             items.extend(page)
         return items
 
@@ -281,10 +297,22 @@ class Upstream:
                 f"{self.api}/release/: '{name}' is listed {len(uris)} times as different releases "
                 f"({', '.join(sorted(uris))}): cannot tell which one's checksums to take"
             )
-        m = re.search(r"/(\d+)/?$", uris.pop())
+        m = re.search(r"/(\d+)/?\Z", uris.pop(), re.ASCII)
         if not m:
             raise UpstreamError(f"{self.api}/release/: '{name}' has no resource_uri ending in its id")
         return m.group(1)
+
+
+def _page(data: Any, url: str) -> tuple[list[dict[str, Any]], str | None]:
+    """One answer of a list: the objects it holds, and the next page's URL (None at the last)."""
+    page, next_url = (data, None) if isinstance(data, list) else (None, None)
+    if isinstance(data, dict) and isinstance(data.get("results"), list):
+        page, next_url = data["results"], data.get("next") or None
+    if page is None or not all(isinstance(i, dict) for i in page):
+        raise UpstreamError(f"{url}: expected a JSON list of objects")
+    if next_url is not None and not isinstance(next_url, str):
+        raise UpstreamError(f"{url}: 'next' is {quote(next_url)}, not the URL of the next page")
+    return page, next_url
 
 
 def _api_sha256(entry: dict[str, Any]) -> str:
@@ -312,10 +340,7 @@ def header_of(text: str) -> list[str]:
 
 def render_release_file(old_text: str, path: Path, tarball: Tarball, source: str) -> str:
     """``old_text`` with ``tarball`` as the line's release and the old release first in ``[[previous]]``."""
-    try:
-        data = tomllib.loads(old_text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: not valid TOML: {exc}") from None
+    data = loads_toml(old_text, str(path))
     keys = ("version", "tarball", "sha256", "source")
     previous = [{k: data[k] for k in keys}, *data.get("previous", [])]
     out = header_of(old_text)
@@ -347,7 +372,7 @@ def find_updates(
         if lines and r.line not in lines:
             continue
         path = Path(r.origin)
-        old_text = path.read_text(encoding="utf-8")
+        old_text = read_text(path)
         found = upstream.newest(r.line, at_least=r.version, pre=pre)
         update = LineUpdate(r.line, path, r.version, found.version if found else None, "", old_text)
         if found is None:

@@ -23,7 +23,7 @@ from typing import Any
 
 import hcl2
 
-from ..errors import BakegenError
+from ..errors import DataError
 from .model import Plan, Target
 from .plan import BAKE_NAME_RE, EXTRA_TARGETS, base_variable
 
@@ -33,8 +33,8 @@ _OPTION_LISTS = ("secret", "cache-from", "cache-to", "attest")
 _SELF = "<target>"
 
 
-class ValidationError(BakegenError):
-    """The rendered text does not say what the plan says."""
+class ValidationError(DataError):
+    """The rendered text does not say what the plan says: the template (data, as versions/ is) is wrong."""
 
 
 def _blocks(parsed: Mapping[str, Any], kind: str) -> list[tuple[str, dict[str, Any]]]:

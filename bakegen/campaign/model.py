@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DataError
-from ..bake.data import _read_toml as load_toml
+from ..untrusted import load_toml
 
 #: A set's name becomes an image tag and a file name: letters, digits, '.', '_' and '-'.
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
