@@ -255,7 +255,7 @@ def source_date_epoch(root: Path, environ: Mapping[str, str]) -> str:
     builds of one commit give the same image.
     """
     epoch = environ.get("SOURCE_DATE_EPOCH", "")
-    if epoch and not epoch.isdigit():
+    if epoch and not (epoch.isascii() and epoch.isdigit() and len(epoch) <= 11):  # 11 digits: up to year 5138
         raise BakegenError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970-01-01 UTC")
     return epoch or _git(root, "log", "-1", "--format=%ct")
 

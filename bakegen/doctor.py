@@ -8,7 +8,6 @@ through ``net`` (short, capped probes); nothing is pulled, built or pushed.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import shutil
@@ -19,8 +18,9 @@ from dataclasses import dataclass, field
 from . import engine, net
 from .bake.model import Plan
 from .bake.plan import base_variable
-from .errors import EngineError
+from .errors import DataError, EngineError
 from .refs import host_of
+from .untrusted import loads_json
 
 #: buildx 0.13 is the oldest release bakegen is tested with (Debian stable's).
 MIN_BUILDX = (0, 13)
@@ -242,10 +242,11 @@ def _challenge(header: str) -> tuple[str, dict[str, str]]:
 def _token_allows_push(probe: net.Probe, repository: str) -> bool | None:
     """Whether a registry token's access claim names push for the repository; None if unreadable."""
     try:
-        token = json.loads(probe.body).get("token") or json.loads(probe.body).get("access_token", "")
+        answer = loads_json(probe.body.decode("utf-8"), probe.url)
+        token = answer.get("token") or answer.get("access_token", "")
         payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, IndexError, AttributeError, TypeError):
+        claims = loads_json(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8"), "token")
+    except (DataError, ValueError, IndexError, AttributeError, TypeError):
         return None
     return any(
         a.get("name") == repository and "push" in a.get("actions", []) for a in claims.get("access") or []

@@ -25,9 +25,23 @@ from python_on_whales.exceptions import DockerException
 from python_on_whales.utils import run as run_docker
 from python_on_whales.utils import stream_stdout_and_stderr
 
-from .errors import EngineError
+from .errors import BakegenError, DataError, EngineError
+from .files import read_text
+from .untrusted import loads_json
 
 docker = DockerClient()
+
+
+def image_arg(reference: str) -> str:
+    """``reference`` where it goes to docker as an image: never as an option (``-v/:/host``), never
+    split by white space. Every function here that hands docker an image reference passes it
+    through this; python-on-whales puts it after the options with no ``--`` before it."""
+    if not reference or reference.startswith("-") or not reference.isprintable() or any(
+        c.isspace() for c in reference
+    ):
+        shown = reference if len(reference) <= 80 else reference[:77] + "..."
+        raise BakegenError(f"{shown!r} is not an image reference (empty, a leading '-', or white space)")
+    return reference
 
 
 _FAILED_STEP = re.compile(r'process "(?s:.*)" did not complete successfully: exit code: (\d+)')
@@ -210,7 +224,7 @@ def bake_build(
 def run(image: str, command: list[str], *, platform: str | None = None) -> str:
     """Run a command in a throw-away container and return its output."""
     with _errors(f"running {image} failed"):
-        return docker.run(image, command, remove=True, platform=platform)
+        return docker.run(image_arg(image), command, remove=True, platform=platform)
 
 
 # --- containers and images, for ``bakegen bench`` ---------------------------------------------------
@@ -229,7 +243,7 @@ def start_container(
     """Start a detached container from a local image (never pulled), optionally pinned to CPUs; its id."""
     try:
         container = docker.run(
-            image,
+            image_arg(image),
             command,
             entrypoint=entrypoint,
             detach=True,
@@ -268,7 +282,7 @@ def remove_containers(containers: list[str]) -> None:
 def image_exists(image: str) -> bool:
     """Whether the local image store has the image."""
     try:
-        return bool(docker.image.exists(image))
+        return bool(docker.image.exists(image_arg(image)))
     except DockerException as exc:
         raise EngineError(f"cannot inspect {image}: {_reason(exc)}") from None
 
@@ -276,7 +290,7 @@ def image_exists(image: str) -> bool:
 def image_platform(image: str) -> tuple[str, str, str | None]:
     """A local image's OS, architecture and variant (None when it has none)."""
     try:
-        info = docker.image.inspect(image)
+        info = docker.image.inspect(image_arg(image))
     except DockerException as exc:
         raise EngineError(f"cannot inspect {image}: {_reason(exc)}") from None
     return info.os or "linux", info.architecture or "", getattr(info, "variant", None) or None
@@ -285,7 +299,7 @@ def image_platform(image: str) -> tuple[str, str, str | None]:
 def image_save(image: str) -> Iterator[bytes]:
     """``docker save`` of a local image, as a stream of bytes (nothing is written to disk)."""
     try:
-        yield from docker.image.save(image)
+        yield from docker.image.save(image_arg(image))
     except DockerException as exc:
         raise EngineError(f"docker save {image} failed: {_reason(exc)}") from None
 
@@ -293,7 +307,7 @@ def image_save(image: str) -> Iterator[bytes]:
 def registry_manifest(reference: str) -> Any:
     """``docker buildx imagetools inspect``: the registry's manifest or index (python-on-whales' Manifest)."""
     try:
-        return docker.buildx.imagetools.inspect(reference)
+        return docker.buildx.imagetools.inspect(image_arg(reference))
     except DockerException as exc:
         raise EngineError(f"{reference}: registry manifest: {_reason(exc)}") from None
 
@@ -312,7 +326,7 @@ def cpu_count() -> int:
 def image_field(reference: str, field: str) -> Any:
     """One field of a registry image, as ``docker buildx imagetools inspect --format '{{ json .FIELD }}'``
     shows it (Manifest, Provenance, SBOM, Image)."""
-    cmd = [*docker.client_config.client_call, "buildx", "imagetools", "inspect", reference]
+    cmd = [*docker.client_config.client_call, "buildx", "imagetools", "inspect", image_arg(reference)]
     try:
         return json.loads(run_docker([*cmd, "--format", "{{ json ." + field + " }}"]))
     except DockerException as exc:
@@ -333,8 +347,8 @@ def image_digest(reference: str) -> str:
 def _cli_config() -> dict[str, Any]:
     folder = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
     try:
-        data = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = loads_json(read_text(folder / "config.json"), str(folder / "config.json"))
+    except DataError:
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -345,12 +359,13 @@ def registry_login(host: str) -> str | None:
     config = _cli_config()
     # Docker Hub's logins are stored under its old index URL.
     keys = ["https://index.docker.io/v1/"] if host == "docker.io" else [host, f"https://{host}", f"http://{host}"]
-    auths = config.get("auths") or {}
+    # A hand-edited config may hold anything: what is not the shape docker writes counts as absent.
+    auths = config.get("auths") if isinstance(config.get("auths"), dict) else {}
     for key in keys:
         entry = auths.get(key)
         if isinstance(entry, dict) and entry.get("auth"):
             return str(entry["auth"])
-    helpers = config.get("credHelpers") or {}
+    helpers = config.get("credHelpers") if isinstance(config.get("credHelpers"), dict) else {}
     # With a credential store, `docker login` leaves an empty entry under auths.
     if any(key in helpers for key in keys) or (config.get("credsStore") and any(key in auths for key in keys)):
         return ""
@@ -383,7 +398,7 @@ def _run_args(
     args += [a for key, value in env.items() for a in ("--env", f"{key}={value}")]
     args += [a for source, target in volumes for a in ("--volume", f"{source}:{target}:ro")]
     args += ["--interactive"] * interactive
-    return [*args, image, *command]
+    return [*args, "--", image_arg(image), *command]
 
 
 def run_container(
@@ -428,6 +443,6 @@ def run_container(
 def image_labels(image: str) -> dict[str, str] | None:
     """The labels of a local image; None when the local store does not have it."""
     try:
-        return dict(docker.image.inspect(image).config.labels or {})
+        return dict(docker.image.inspect(image_arg(image)).config.labels or {})
     except DockerException:
         return None

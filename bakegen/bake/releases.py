@@ -170,8 +170,8 @@ class Upstream:
     mirror: str = DEFAULT_MIRROR
     api: str = DEFAULT_API
     timeout: float = TIMEOUT
-    #: Seconds all the reads may take together, from the moment this is made.
-    total: float = UPDATE_DEADLINE
+    #: Seconds all the reads may take together, from the moment this is made; None: UPDATE_DEADLINE.
+    total: float | None = None
     _deadline: float = 0.0
     _cache: dict[str, Response] = field(default_factory=dict)
     _sums: dict[str, Tarball] | None = None
@@ -181,6 +181,7 @@ class Upstream:
     def __post_init__(self) -> None:
         self.mirror = net.check_url("--mirror", self.mirror)
         self.api = net.check_url("--api", self.api)
+        self.total = UPDATE_DEADLINE if self.total is None else self.total
         self._deadline = time.monotonic() + self.total
 
     def get(self, url: str, *, missing_ok: bool = False) -> Response:

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import BakegenError
-from ..files import replace_files
+from ..files import check_destinations, replace_files, signals_held
 from .benchmarks import PYPERF_VERSION, PYPERFORMANCE_VERSION
 from .chart import render_svg
 from .results import Results, size_added
@@ -118,22 +118,28 @@ REPORT_FILES = tuple(RENDERERS)
 
 
 def check_output(output: Path) -> None:
-    """Fail now, not after the run, when the report could not be written to ``output``.
+    """Fail now, not after the run, when the report could not be written to ``output``: the
+    folder, and each report file in it (a folder or a read-only file named bench.txt is refused).
 
     The folder is created and a file written in it as a probe; both go again, so a run that
-    fails later leaves nothing behind.
+    fails later leaves nothing behind, a signal included.
     """
     missing = [p for p in (output, *output.parents) if not p.exists()]
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(prefix=".bench-probe.", dir=output):
-            pass
-    except OSError as exc:
-        raise BakegenError(f"--output {output}: cannot write the report there: {exc.strerror or exc}") from None
-    finally:
-        for folder in missing:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+    with signals_held():
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(prefix=".bench-probe.", dir=output):
+                pass
+            check_destinations([output / name for name in REPORT_FILES])
+        except OSError as exc:
+            raise BakegenError(f"--output {output}: cannot write the report there: {exc.strerror or exc}") from None
+        except BakegenError as exc:
+            reason = str(exc).removesuffix("; nothing was changed")
+            raise BakegenError(f"--output {output}: cannot write the report there: {reason}") from None
+        finally:
+            for folder in missing:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
 
 
 def write_report(output: Path, results: Results) -> list[Path]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BakegenError
+from ..untrusted import quote
 from .benchmarks import Benchmark, select_benchmarks
 
 DEFAULT_ROUNDS = 3
@@ -105,12 +106,37 @@ def check_threads(request: BenchRequest) -> None:
             raise BakegenError(f"{option} is for the pyperformance benchmarks; --threads runs its own workload")
 
 
+def check_image(image: str, what: str = "image") -> str:
+    """A local image reference that docker can only read as one: not empty, no white space or
+    control characters, and no leading '-', which docker would take for an option (``-v...``)."""
+    if not image.strip():
+        raise BakegenError(f"{what} {image!r}: an image name is empty")
+    if image.startswith("-"):
+        raise BakegenError(f"{what} {quote(image)}: starts with '-', which docker reads as an option; not an image")
+    if not image.isprintable() or any(c.isspace() for c in image):
+        raise BakegenError(f"{what} {quote(image)}: white space or control characters; not an image")
+    return image
+
+
+def check_benchmark_names(values: list[str]) -> None:
+    """Each -b value names benchmarks: an empty one, or one of commas only, is a slip, not "all"."""
+    for value in values:
+        if any(not name.strip() for name in value.split(",")):
+            raise BakegenError(
+                f"-b/--benchmark {value!r}: an empty benchmark name; name benchmarks (see --list), "
+                "or leave -b out for all of them"
+            )
+
+
 def check(request: BenchRequest) -> list[Benchmark]:
     """Every option that can be checked without the engine; returns the benchmarks selected (none with --threads)."""
     if not request.images:
         raise BakegenError("name at least one image to benchmark")
-    if any(not image.strip() for image in request.images):
-        raise BakegenError("an image name is empty")
+    for image in request.images:
+        check_image(image)
+    if request.base is not None:
+        check_image(request.base, "--base")
+    check_benchmark_names(request.benchmarks)
     for option, value in (("--rounds", request.rounds), ("--processes", request.processes),
                           ("--values", request.values)):
         if value is not None and value < 1:

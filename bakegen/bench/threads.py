@@ -13,11 +13,11 @@ threads kept busy.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from importlib import resources
 
-from ..errors import EngineError
+from ..errors import DataError, EngineError
+from ..untrusted import loads_json
 from .containers import Backend
 from .results import ImageRun, Results, ThreadSettings
 from .stats import Values
@@ -51,8 +51,8 @@ class ThreadCount:
 
 def _load(text: str, what: str) -> dict:
     try:
-        data = json.loads(text.strip().splitlines()[-1])
-    except (ValueError, IndexError):
+        data = loads_json(text.strip().splitlines()[-1], f"{SCRIPT} {what}")
+    except (DataError, IndexError):
         raise EngineError(f"{SCRIPT} {what}: unreadable output {text.strip()[-200:]!r}") from None
     if not isinstance(data, dict):
         raise EngineError(f"{SCRIPT} {what}: unreadable output {text.strip()[-200:]!r}")

@@ -9,13 +9,13 @@ runs one benchmark's ``run_benchmark.py`` under pyperf at a time and reads its J
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..errors import BakegenError, EngineError
+from ..errors import BakegenError, DataError, EngineError
+from ..untrusted import loads_json
 from .benchmarks import PYPERF_VERSION, PYPERFORMANCE_VERSION, Benchmark
 from .containers import CA_PATH, Backend
 from .results import ImageRun
@@ -75,9 +75,9 @@ def pyperf_options(fast: bool, processes: int | None, values: int | None) -> lis
 def parse_pyperf(text: str, name: str = "benchmark") -> list[float]:
     """All values (seconds per loop) of a pyperf JSON result; calibration runs have none."""
     try:
-        data = json.loads(text)
+        data = loads_json(text, name)
         values = [float(v) for bench in data["benchmarks"] for run in bench["runs"] for v in run.get("values", [])]
-    except (ValueError, LookupError, TypeError) as exc:
+    except (DataError, ValueError, LookupError, TypeError, AttributeError) as exc:
         raise EngineError(f"{name}: unreadable pyperf result ({exc})") from None
     if not values or any(v <= 0 for v in values):
         raise EngineError(f"{name}: pyperf result without usable values")
