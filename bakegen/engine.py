@@ -223,8 +223,9 @@ def bake_build(
 
 def run(image: str, command: list[str], *, platform: str | None = None) -> str:
     """Run a command in a throw-away container and return its output."""
+    image = image_arg(image)
     with _errors(f"running {image} failed"):
-        return docker.run(image_arg(image), command, remove=True, platform=platform)
+        return docker.run(image, command, remove=True, platform=platform)
 
 
 # --- containers and images, for ``bakegen bench`` ---------------------------------------------------
@@ -241,9 +242,10 @@ def start_container(
     volumes: Iterable[tuple[str, str, str]] = (),
 ) -> str:
     """Start a detached container from a local image (never pulled), optionally pinned to CPUs; its id."""
+    image = image_arg(image)
     try:
         container = docker.run(
-            image_arg(image),
+            image,
             command,
             entrypoint=entrypoint,
             detach=True,
@@ -281,16 +283,18 @@ def remove_containers(containers: list[str]) -> None:
 
 def image_exists(image: str) -> bool:
     """Whether the local image store has the image."""
+    image = image_arg(image)
     try:
-        return bool(docker.image.exists(image_arg(image)))
+        return bool(docker.image.exists(image))
     except DockerException as exc:
         raise EngineError(f"cannot inspect {image}: {_reason(exc)}") from None
 
 
 def image_platform(image: str) -> tuple[str, str, str | None]:
     """A local image's OS, architecture and variant (None when it has none)."""
+    image = image_arg(image)
     try:
-        info = docker.image.inspect(image_arg(image))
+        info = docker.image.inspect(image)
     except DockerException as exc:
         raise EngineError(f"cannot inspect {image}: {_reason(exc)}") from None
     return info.os or "linux", info.architecture or "", getattr(info, "variant", None) or None
@@ -298,16 +302,18 @@ def image_platform(image: str) -> tuple[str, str, str | None]:
 
 def image_save(image: str) -> Iterator[bytes]:
     """``docker save`` of a local image, as a stream of bytes (nothing is written to disk)."""
+    image = image_arg(image)
     try:
-        yield from docker.image.save(image_arg(image))
+        yield from docker.image.save(image)
     except DockerException as exc:
         raise EngineError(f"docker save {image} failed: {_reason(exc)}") from None
 
 
 def registry_manifest(reference: str) -> Any:
     """``docker buildx imagetools inspect``: the registry's manifest or index (python-on-whales' Manifest)."""
+    reference = image_arg(reference)
     try:
-        return docker.buildx.imagetools.inspect(image_arg(reference))
+        return docker.buildx.imagetools.inspect(reference)
     except DockerException as exc:
         raise EngineError(f"{reference}: registry manifest: {_reason(exc)}") from None
 
@@ -326,7 +332,8 @@ def cpu_count() -> int:
 def image_field(reference: str, field: str) -> Any:
     """One field of a registry image, as ``docker buildx imagetools inspect --format '{{ json .FIELD }}'``
     shows it (Manifest, Provenance, SBOM, Image)."""
-    cmd = [*docker.client_config.client_call, "buildx", "imagetools", "inspect", image_arg(reference)]
+    reference = image_arg(reference)
+    cmd = [*docker.client_config.client_call, "buildx", "imagetools", "inspect", reference]
     try:
         return json.loads(run_docker([*cmd, "--format", "{{ json ." + field + " }}"]))
     except DockerException as exc:
@@ -398,7 +405,7 @@ def _run_args(
     args += [a for key, value in env.items() for a in ("--env", f"{key}={value}")]
     args += [a for source, target in volumes for a in ("--volume", f"{source}:{target}:ro")]
     args += ["--interactive"] * interactive
-    return [*args, "--", image_arg(image), *command]
+    return [*args, "--", image, *command]
 
 
 def run_container(
@@ -418,6 +425,7 @@ def run_container(
     it (no such image for that platform, a pull that failed) raises a one-line EngineError.
     ``volumes`` are bind-mounted read-only. The container is removed on a timeout or Ctrl-C too.
     """
+    image = image_arg(image)
     name = f"bakegen-test-{uuid.uuid4().hex[:12]}"
     args = _run_args(
         image, command, name=name, platform=platform, pull=pull, env=env or {}, volumes=volumes,
@@ -442,7 +450,8 @@ def run_container(
 
 def image_labels(image: str) -> dict[str, str] | None:
     """The labels of a local image; None when the local store does not have it."""
+    image = image_arg(image)
     try:
-        return dict(docker.image.inspect(image_arg(image)).config.labels or {})
+        return dict(docker.image.inspect(image).config.labels or {})
     except DockerException:
         return None

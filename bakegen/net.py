@@ -119,6 +119,17 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
     def __init__(self) -> None:
         self.seen: list[str] = []
 
+    def http_error_302(self, req, fp, code, msg, headers):  # type: ignore[no-untyped-def]
+        # urllib refuses some schemes itself, in a message of its own: the policy speaks first.
+        location = headers.get("location") or headers.get("uri")
+        if location:
+            why = refusal(urllib.parse.urljoin(req.full_url, location.strip()))
+            if why:
+                raise FetchError(f"redirected to {why}")
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
         newurl = urllib.parse.urljoin(req.full_url, newurl)
         why = refusal(newurl)

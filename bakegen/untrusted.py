@@ -62,10 +62,11 @@ def _walk(data: Any, path: str) -> Iterator[tuple[str, Any, int]]:
     while stack:
         where, value, depth = stack.pop()
         yield where, value, depth
+        # Children go on the stack last first, so that values come in the document's order.
         if isinstance(value, dict):
-            stack.extend((f"{where}.{k}" if where else str(k), v, depth + 1) for k, v in value.items())
+            stack.extend(reversed([(f"{where}.{k}" if where else str(k), v, depth + 1) for k, v in value.items()]))
         elif isinstance(value, list):
-            stack.extend((f"{where}[{i}]", v, depth + 1) for i, v in enumerate(value))
+            stack.extend(reversed([(f"{where}[{i}]", v, depth + 1) for i, v in enumerate(value)]))
 
 
 def _too_deep(where: str) -> DataError:
@@ -73,8 +74,8 @@ def _too_deep(where: str) -> DataError:
 
 
 def check_depth(data: Any, where: str) -> None:
-    for _, _, depth in _walk(data, ""):
-        if depth > MAX_DEPTH:
+    for _, value, depth in _walk(data, ""):
+        if depth > MAX_DEPTH and isinstance(value, (dict, list)):
             raise _too_deep(where)
 
 

@@ -6,15 +6,17 @@ import gzip
 import io
 import json
 import os
+import subprocess
 import tarfile
 from types import SimpleNamespace
 
 import pytest
+from fakes import FakeDocker as FakeBinding
 from python_on_whales.exceptions import DockerException
 
 from bakegen import engine
 from bakegen.bench import containers
-from bakegen.errors import EngineError
+from bakegen.errors import BakegenError, EngineError
 
 
 def tar_bytes(files: dict[str, bytes]) -> bytes:
@@ -196,3 +198,46 @@ def test_registry_size_picks_the_image_platform(monkeypatch: pytest.MonkeyPatch)
         containers.registry_size("reg:5000/py:3.13", "linux", "riscv64", None)
     with pytest.raises(EngineError, match="reg:5000/py:gone: registry manifest: reg:5000/py:gone: not found"):
         containers.registry_size("reg:5000/py:gone", "linux", "amd64", None)
+
+
+# --- Image references reach docker as images, never as options ---------------------------------------
+
+
+@pytest.mark.parametrize("reference", ["-v/:/host", "--privileged", "", "my image", "img\n-v", "img\x00"])
+def test_an_image_reference_docker_could_read_otherwise_is_refused(
+    reference: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "docker", Untouchable())
+    for call in (
+        lambda: engine.image_exists(reference),
+        lambda: engine.image_platform(reference),
+        lambda: list(engine.image_save(reference)),
+        lambda: engine.start_container(reference, ["infinity"], name="n"),
+        lambda: engine.run(reference, ["true"]),
+        lambda: engine.registry_manifest(reference),
+        lambda: engine.image_labels(reference),
+        lambda: engine.run_container(reference, ["true"]),
+    ):
+        with pytest.raises(BakegenError, match="is not an image reference"):
+            call()
+
+
+def test_docker_run_argv_ends_its_options_before_the_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+
+    def fake_run(args, **kwargs):
+        seen.append(args)
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(engine, "docker", FakeBinding())
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    engine.run_container("python:3.13", ["python", "-V"], env={"A": "1"}, volumes=[("/ca", "/ca")], stdin="")
+    args = seen[0]
+    assert args[args.index("--") + 1 :] == ["python:3.13", "python", "-V"]
+    assert all(a.startswith("--") or a in ("docker", "run") or args[i - 1].startswith("--")
+               for i, a in enumerate(args[: args.index("--")]))
+
+
+class Untouchable:
+    def __getattr__(self, name: str):
+        pytest.fail(f"docker.{name} was used with a reference that must not reach it")

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bakegen import core
 from bakegen.bench.benchmarks import BENCHMARKS, benchmark_list, select_benchmarks
+from bakegen.bench.report import REPORT_FILES
 from bakegen.bench.request import BenchRequest, check, choose_cpus
 from bakegen.errors import BakegenError
 
@@ -88,6 +90,17 @@ BAD = [
     (dict(cpu="-1"), "--cpu -1: CPU numbers start at 0"),
     (dict(ca_bundle=Path("/nonexistent/ca.pem")), "--ca-bundle /nonexistent/ca.pem: no such file"),
     (dict(ca_bundle=Path("/")), "--ca-bundle /: not a regular file"),
+    (dict(images=["-v/:/host"]), "image '-v/:/host': starts with '-'"),
+    (dict(images=["ok", "--privileged"]), "image '--privileged': starts with '-'"),
+    (dict(images=["my image"]), "image 'my image': white space"),
+    (dict(images=["img\n-v"]), "white space or control characters"),
+    (dict(images=["img\x1b[2J"]), "white space or control characters"),
+    (dict(base="-v/:/host"), "--base '-v/:/host': starts with '-'"),
+    (dict(base=""), "--base '': an image name is empty"),
+    (dict(benchmarks=[""]), "-b/--benchmark '': an empty benchmark name"),
+    (dict(benchmarks=[",,"]), "-b/--benchmark ',,': an empty benchmark name"),
+    (dict(benchmarks=["nbody", " "]), "an empty benchmark name"),
+    (dict(benchmarks=["nbody,,float"]), "an empty benchmark name"),
 ]
 
 
@@ -103,3 +116,33 @@ def test_check_refuses_a_fifo_as_ca_bundle(tmp_path: Path) -> None:
     os.mkfifo(fifo)  # opening it for reading would hang until a writer came
     with pytest.raises(BakegenError, match="not a regular file"):
         check(BenchRequest(["a"], ca_bundle=fifo))
+
+
+class NoEngine:
+    """A backend any use of which fails the test: the request was to be refused before the engine."""
+
+    def __getattr__(self, name: str):
+        pytest.fail(f"backend.{name} was called before the request was refused")
+
+
+@pytest.mark.parametrize(("fields", "message"), BAD, ids=[m for _, m in BAD])
+def test_a_refused_request_never_reaches_the_engine(fields: dict, message: str, tmp_path: Path) -> None:
+    request = BenchRequest(**{"images": ["a"], "output": tmp_path / "out", **fields})
+    with pytest.raises(BakegenError, match=message):
+        core.bench(request, progress=lambda line: None, backend=NoEngine())  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", REPORT_FILES)
+@pytest.mark.parametrize("kind", ["folder", "read-only file"])
+def test_an_output_that_cannot_take_a_report_file_is_refused_first(tmp_path: Path, name: str, kind: str) -> None:
+    output = tmp_path / "out"
+    output.mkdir()
+    if kind == "folder":
+        (output / name).mkdir()
+    else:
+        (output / name).write_text("old")
+        (output / name).chmod(0o444)
+    with pytest.raises(BakegenError, match=f"^--output {output}: cannot write the report there: .*{name}"):
+        core.bench(BenchRequest(["a"], output=output), progress=lambda line: None, backend=NoEngine())  # type: ignore[arg-type]
+    assert sorted(p.name for p in output.iterdir()) == [name]

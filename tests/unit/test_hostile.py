@@ -1,81 +1,20 @@
 """Hostile inputs through the real entry point (``bakegen.cli.run``): each gets exactly one
 ``bakegen: error:`` line on stderr, no traceback, and the documented exit code (1 usage, 2 bad
-data, 3 engine). Docker is the fake binding of ``fakes.py``; network probes answer through
-``fakes.FakeNet`` unless a case says otherwise.
+data, 3 engine). The harness is hostilekit's (shared with the wider corpus, test_hostile_corpus.py).
 """
 
 from __future__ import annotations
 
 import codecs
-import json
-import os
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from fakes import FakeDocker, FakeNet
+from hostilekit import REPO, Case, Setup, docker_login, edit, replace, run_case
+from upstreamkit import Answer, listing, redirect
 
-from bakegen import engine, net
-from bakegen.cli import run
-
-REPO = Path(__file__).resolve().parents[2]
-Setup = Callable[[Path, Path], None]
-
-
-@dataclass
-class Case:
-    id: str
-    args: list[str]
-    code: int
-    fragment: str
-    env: dict[str, str] = field(default_factory=dict)
-    setup: Setup | None = None
-    docker: dict = field(default_factory=dict)
-    net: dict[str, int | None] = field(default_factory=dict)
-
-
-# --- what the cases do to the throw-away project (P) and a scratch folder (T) ----------------------
-
-
-def replace(rel: str, content: bytes | None = None, kind: str = "file") -> Setup:
-    """Put a file with ``content``, a directory, a FIFO, or nothing at ``rel`` (below P, or T for "T/...")."""
-
-    def setup(project: Path, tmp: Path) -> None:
-        path = tmp / rel[2:] if rel.startswith("T/") else project / rel
-        if path.is_dir():
-            for child in path.iterdir():
-                child.unlink()
-            path.rmdir()
-        elif path.exists():
-            path.unlink()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if kind == "dir":
-            path.mkdir()
-        elif kind == "fifo":
-            os.mkfifo(path)
-        elif kind == "file":
-            path.write_bytes(content or b"")
-
-    return setup
-
-
-def edit(rel: str, old: str, new: str) -> Setup:
-    def setup(project: Path, tmp: Path) -> None:
-        path = project / rel
-        path.write_text(path.read_text().replace(old, new))
-
-    return setup
-
-
-def docker_login(auths: dict) -> Setup:
-    def setup(project: Path, tmp: Path) -> None:
-        (tmp / "docker").mkdir(exist_ok=True)
-        (tmp / "docker" / "config.json").write_text(json.dumps({"auths": auths}))
-
-    return setup
-
+from bakegen import net
+from bakegen.bake import releases
 
 UTF16 = codecs.BOM_UTF16_LE + "x = 1\n".encode("utf-16-le")
 LATIN1 = "# caf\xe9\n".encode("latin-1")
@@ -247,6 +186,136 @@ CASES = [
 ]
 
 
+# --- Issue 20: the families that escaped ------------------------------------------------------------
+
+VARIANTS = (REPO / "bakegen/bake/variants.toml").read_text()
+ONE_VARIANT = '[[variant]]\nname = "{name}"\nsummary = "{summary}"\noptimal = false\nlto = false\n'
+SHA = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
+
+
+def variant(name: str = "wee", summary: str = "plain") -> bytes:
+    return ONE_VARIANT.format(name=name, summary=summary).encode()
+
+
+def deep(open_: str, close: str, depth: int) -> str:
+    return open_ * depth + "1" + close * depth
+
+
+LIST = ["list", "-C", "{P}"]
+RENDER = ["render", "-C", "{P}"]
+CHECK = ["render", "--check", "-C", "{P}"]
+UPDATE = ["versions", "update", "-C", "{P}", "--mirror", "{M}", "--api", "{A}"]
+#: A mirror with one release newer than the fixture's 3.13.15, whose checksum the API must give.
+NEWER = {"/ftp/python/": listing("3.13.18/"), "/ftp/python/3.13.18/": listing("Python-3.13.18.tar.xz")}
+NO_WAIT = {(net, "DEADLINE"): 1.0}
+BENCH_OUT = ["-o", "{T}/out"]
+
+
+def template_with(expression: bytes) -> Setup:
+    return replace("docker-bake.hcl.j2", b"# line 1\n" + expression + b"\n")
+
+
+def report_file_is_a_folder(name: str) -> Setup:
+    def setup(project: Path, tmp: Path) -> None:
+        (tmp / "out" / name).mkdir(parents=True)
+
+    return setup
+
+
+def api_release_list(body: str) -> dict[str, Answer]:
+    return {**NEWER, "/api/v2/downloads/release/?is_published=true": Answer(body.encode(), content_type="application/json")}
+
+
+CASES += [
+    # One bounded parser for untrusted TOML and JSON: depth and size, never RecursionError.
+    Case("versions-deep-array", LIST, 2, "nested more than 32 levels deep", setup=edit(V313, "source", f"x = {deep('[', ']', 3000)}\nsource")),
+    Case("versions-deep-inline-table", LIST, 2, "nested more than 32 levels deep", setup=edit(V313, "source", f"x = {deep('{a=', '}', 3000)}\nsource")),
+    Case("versions-33-levels", LIST, 2, "nested more than 32 levels deep", setup=edit(V313, "source", f"x = {deep('[', ']', 33)}\nsource")),
+    Case("versions-deep-dotted-key", LIST, 2, "nested more than 32 levels deep", setup=edit(V313, "source", "a" + ".a" * 5000 + " = 1\nsource")),
+    Case("versions-deep-table-header", LIST, 2, "nested more than 32 levels deep", setup=replace(V313, ("[" + ".".join(["a"] * 5000) + "]\n").encode())),
+    Case("versions-huge-integer", LIST, 2, "not valid TOML", setup=edit(V313, "source", "x = " + "9" * 5000 + "\nsource")),
+    Case("versions-too-large", LIST, 2, "larger than 1048576 bytes", setup=replace(V313, b"# " + b"x" * (2 << 20) + b"\n")),
+    Case("variants-deep", LIST, 2, "variants.toml: arrays or tables nested more than 32", variants=VARIANTS.encode() + f"x = {deep('[', ']', 3000)}\n".encode()),
+    Case("variants-not-toml", LIST, 2, "variants.toml: not valid TOML", variants=b"[[variant]\n"),
+    Case("api-deep-json", UPDATE, 2, "nested more than 32 levels deep", upstream=api_release_list(deep("[", "]", 100000))),
+    Case("api-deep-objects", UPDATE, 2, "nested more than 32 levels deep", upstream=api_release_list(deep('{"a":', "}", 40))),
+    Case("api-huge-number", UPDATE, 2, "not valid JSON", upstream=api_release_list("[" + "1" * 5000 + "]")),
+    # The template's failures are the template's: file and line, exit 2, for render and render --check.
+    Case("template-zero-division", RENDER, 2, "docker-bake.hcl.j2:2: cannot render: ZeroDivisionError", setup=template_with(b"{{ 1 // 0 }}")),
+    Case("template-zero-division-check", CHECK, 2, "docker-bake.hcl.j2:2: cannot render: ZeroDivisionError", setup=template_with(b"{{ 1 // 0 }}")),
+    Case("template-key-error", RENDER, 2, "docker-bake.hcl.j2:2: cannot render: KeyError", setup=template_with(b"{{ {}.pop('x') }}")),
+    Case("template-key-error-check", CHECK, 2, "docker-bake.hcl.j2:2: cannot render: KeyError", setup=template_with(b"{{ {}.pop('x') }}")),
+    Case("template-recursion", RENDER, 2, "cannot render: RecursionError", setup=template_with(b"{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}")),
+    Case("template-recursion-check", CHECK, 2, "cannot render: RecursionError", setup=template_with(b"{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}")),
+    Case("template-self-include", RENDER, 2, "cannot render: RecursionError", setup=template_with(b"{% include 'docker-bake.hcl.j2' %}")),
+    Case("template-include-missing", RENDER, 2, "names the template 'nothere.j2'", setup=template_with(b"{% include 'nothere.j2' %}")),
+    Case("template-type-error", CHECK, 2, "docker-bake.hcl.j2:2: cannot render: TypeError", setup=template_with(b"{{ plan.targets + 1 }}")),
+    Case("template-syntax-check", CHECK, 2, "docker-bake.hcl.j2:2: template error", setup=template_with(b"{% if %}")),
+    # One rule for strings that reach HCL, a tag or a checksum: no control characters; one line.
+    Case("summary-backspace", RENDER, 2, "holds the control character U+0008", variants=variant(summary="a\\bb")),
+    Case("summary-form-feed", RENDER, 2, "holds the control character U+000C", variants=variant(summary="a\\fb")),
+    Case("summary-escape", LIST, 2, "U+001B", variants=variant(summary="\\u001b[31mred")),
+    Case("summary-bidi-override", LIST, 2, "U+202E", variants=variant(summary="abc\\u202Edef")),
+    Case("summary-line-separator", LIST, 2, "U+2028", variants=variant(summary="a\\u2028b")),
+    Case("variant-name-newline", LIST, 2, "U+000A", variants=variant(name="wee\\n")),
+    Case("variant-name-upper", LIST, 2, "names take lower-case letters", variants=variant(name="Wee")),
+    Case("variant-name-unicode-digit", LIST, 2, "names take lower-case letters", variants=variant(name="wee\u0663")),
+    Case("sha256-trailing-newline", RENDER, 2, "versions/3.13.toml: sha256", setup=edit(V313, f'sha256 = "{SHA}"', f'sha256 = "{SHA}\\n"')),
+    Case("sha256-upper", LIST, 2, "64 lower-case hex digits", setup=edit(V313, f'sha256 = "{SHA}"', f'sha256 = "{SHA.upper()}"')),
+    Case("version-newline", LIST, 2, "versions/3.13.toml: version", setup=edit(V313, 'version = "3.13.15"', 'version = "3.13.15\\n"')),
+    Case("version-unicode-digits", LIST, 2, "not a CPython release", setup=edit(V313, 'version = "3.13.15"', 'version = "3.13.\u0661\u0665"')),
+    Case("debian-newline", RENDER, 2, "versions/2.7.toml: debian", setup=edit("versions/2.7.toml", 'debian = "bullseye"', 'debian = "bullseye\\n"')),
+    Case("debian-upper", RENDER, 2, "must be a Debian suite name", setup=edit("versions/2.7.toml", 'debian = "bullseye"', 'debian = "Bullseye"')),
+    Case("tarball-del", LIST, 2, "U+007F", setup=edit(V313, 'tarball = "Python-3.13.15.tar.xz"', 'tarball = "Python-3.13.15.tar.xz\\u007f"')),
+    Case("source-escape-sequence", RENDER, 2, "versions/3.13.toml: source", setup=edit(V313, f'{SHA}"\nsource = "test fixture"', f'{SHA}"\nsource = "\\u001b]0;pwned\\u0007"')),
+    Case("previous-source-nul", LIST, 2, "previous[0].source", setup=edit(V313, 'd640"\nsource = "test fixture"', 'd640"\nsource = "a\\u0000b"')),
+    Case("key-with-newline", LIST, 2, "key '\\n'", setup=edit(V313, "source", '"\\n" = 1\nsource')),
+    Case("file-name-with-newline", LIST, 2, "the file name must be a CPython line", setup=replace("versions/3.1\n3.toml", (REPO / "tests/fixtures/versions/3.13.toml").read_bytes())),
+    # Names the plan uses itself, and tags too long for a registry: bad data, with the fix.
+    *(Case(f"variant-named-{name}", LIST, 2, f"variant '{name}': every variant is also a bake group", variants=variant(name=name))
+      for name in ("default", "custom", "reference", "reference-modules", "sbom-generator", "debian-python3", "freethreaded")),
+    Case("variant-name-too-long", LIST, 2, "shorten the name of variant", variants=variant(name="w" * 130)),
+    Case("variant-name-too-long-render", RENDER, 2, "more than the 128 an image tag may have", variants=variant(name="w" * 120)),
+    # bakegen bench: every argument checked before the engine; nothing reaches docker as an option.
+    Case("bench-image-dash", ["bench", *BENCH_OUT, "--", "-v/:/host"], 1, "starts with '-'", no_engine=True),
+    Case("bench-image-dash-second", ["bench", *BENCH_OUT, "--", "img", "--privileged"], 1, "starts with '-'", no_engine=True),
+    Case("bench-image-space", ["bench", *BENCH_OUT, "my image"], 1, "white space or control characters", no_engine=True),
+    Case("bench-image-newline", ["bench", *BENCH_OUT, "img\n-v"], 1, "white space or control characters", no_engine=True),
+    Case("bench-image-empty", ["bench", *BENCH_OUT, ""], 1, "an image name is empty", no_engine=True),
+    Case("bench-base-dash", ["bench", *BENCH_OUT, "img", "--base", "-v/:/host"], 1, "--base '-v/:/host': starts with '-'", no_engine=True),
+    Case("bench-b-empty", ["bench", *BENCH_OUT, "img", "-b", ""], 1, "an empty benchmark name", no_engine=True),
+    Case("bench-b-commas", ["bench", *BENCH_OUT, "img", "-b", ",,"], 1, "an empty benchmark name", no_engine=True),
+    Case("bench-b-blank", ["bench", *BENCH_OUT, "img", "-b", " "], 1, "an empty benchmark name", no_engine=True),
+    *(Case(f"bench-output-{name}-folder", ["bench", *BENCH_OUT, "img"], 1, f"{name}: not a regular file", setup=report_file_is_a_folder(name), no_engine=True)
+      for name in ("bench.txt", "bench.json", "bench.svg")),
+    Case("test-image-dash", ["test", "--", "-v/:/host"], 1, "not an image reference"),
+    # versions update on a bad network: bounded time, allowed schemes, one line for redirects.
+    Case("update-drip-body", UPDATE, 2, "no complete answer within 1 seconds", upstream={"/ftp/python/": Answer(drip=0.05)}, patch=NO_WAIT),
+    Case("update-drip-headers", UPDATE, 2, "no complete answer within 1 seconds", upstream={"/ftp/python/": Answer(drip_headers=0.05)}, patch=NO_WAIT),
+    Case("update-overall-deadline", UPDATE, 2, "no complete answer within", upstream={**NEWER, "/ftp/python/3.13.18/": Answer(drip=0.05)}, patch={(releases, "UPDATE_DEADLINE"): 1.5}),
+    Case("update-redirect-loop", UPDATE, 2, "redirect loop", upstream={"/ftp/python/": redirect("/ftp/python/")}),
+    Case("update-redirect-cycle", UPDATE, 2, "redirect loop", upstream={"/ftp/python/": redirect("/a"), "/a": redirect("/b"), "/b": redirect("/a")}),
+    Case("update-redirect-chain", UPDATE, 2, "more than 10 redirects", upstream={"/ftp/python/": redirect("/r0"), **{f"/r{i}": redirect(f"/r{i + 1}") for i in range(20)}}),
+    Case("update-redirect-ftp", UPDATE, 2, "redirected to 'ftp://", upstream={"/ftp/python/": redirect("ftp://127.0.0.1/python/")}),
+    Case("update-redirect-file", UPDATE, 2, "redirected to 'file:///etc/passwd'", upstream={"/ftp/python/": redirect("file:///etc/passwd")}),
+    Case("update-redirect-plain-http", UPDATE, 2, "plain http to a host other than this machine", upstream={"/ftp/python/": redirect("http://mirror.example/python/")}),
+    Case("update-api-next-loop", UPDATE, 2, "the pages loop", upstream=api_release_list('{"results": [], "next": "{A}/release/?is_published=true"}')),
+    Case("update-api-next-not-url", UPDATE, 2, "not the URL of the next page", upstream=api_release_list('{"results": [], "next": [1, 2]}')),
+    Case("update-api-next-ftp", UPDATE, 2, "not an https URL", upstream=api_release_list('{"results": [], "next": "ftp://127.0.0.1/next"}')),
+    Case("update-server-error", UPDATE, 2, "HTTP 500", upstream={"/ftp/python/": Answer(b"x", status=500)}),
+    # Values from the environment.
+    Case("epoch-other-digits", BUILD, 1, "SOURCE_DATE_EPOCH='\u0661\u0662'", env={"SOURCE_DATE_EPOCH": "\u0661\u0662"}),
+    Case("epoch-superscript", BUILD, 1, "SOURCE_DATE_EPOCH='\u00b2'", env={"SOURCE_DATE_EPOCH": "\u00b2"}),
+    Case("epoch-year-99999", BUILD, 1, "SOURCE_DATE_EPOCH=", env={"SOURCE_DATE_EPOCH": "9" * 15}),
+    Case("docker-config-deep", [*PUSH, "--registry", "reg.example/x"], 3, "docker login reg.example", net={"https://reg.example": 401},
+         env={"DOCKER_CONFIG": "{T}/docker"}, setup=replace("T/docker/config.json", deep("[", "]", 100000).encode())),
+    Case("docker-config-auths-list", [*PUSH, "--registry", "reg.example/x"], 3, "docker login reg.example", net={"https://reg.example": 401},
+         env={"DOCKER_CONFIG": "{T}/docker"}, setup=replace("T/docker/config.json", b'{"auths": [1], "credHelpers": 3}')),
+    Case("docker-config-fifo", [*PUSH, "--registry", "reg.example/x"], 3, "docker login reg.example", net={"https://reg.example": 401},
+         env={"DOCKER_CONFIG": "{T}/docker"}, setup=replace("T/docker/config.json", kind="fifo")),
+]
+
+
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     """A copy of the repository's own project (its committed docker-bake.hcl included)."""
@@ -268,23 +337,8 @@ def test_hostile_input_gets_one_line(
     case: Case, project_dir: Path, tmp_path: Path, clean_env, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest,
 ) -> None:
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    if case.setup:
-        case.setup(project_dir, scratch)
-    monkeypatch.setattr(engine, "docker", FakeDocker(**case.docker))
-    monkeypatch.setattr(net, "probe", FakeNet(case.net))
-    monkeypatch.setenv("DOCKER_CONFIG", str(scratch / "no-docker-config"))
-
     repo = request.getfixturevalue("repo_copy") if any("{R}" in a for a in case.args) else None
-
-    def fill(text: str) -> str:
-        return text.replace("{P}", str(project_dir)).replace("{T}", str(scratch)).replace("{R}", str(repo))
-
-    for name, value in case.env.items():
-        monkeypatch.setenv(name, fill(value))
-    code = run([fill(a) for a in case.args])
-    err = capsys.readouterr().err
+    code, err = run_case(case, project_dir, tmp_path / "scratch", monkeypatch, capsys, repo)
     lines = [line for line in err.splitlines() if line.strip()]
     assert "Traceback" not in err
     assert len(lines) == 1, err

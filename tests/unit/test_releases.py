@@ -14,17 +14,15 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from upstreamkit import UPSTREAM, Answer, FakeUpstream, recorded, serving
 
 from bakegen import core
 from bakegen.bake.data import load_release
@@ -42,83 +40,13 @@ from bakegen.cli import app
 from bakegen.errors import BakegenError, Terminated
 
 REPO = Path(__file__).resolve().parents[2]
-UPSTREAM = Path(__file__).resolve().parents[1] / "fixtures" / "upstream"
 runner = CliRunner()
-
-
-@dataclass
-class Answer:
-    body: bytes
-    status: int = 200
-    content_type: str = "text/html; charset=utf-8"
-    #: A Content-Length larger than the body: the connection closes before the answer is complete.
-    declared_length: int | None = None
-
-
-def recorded(name: str, **kwargs) -> Answer:
-    content_type = "application/json" if name.endswith(".json") else "text/plain; charset=utf-8"
-    if name.endswith(".html"):
-        content_type = "text/html; charset=utf-8"
-    return Answer((UPSTREAM / name).read_bytes(), content_type=content_type, **kwargs)
-
-
-@dataclass
-class FakeUpstream:
-    """A python.org stand-in: /ftp/python/ (the mirror) and /api/v2/downloads/ (the release API)."""
-
-    base: str = ""
-    routes: dict[str, Answer] = field(default_factory=dict)
-    requests: list[str] = field(default_factory=list)
-
-    @property
-    def mirror(self) -> str:
-        return f"{self.base}/ftp/python"
-
-    @property
-    def api(self) -> str:
-        return f"{self.base}/api/v2/downloads"
-
-
-def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            upstream.requests.append(self.path)
-            answer = upstream.routes.get(self.path, Answer(b"<html>404 Not Found</html>", status=404))
-            self.send_response(answer.status)
-            self.send_header("Content-Type", answer.content_type)
-            self.send_header("Content-Length", str(answer.declared_length or len(answer.body)))
-            self.end_headers()
-            self.wfile.write(answer.body)
-            self.close_connection = True
-
-        def log_message(self, *args) -> None:
-            pass
-
-    return Handler
 
 
 @pytest.fixture
 def upstream() -> Iterator[FakeUpstream]:
-    fake = FakeUpstream()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.base = f"http://127.0.0.1:{server.server_address[1]}"
-    fake.routes.update(
-        {
-            "/ftp/python/": recorded("ftp-index.html"),
-            "/ftp/python/2.7.18/": recorded("ftp-2.7.18.html"),
-            "/ftp/python/3.13.17/": recorded("ftp-3.13.17.html"),
-            "/ftp/python/3.16.0/": recorded("ftp-3.16.0.html"),
-            "/api/v2/downloads/release/?is_published=true": recorded("api-release.json"),
-            "/api/v2/downloads/release_file/?release=1017": recorded("api-release_file-1017.json"),
-            "/api/v2/downloads/release_file/?release=1162": recorded("api-release_file-1162.json"),
-        }
-    )
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving() as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -618,13 +546,19 @@ def _signal_at(monkeypatch: pytest.MonkeyPatch, where: str, signum: int) -> None
     monkeypatch.setattr(os, call, step)
 
 
-#: Before the writes, then in each phase of them: staging, the renames, cleaning up.
+#: Before the writes, then in each phase of them: staging (its fsyncs too), the renames, cleaning up.
 #: (tests/unit/test_files.py sends a signal after every single step of the writing.)
-MOMENTS = ["fetching", "rendering", "write#2", "replace#1", "replace#2", "replace#3", "unlink#4"]
+MOMENTS = ["fetching", "rendering", "write#2", "fsync#1", "fsync#3", "replace#1", "replace#2", "replace#3", "unlink#4"]
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @pytest.mark.parametrize("where", MOMENTS)
-@pytest.mark.parametrize(("signum", "raised"), [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated)])
+@pytest.mark.parametrize(
+    ("signum", "raised"),
+    [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated), (signal.SIGHUP, Terminated)],
+)
 def test_a_signal_at_any_moment_leaves_all_old_or_all_new(
     project: Path, with_sums: FakeUpstream, states, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     where: str, signum: int, raised: type[BaseException],
@@ -640,7 +574,7 @@ def test_a_signal_at_any_moment_leaves_all_old_or_all_new(
     after = snapshot(project)
     assert after == (new if where not in ("fetching", "rendering") else old)
     assert list(scratch.iterdir()) == []  # the scratch copy of versions/ is gone too
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGTERM) is signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
 
 
 #: Runs ``bakegen`` with every file system step slowed down, so that signals land mid-update;
@@ -693,7 +627,7 @@ def _run_and_signal(project: Path, up: FakeUpstream, marker: str, delay: float, 
 
 
 def test_real_signals_at_many_moments(project: Path, with_sums: FakeUpstream, states, tmp_path: Path) -> None:
-    """SIGINT and SIGTERM from outside, to ``bakegen versions update`` processes slowed down.
+    """SIGINT, SIGTERM and SIGHUP from outside, to ``bakegen versions update`` processes slowed down.
 
     The in-process test above hits every step; this one checks the real thing end to end: the
     signal's delivery, the exit code and message, and the files. The runs overlap to save time.
@@ -701,7 +635,7 @@ def test_real_signals_at_many_moments(project: Path, with_sums: FakeUpstream, st
     old, new = states
     # Writing three files makes 25 slowed steps (0.5 s); these moments fall before and in them.
     moments = [("update", 0.0), ("rendered", 0.05), ("rendered", 0.2)]
-    runs = [(signum, marker, delay) for signum in (signal.SIGINT, signal.SIGTERM) for marker, delay in moments]
+    runs = [(signum, marker, delay) for signum in STOP_SIGNALS for marker, delay in moments]
 
     def run(i: int) -> tuple[dict[str, bytes], int, str, list[Path]]:
         signum, marker, delay = runs[i]
@@ -717,11 +651,11 @@ def test_real_signals_at_many_moments(project: Path, with_sums: FakeUpstream, st
         what = f"{signal.Signals(signum).name} {delay} s after {marker!r}:\n{stderr}"
         assert after in (old, new), f"{what}\na mix of old and new files"
         assert left == [], f"{what}\nleft in TMPDIR: {left}"
-        if after == old or code in (130, 143):
+        if after == old or code in (130, 143, 129):
             # Interrupted before the writes (or while they were held back): one line, the shell's code.
-            name = "interrupted" if signum == signal.SIGINT else "terminated"
+            name = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}[signum]
             assert (code, stderr.splitlines()[-1]) == (128 + signum, f"bakegen: error: {name}"), what
             assert "Traceback" not in stderr, what
     outcomes = {(signum, results[i][0] == new) for i, (signum, _, _) in enumerate(runs)}
     # Each signal came once before the writes (all old) and once during them (held back: all new).
-    assert outcomes == {(s, done) for s in (signal.SIGINT, signal.SIGTERM) for done in (False, True)}
+    assert outcomes == {(s, done) for s in STOP_SIGNALS for done in (False, True)}
