@@ -328,10 +328,22 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
 
 
 def existing_text(path: Path) -> str | None:
-    """The text of a file bakegen writes (docker-bake.hcl), or None where there is none yet."""
-    if not os.path.lexists(path):
+    """The text of a file bakegen writes (docker-bake.hcl), or None where there is none yet (a
+    symlink to a file not made yet included: writing goes through the link)."""
+    if not os.path.exists(path) and (not os.path.islink(path) or _dangling(path)):
         return None
     return read_text(path)
+
+
+def _dangling(path: Path) -> bool:
+    """A symlink whose target is missing, in a folder that exists (a loop is no such link)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def write_text(path: Path, text: str) -> None:

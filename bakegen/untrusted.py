@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,13 @@ MAX_TOML_BYTES = 1024 * 1024
 #: paragraph separators, the bidirectional marks and overrides that make text read otherwise than
 #: it is (CVE-2021-42574), and lone surrogates, which have no UTF-8 form.
 _FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+#: A key of more than MAX_DEPTH dotted parts (``a.b.c...``, in a line or a table header): as many
+#: nested tables. tomllib's bookkeeping for such a key grows with the square of its length, so it
+#: is refused before tomllib sees it. (A string value that happens to read like one is refused too;
+#: none of bakegen's data has one.)
+# Possessive, and only from the start of a word: the search stays linear however long a word is.
+_KEY_PART = r"""(?:(?<![A-Za-z0-9_-])[A-Za-z0-9_-]++|"[^"\n]*+"|'[^'\n]*+')"""
+_LONG_DOTTED_KEY = re.compile(_KEY_PART + r"(?:[ \t]*\.[ \t]*" + _KEY_PART + "){" + str(MAX_DEPTH) + ",}")
 #: How much of a bad value an error line quotes.
 _QUOTE = 80
 
@@ -56,17 +62,13 @@ def check_text(value: str, what: str) -> str:
     return value
 
 
-def _walk(data: Any, path: str) -> Iterator[tuple[str, Any, int]]:
-    """Every value below ``data`` with its path (``previous[0].sha256``) and its depth, without recursion."""
-    stack = [(path, data, 1)]
-    while stack:
-        where, value, depth = stack.pop()
-        yield where, value, depth
-        # Children go on the stack last first, so that values come in the document's order.
-        if isinstance(value, dict):
-            stack.extend(reversed([(f"{where}.{k}" if where else str(k), v, depth + 1) for k, v in value.items()]))
-        elif isinstance(value, list):
-            stack.extend(reversed([(f"{where}[{i}]", v, depth + 1) for i, v in enumerate(value)]))
+def _children(value: Any) -> list[tuple[str, Any]]:
+    """A table's or an array's members, each with its step of a path (``.key`` or ``[0]``)."""
+    if isinstance(value, dict):
+        return [(f".{k}", v) for k, v in value.items()]
+    if isinstance(value, list):
+        return [(f"[{i}]", v) for i, v in enumerate(value)]
+    return []
 
 
 def _too_deep(where: str) -> DataError:
@@ -74,25 +76,36 @@ def _too_deep(where: str) -> DataError:
 
 
 def check_depth(data: Any, where: str) -> None:
-    for _, value, depth in _walk(data, ""):
-        if depth > MAX_DEPTH and isinstance(value, (dict, list)):
-            raise _too_deep(where)
+    """At most MAX_DEPTH levels of arrays and tables, checked without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise _too_deep(where)
+            stack.extend((child, depth + 1) for _, child in _children(value))
 
 
 def check_strings(data: Any, where: str) -> None:
-    """:func:`check_text` on every key and string value of a parsed document."""
-    for path, value, _ in _walk(data, ""):
+    """:func:`check_text` on every key and string value of a parsed document (no deeper than
+    MAX_DEPTH: :func:`check_depth` comes first), the first bad one in the document's order."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            check_text(value, f"{where}: {path.lstrip('.')}")
         if isinstance(value, dict):
             for key in value:
-                check_text(key, f"{where}: key {quote(key)}{' in ' + path if path else ''}")
-        elif isinstance(value, str):
-            check_text(value, f"{where}: {path}")
+                check_text(key, f"{where}: key {quote(key)}{' in ' + path.lstrip('.') if path else ''}")
+        stack.extend(reversed([(path + step, child) for step, child in _children(value)]))
 
 
 def loads_toml(text: str, where: str) -> dict[str, Any]:
     """A TOML document from an untrusted source, bounded, every string checked (:func:`check_text`)."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_TOML_BYTES:
         raise DataError(f"{where}: larger than {MAX_TOML_BYTES} bytes; not a data file")
+    if _LONG_DOTTED_KEY.search(text):
+        raise _too_deep(where)
     try:
         data = tomllib.loads(text)
     except RecursionError:

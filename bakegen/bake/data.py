@@ -22,12 +22,16 @@ from ..untrusted import load_toml, quote
 from .model import FREETHREADED_SINCE, FreeThreading, Release, Tarball, Variant
 
 # Patterns end in \Z, not $ (which lets a trailing newline through), and \d is ASCII only (other
-# scripts' digits are no version packaging reads).
-VERSION_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)((a|b|rc)[1-9]\d*)?\Z", re.ASCII)
-LINE_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\Z", re.ASCII)
+# scripts' digits are no version packaging reads). A version number has at most 9 digits: Python
+# refuses to convert integers of thousands of digits, and no release needs more.
+_NUMBER = r"(0|[1-9]\d{0,8})"
+VERSION_RE = re.compile(rf"^{_NUMBER}\.{_NUMBER}\.{_NUMBER}((a|b|rc)[1-9]\d{{0,8}})?\Z", re.ASCII)
+LINE_RE = re.compile(rf"^{_NUMBER}\.{_NUMBER}\Z", re.ASCII)
 SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 SUITE_RE = re.compile(r"^[a-z]+\Z")
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
+#: A variant name goes into tags (``3.13.15t-<name>``) of at most 128 characters.
+NAME_MAX = 64
 
 _TARBALL_KEYS = {"version": str, "tarball": str, "sha256": str}
 _RELEASE_KEYS = {**_TARBALL_KEYS, "source": str, "debian": str, "previous": list}
@@ -205,6 +209,11 @@ def validate_freethreading(freethreading: FreeThreading | None, variants: list[V
 def validate_variants(variants: list[Variant]) -> None:
     names = set()
     for v in variants:
+        if len(v.name) > NAME_MAX:
+            raise DataError(
+                f"variant {quote(v.name)}: the name is {len(v.name)} characters long; shorten it to {NAME_MAX} "
+                "or fewer (it goes into image tags, which may have 128)"
+            )
         if not NAME_RE.fullmatch(v.name):
             raise DataError(f"variant {quote(v.name)}: names take lower-case letters, digits and single dashes")
         if v.name in names:

@@ -148,12 +148,12 @@ def _check_variant_names(plan: Plan) -> None:
 def _check_tag(tag: str, target: Target) -> None:
     if len(tag) > TAG_MAX:
         raise DataError(
-            f"target {target.name}: its tag {quote(tag)} is {len(tag)} characters long, more than the "
+            f"target {quote(target.name)}: its tag {quote(tag)} is {len(tag)} characters long, more than the "
             f"{TAG_MAX} an image tag may have; shorten the name of variant {quote(target.variant.name)} "
             f"in variants.toml by {len(tag) - TAG_MAX} characters or more"
         )
     if not TAG_RE.match(tag):
-        raise DataError(f"target {target.name}: {quote(tag)} is not a valid image tag")
+        raise DataError(f"target {quote(target.name)}: {quote(tag)} is not a valid image tag")
 
 
 def check_plan(plan: Plan) -> None:

@@ -52,7 +52,7 @@ TIMEOUT = net.TIMEOUT
 #: slowly the servers answer.
 UPDATE_DEADLINE = 300.0
 
-RELEASE_DIR_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)\Z", re.ASCII)
+RELEASE_DIR_RE = re.compile(r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\Z", re.ASCII)
 TARBALL_RE = re.compile(r"^Python-(.+)\.(tar\.xz|tgz)\Z")
 #: Pages of one API list that are followed.
 MAX_PAGES = 100

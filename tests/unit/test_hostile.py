@@ -274,8 +274,8 @@ CASES += [
     # Names the plan uses itself, and tags too long for a registry: bad data, with the fix.
     *(Case(f"variant-named-{name}", LIST, 2, f"variant '{name}': every variant is also a bake group", variants=variant(name=name))
       for name in ("default", "custom", "reference", "reference-modules", "sbom-generator", "debian-python3", "freethreaded")),
-    Case("variant-name-too-long", LIST, 2, "shorten the name of variant", variants=variant(name="w" * 130)),
-    Case("variant-name-too-long-render", RENDER, 2, "more than the 128 an image tag may have", variants=variant(name="w" * 120)),
+    Case("variant-name-too-long", LIST, 2, "the name is 130 characters long; shorten it to 64 or fewer", variants=variant(name="w" * 130)),
+    Case("variant-name-too-long-render", RENDER, 2, "shorten it to 64 or fewer (it goes into image tags", variants=variant(name="w" * 65)),
     # bakegen bench: every argument checked before the engine; nothing reaches docker as an option.
     Case("bench-image-dash", ["bench", *BENCH_OUT, "--", "-v/:/host"], 1, "starts with '-'", no_engine=True),
     Case("bench-image-dash-second", ["bench", *BENCH_OUT, "--", "img", "--privileged"], 1, "starts with '-'", no_engine=True),

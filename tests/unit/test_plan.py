@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bakegen.bake.data import load_releases, load_variants, load_variants_file
-from bakegen.bake.model import Tarball, Target
+from bakegen.bake.model import Tarball, Target, Variant
 from bakegen.bake.plan import BAKE_NAME_RE, build_plan, check_plan, pin_to_available
 from bakegen.errors import BakegenError, DataError
 from bakegen.sums import parse_sha256sums
@@ -51,6 +51,22 @@ def test_no_two_targets_claim_a_tag_in_the_shipped_data() -> None:
     # 3t-<variant>: the newest stable line's free-threaded build, in every variant
     free = [t.name for t in plan.targets if t.tag_names[-1].startswith("3t-")]
     assert free == [name.replace("-", "t-", 1) for name in majors]
+
+
+@pytest.mark.parametrize("name", ["default", "freethreaded", "custom", "reference", "reference-modules",
+                                  "sbom-generator", "debian-python3"])
+def test_a_variant_named_as_bakegen_names_its_own_is_bad_data_with_the_fix(name: str) -> None:
+    variants = [Variant(name=name, summary="x", optimal=False, lto=False)]
+    with pytest.raises(DataError, match=f"^variant '{name}': every variant is also a bake group .* rename the variant"):
+        build_plan(load_releases(FIXTURES / "versions"), variants)
+
+
+def test_a_tag_longer_than_a_registry_takes_is_bad_data_with_the_fix(plan) -> None:
+    """Variant names are capped (data.NAME_MAX) so that tags fit; the plan checks the tags themselves too."""
+    t = plan.targets[0]
+    long = Target(t.release, replace(t.variant, name="w" * 130), (f"{t.release.version}-{'w' * 130}",))
+    with pytest.raises(DataError, match=r"is 137 characters long, more than the 128 .* shorten the name of variant"):
+        check_plan(replace(plan, targets=(long,)))
 
 
 def test_check_plan_catches_a_shared_tag(plan) -> None:
