@@ -18,6 +18,7 @@ from .bench.benchmarks import benchmark_list
 from .bench.request import CPU_AUTO, CPU_NONE, DEFAULT_OUTPUT, DEFAULT_ROUNDS, DEFAULT_WORK, THREAD_RUNS
 from .bench.workload import FAST_PROCESSES, FAST_VALUES
 from .errors import BakegenError, EngineError, Terminated, VerificationFailed
+from .files import sigterm_raises
 from .options import BuildSettings, Network
 
 app = typer.Typer(
@@ -93,12 +94,14 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def user_errors(func: F) -> F:
-    """Turn the errors a user can fix into one line on stderr and a non-zero exit."""
+    """Turn the errors a user can fix into one line on stderr and a non-zero exit; SIGTERM and
+    SIGHUP end a command as Ctrl-C does, its clean-up (temporary files and folders) done."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with sigterm_raises():
+                return func(*args, **kwargs)
         except BakegenError as exc:
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:

@@ -1,5 +1,6 @@
-"""Signals from outside, to real ``bakegen`` processes: ``render`` in the middle of its fsync, and
-Ctrl-C while bakegen is still loading. (``versions update`` has its own in test_releases.py.)"""
+"""Signals: to real ``bakegen`` processes, ``render`` in the middle of its fsync and Ctrl-C while
+bakegen is still loading; and SIGTERM or SIGHUP in the middle of a build, whose temporary bake file
+must go. (``versions update`` has its own in test_releases.py.)"""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from fakes import FakeDocker
 
-from bakegen import core
+from bakegen import core, engine
+from bakegen.cli import run
 
 #: Runs ``bakegen`` (its real entry point) with the first fsync of a write held up: stderr says
 #: "fsync" when the new docker-bake.hcl is staged, then the process waits there a moment.
@@ -69,12 +73,10 @@ def test_a_signal_during_renders_fsync_leaves_the_old_or_the_new_file(project_di
     _, err = proc.communicate(timeout=60)
     assert "Traceback" not in err, err
     assert leftovers(project_dir) == []
-    # Held back until the file was replaced, then delivered: the new file, and the signal's end.
+    # Held back until the file was replaced, then delivered: the new file, and one line.
     assert output.read_text() == new
-    if signum == signal.SIGINT:
-        assert (proc.returncode, err.splitlines()[-1]) == (130, "bakegen: error: interrupted")
-    else:
-        assert proc.returncode == -signum
+    name = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}[signum]
+    assert (proc.returncode, err.splitlines()[-1]) == (128 + signum, f"bakegen: error: {name}")
 
 
 def test_ctrl_c_while_bakegen_loads_is_one_line() -> None:
@@ -83,3 +85,29 @@ def test_ctrl_c_while_bakegen_loads_is_one_line() -> None:
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     assert (proc.returncode, proc.stderr) == (130, "bakegen: error: interrupted\n")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_during_a_build_removes_its_temporary_bake_file(
+    signum: int, project_dir: Path, tmp_path: Path, clean_env, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    fake = FakeDocker()
+    real_bake = fake.buildx.bake
+
+    def bake_then_signal(targets, **kwargs):
+        for line in real_bake(targets, **kwargs):
+            assert list(scratch.iterdir()), "the bake file is in a temporary folder while bake runs"
+            signal.raise_signal(signum)
+            yield line
+
+    monkeypatch.setattr(fake.buildx, "bake", bake_then_signal)
+    monkeypatch.setattr(engine, "docker", fake)
+    code = run(["build", "3_13-wee", "-C", str(project_dir)])
+    name = "terminated" if signum == signal.SIGTERM else "hung up"
+    assert (code, capsys.readouterr().err.splitlines()[-1]) == (128 + signum, f"bakegen: error: {name}")
+    assert list(scratch.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
