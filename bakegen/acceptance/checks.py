@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from ..bake.data import load_variants
 from ..bake.model import FREETHREADED_ABIFLAG, FREETHREADED_FLAG
+from . import hardening
 from .model import Evidence, Facts, Judge, ModuleImports, Outcome, failed, passed, skipped
 
 #: Any HTTPS site proves the TLS stack; the official test asks google.com, which is not reachable
@@ -647,6 +648,8 @@ CHECKS: tuple[Check, ...] = (
     Check("no-tkinter", "tkinter is not there (no Tcl/Tk)", InBatch(NO_TKINTER), bakegen_only=True),
     Check("free-threading", "free-threaded images run python, python3, python3.X and python3.Xt without the GIL",
           InBatch(THREADING), judge=threading_as_expected, python=">=3.13", bakegen_only=True),
+    Check("hardening", "the interpreter's and extension modules' ELF files show the hardening the label promises",
+          InBatch(hardening.scan_script()), judge=hardening.judge, bakegen_only=True),
     Check("headers", "Python.h is installed and python-config --includes names it", InBatch(HEADERS)),
     Check("python-pip-requests-ssl", f"pip install requests, then GET {HTTPS_URL}", InBatch(PIP_REQUESTS_SSL),
           official=True),
