@@ -532,6 +532,70 @@ def bench(
 
 @app.command()
 @user_errors
+def campaign(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Campaign file (TOML); default: bakegen's own (bakegen/campaign/flagsets.toml).",
+                       show_default=False),
+    ] = None,
+    project_dir: ProjectDir = Path("."),
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Only these flag sets (repeat or comma-separate); default: every set."),
+    ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option("--version", help="CPython release every set builds; default: the reference target's.",
+                     show_default=False),
+    ] = None,
+    no_compare: Annotated[
+        bool, typer.Option("--no-compare", help="Leave out the file's comparison targets (reference, ...).")
+    ] = False,
+    base_image: BaseImage = None,
+    mirror: Mirror = None,
+    mirror_sums: MirrorSums = None,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option("--ca-bundle", envvar="CA_BUNDLE", exists=True, dir_okay=False, readable=True,
+                     help="Extra CA certificates (PEM) for apt in the builds and pip in the benchmark."),
+    ] = None,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, help="Benchmark rounds.")] = 2,
+    fast: Annotated[bool, typer.Option("--fast", help="Quick benchmark: fewer pyperf processes and values.")] = False,
+    benchmark: Annotated[
+        list[str] | None, typer.Option("--benchmark", "-b", help="Only these benchmarks; see `bakegen bench --list`.")
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", file_okay=False, help="Folder for bench.* and campaign.json.")
+    ] = Path("campaign-results"),
+) -> None:
+    """Build one image per flag set, one after another, then benchmark them all in one interleaved run.
+
+    Each [[set]] of the campaign file builds the custom target (PGO+LTO by default) with its own
+    hardening groups, toolchain packages, configure arguments, compiler and linker flags, PGO
+    training run or make variables, as <set>:<tag> under bakegen-campaign/. A set that fails to
+    build gets one line naming it, and the others go on. Then `bakegen bench` runs over every set
+    that built and the comparison targets, ratios against the baseline set, and bench.json,
+    bench.txt, bench.svg and campaign.json (each set's variables, build time, compile flags) are
+    written to --output at the end, all at once.
+    """
+    from .bench.request import BenchRequest
+    from .campaign import run as campaign_run
+    from .options import split_items
+
+    settings = BuildSettings(base_images=base_image or [], mirror=mirror, ca_bundle=ca_bundle)
+    bench_request = BenchRequest(images=[], benchmarks=list(benchmark or []), rounds=rounds, fast=fast,
+                                 ca_bundle=ca_bundle, output=output)
+    request = campaign_run.CampaignRequest(
+        file=file or campaign_run.DEFAULT_FILE, sets=split_items(only or []), version=version,
+        no_compare=no_compare, bench=bench_request,
+    )
+    project = core.Project(project_dir)
+    engine = campaign_run.docker_engine(project, settings, mirror_sums)
+    typer.echo(campaign_run.run(request, engine, lambda line: typer.echo(line, err=True)), nl=False)
+
+
+@app.command()
+@user_errors
 def matrix(
     project_dir: ProjectDir = Path("."),
     lines: Annotated[

@@ -6,6 +6,7 @@ data (versions/, variants.toml) -> plan -> render -> validate -> bake.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import subprocess
 import tempfile
@@ -333,6 +334,8 @@ class Built:
     pushed: bool
     #: A tag of the image, where exactly one target was built.
     tag: str = ""
+    #: Every image name bake reported, per target (its metadata file's image.name).
+    images: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
         where = "loaded" if self.loaded else "pushed" if self.pushed else "in the build cache only (--load or --push)"
@@ -385,11 +388,27 @@ def build(
             no_cache=request.no_cache,
             on_line=on_line,
             allow=entitlements(variables, os.environ),
-            metadata_file=metadata if key else None,
+            metadata_file=metadata,
         )
         if key:
             signing.sign_pushed(metadata, key, report or on_line or (lambda line: None))
-    return Built(r.targets, r.load, request.push, one_tag(r))
+        images = image_names(metadata)
+    return Built(r.targets, r.load, request.push, one_tag(r), images)
+
+
+def image_names(metadata: Path) -> dict[str, list[str]]:
+    """Each target's image names from bake's metadata file; {} where bake wrote none."""
+    try:
+        data = json.loads(metadata.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    names = {}
+    for target, entry in data.items():
+        if isinstance(entry, dict) and isinstance(entry.get("image.name"), str):
+            names[target] = [n.strip() for n in entry["image.name"].split(",") if n.strip()]
+    return names
 
 
 def doctor_report(project: Project, request: BuildRequest) -> list[doctor.Check]:
