@@ -285,6 +285,17 @@ function "custom_build_on" {
   result = OPTIMAL != "1" && regex_replace(PYTHON_VERSION, "^(2|3\\.[0-9]|3\\.10)\\..*$", "old") != "old" ? "host" : "target"
 }
 
+function "custom_problem" {
+  # What is wrong with the custom target's switches, or "": bakegen refuses such a build itself, and a
+  # plain `docker buildx bake custom` shows this as its invalid tag before any step runs.
+  params = []
+  result = (PYTHON_VERSION == "" ? "PYTHON_VERSION is not set: PYTHON_VERSION=3.13.5 docker buildx bake custom"
+    : !contains(["0", "1"], OPTIMAL) || !contains(["0", "1"], LTO) || !contains(["0", "1"], FREETHREADED) ? "OPTIMAL, LTO and FREETHREADED take 0 or 1"
+    : LTO == "1" && OPTIMAL != "1" ? "LTO=1 needs OPTIMAL=1: link-time optimization is offered on top of PGO only"
+    : FREETHREADED == "1" && regex_replace(PYTHON_VERSION, "^(3\\.(1[3-9]|[2-9][0-9]|[1-9][0-9]{2,})|[4-9]|[1-9][0-9]|[1-9][0-9]{2,})\\..*$", "ok") != "ok" ? "FREETHREADED=1 needs CPython 3.13 or later (--disable-gil, PEP 703)"
+  : "")
+}
+
 function "custom_setuptools_wheel" {
   # setuptools and wheel on Python 3 below 3.12, as in the targets (and the official images).
   params = []
@@ -1255,9 +1266,9 @@ target "custom" {
     PROFILE_TASK     = PROFILE_TASK
     EXTRA_MAKE       = EXTRA_MAKE
   }
-  # Without PYTHON_VERSION there is nothing to build: bake refuses the tag below, which reads as
-  # the error message ("invalid tag ..."), before any build step runs.
-  tags        = PYTHON_VERSION == "" ? ["PYTHON_VERSION is not set: PYTHON_VERSION=3.13.5 docker buildx bake custom"] : tags(["${PYTHON_VERSION}${custom_abiflag()}-${custom_variant()}"])
+  # Bad switches (custom_problem) make the tag below the error message: bake refuses it ("invalid
+  # tag ...") before any build step runs.
+  tags        = custom_problem() != "" ? [custom_problem()] : tags(["${PYTHON_VERSION}${custom_abiflag()}-${custom_variant()}"])
   labels      = image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), HARDENING, BASE_IMAGE)
   annotations = annotations(image_labels(custom_title(), PYTHON_VERSION, custom_variant(), "Custom build selected by PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED.", custom_flags(), HARDENING, BASE_IMAGE))
   attest     = attest()
@@ -1286,24 +1297,38 @@ target "sbom-generator" {
   secret = secrets()
 }
 
+target "reference-source" {
+  # The reference's CPython tarball: the product Dockerfile's own source stage, shared with the
+  # recipe through a named build context.
+  context    = "."
+  dockerfile = "Dockerfile"
+  target     = "source"
+  platforms  = platforms()
+  args = {
+    PYTHON_MIRROR  = PYTHON_MIRROR
+    PYTHON_VERSION = "3.13.18"
+    PYTHON_SHA256  = "abb0102e6d4ae027509bcb82327d9dd85515b44a3ba8ad538cfc5e9847029f68"
+    PYTHON_TARBALL = "3.13.18/Python-3.13.18.tar.xz"
+  }
+}
+
 target "reference" {
   # The official python:3.13-slim recipe (bakegen/compare/Dockerfile), built on the same base
   # and release, only to compare speed, size and build time with. Never pushed: its tag says so.
   context    = "."
   dockerfile = "bakegen/compare/Dockerfile"
   target     = "reference"
+  contexts   = { source = "target:reference-source" }
   platforms  = platforms()
   network    = NETWORK
   args = {
     BASE_IMAGE     = BASE_IMAGE
-    PYTHON_MIRROR  = PYTHON_MIRROR
     http_proxy     = PKG_PROXY
     https_proxy    = PKG_PROXY
     HTTP_PROXY     = PKG_PROXY
     HTTPS_PROXY    = PKG_PROXY
     PYTHON_VERSION = "3.13.18"
     PYTHON_SHA256  = "abb0102e6d4ae027509bcb82327d9dd85515b44a3ba8ad538cfc5e9847029f68"
-    PYTHON_TARBALL = "3.13.18/Python-3.13.18.tar.xz"
   }
   tags   = ["bakegen-reference/python:3.13.18-official-slim-recipe-not-for-push"]
   secret = secrets()

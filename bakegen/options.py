@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.version import Version
+
 from .bake.data import SHA256_RE, VERSION_RE
 from .bake.model import Plan
 from .bake.plan import base_variable
@@ -178,6 +180,16 @@ def check_custom(values: Mapping[str, str], plan: Plan) -> None:
         raise BakegenError(f"PYTHON_SHA256={sha!r}: must be 64 lower-case hex digits")
     if not sha and version not in {t.version for t in plan.known}:
         raise BakegenError(f"PYTHON_VERSION={version} is not in versions/: set PYTHON_SHA256 to its tarball's sha256")
+    switches = {name: values.get(name, "0") for name in ("OPTIMAL", "LTO", "FREETHREADED")}
+    for name, value in switches.items():
+        if value not in ("0", "1"):
+            raise BakegenError(f"{name}={value!r}: takes 0 or 1")
+    if switches["LTO"] == "1" and switches["OPTIMAL"] != "1":
+        raise BakegenError("LTO=1 needs OPTIMAL=1: link-time optimization is offered on top of PGO only")
+    since = plan.freethreading.since if plan.freethreading else None
+    if switches["FREETHREADED"] == "1" and (since is None or Version(version) < Version(since)):
+        raise BakegenError(f"FREETHREADED=1 needs CPython {since or '3.13'} or later (--disable-gil, PEP 703), "
+                           f"not PYTHON_VERSION={version}")
 
 
 def check_variables(values: Mapping[str, str], plan: Plan, targets: Sequence[str] = ()) -> None:

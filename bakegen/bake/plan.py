@@ -31,6 +31,7 @@ EXTRA_TARGETS = {
     "sbom-generator": "the offline SBOM generator, for SBOM_GENERATOR",
     "reference": "the official python:3.13-slim recipe, for comparisons only (never pushed)",
     "reference-modules": "the same recipe without PGO and LTO, for module sets only (never pushed)",
+    "reference-source": "the reference's CPython tarball, checked: the recipe's named build context",
     "debian-python3": "Debian's own python3 from apt on the same base, for comparisons only (never pushed)",
 }
 #: Bake rejects other characters in target and group names.

@@ -32,6 +32,22 @@ def hcl_string(value: str) -> str:
     return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
+def _at_least(n: int) -> str:
+    """A regular expression for the decimal numbers n and above (n below 100)."""
+    tens, ones = divmod(n, 10)
+    parts = [f"{tens or ''}[{ones}-9]"] if tens else [f"[{ones}-9]"]
+    if tens < 9:
+        parts.append(f"[{tens + 1}-9][0-9]")
+    parts.append("[1-9][0-9]{2,}")
+    return "|".join(parts)
+
+
+def version_at_least(version: str) -> str:
+    """A regular expression matching CPython versions from ``version`` (X.Y) on, escaped for an HCL string."""
+    major, minor = (int(p) for p in version.split(".")[:2])
+    return f"^({major}\\\\.({_at_least(minor)})|{_at_least(major + 1)})\\\\."
+
+
 def render(plan: Plan, template_dir: Path, *, context: str = ".") -> str:
     """The bake file for ``plan``. Offline and deterministic: the same inputs give the same bytes.
 
@@ -53,6 +69,7 @@ def render(plan: Plan, template_dir: Path, *, context: str = ".") -> str:
     env.globals["base_variable"] = base_variable
     env.globals["bakegen_version"] = __version__
     env.globals["hardening"] = HARDENING
+    env.globals["version_at_least"] = version_at_least
     env.filters["hcl"] = hcl_string
     try:
         template = env.get_template(TEMPLATE)

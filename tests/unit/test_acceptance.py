@@ -287,6 +287,13 @@ def test_checks_with_the_same_script_share_one_step() -> None:
 # --- the runner with a fake engine -------------------------------------------------------------------------------
 
 
+#: What elfscan.py reports of a hardened image: an interpreter and one extension module.
+HARDENED_SCAN = "\n".join(json.dumps({
+    "path": path, "machine": "x86_64", "type": "dyn", "interp": interp, "relro": True, "bindnow": True,
+    "stack_chk": True, "fortified": ["__memcpy_chk"], "fortifiable": ["memcpy"], "no_landing_pad": [],
+}) for path, interp in (("/usr/local/bin/python3.13", True), ("/usr/local/lib/python3.13/lib-dynload/m.so", False)))
+
+
 @dataclass
 class FakeImage:
     version: str = "3.13.15"
@@ -326,7 +333,8 @@ class FakeEngine:
     def batch(self, img: FakeImage, script: str) -> str:
         out = []
         for marker, name in re.findall(r"printf '\\n%s begin %s\\n' (\S+) (\S+)", script):
-            default = (0, imports_output(img.imports_failed, img.version)) if name == "module-parity" else (0, "ok")
+            default = {"module-parity": (0, imports_output(img.imports_failed, img.version)),
+                       "hardening": (0, HARDENED_SCAN)}.get(name, (0, "ok"))
             code, text = img.steps.get(name, default)
             out += [f"{marker} begin {name}", text, f"{marker} end {name} {code}"]
         return "\n".join(out) + "\n"
@@ -348,7 +356,7 @@ def fake(monkeypatch: pytest.MonkeyPatch):
 
 
 WEE_LABELS = {"org.opencontainers.image.version": "3.13.15", "io.bakegen.variant": "wee",
-              "io.bakegen.configure-flags": ""}
+              "io.bakegen.configure-flags": "", "io.bakegen.hardening": "all"}
 
 
 def test_a_passing_image_runs_four_containers_per_platform(fake, tmp_path: Path) -> None:
@@ -368,7 +376,7 @@ def test_a_passing_image_runs_four_containers_per_platform(fake, tmp_path: Path)
     assert "PASS  configure-flags          no PGO, no LTO" in lines
     assert "PASS  machine                  aarch64" in lines
     assert "SKIP  module-parity-reference  no --reference image given" in lines
-    assert re.fullmatch(r"-- r/py:wee linux/arm64: 20 passed, 0 failed, 1 skipped in \d+s", lines[-1])
+    assert re.fullmatch(r"-- r/py:wee linux/arm64: 21 passed, 0 failed, 1 skipped in \d+s", lines[-1])
 
 
 def test_a_failing_check_is_one_line_that_names_it(fake) -> None:
@@ -378,7 +386,7 @@ def test_a_failing_check_is_one_line_that_names_it(fake) -> None:
     reports = runner.run([runner.Named("r/py:wee", "r/py:wee")], runner.Options(["linux/amd64"]), lines.append)
     assert reports[0].failed == ["python-imports"]
     assert f"FAIL  python-imports           {dbm}" in lines
-    assert lines[-1].startswith("-- r/py:wee linux/amd64: 19 passed, 1 failed, 1 skipped")
+    assert lines[-1].startswith("-- r/py:wee linux/amd64: 20 passed, 1 failed, 1 skipped")
 
 
 def test_a_python2_image_gets_its_checks(fake) -> None:
@@ -423,7 +431,7 @@ def test_a_target_is_its_first_tag_in_the_first_registry(project_dir: Path, clea
     r = resolver(project_dir, registries=["localhost:5000/a,ghcr.io/b"], image_name="py")
     named = r.resolve("3_13-wee-optimized-lto")
     assert named.image == "localhost:5000/a/py:3.13.15-wee-optimized-lto"
-    assert named.expected == Expected("3.13.15", "wee-optimized-lto", ("--enable-optimizations", "--with-lto"))
+    assert named.expected == Expected("3.13.15", "wee-optimized-lto", ("--enable-optimizations", "--with-lto"), "all")
 
 
 def test_registry_and_image_name_come_from_the_environment_then_the_defaults(project_dir: Path, clean_env) -> None:
@@ -506,7 +514,7 @@ def test_cli_passes(fake, project_dir: Path, clean_env) -> None:
     fake({"docker.io/bakegen/python:3.13.15-wee": FakeImage()})
     result = cli.invoke(app, ["test", "-C", str(project_dir), "3_13-wee"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1].startswith("-- 3_13-wee linux/amd64: 20 passed, 0 failed, 1 skipped")
+    assert result.stdout.splitlines()[-1].startswith("-- 3_13-wee linux/amd64: 21 passed, 0 failed, 1 skipped")
 
 
 def test_cli_lists_the_checks() -> None:
