@@ -19,6 +19,7 @@ from .bench.request import CPU_AUTO, CPU_NONE, DEFAULT_OUTPUT, DEFAULT_ROUNDS, D
 from .bench.workload import FAST_PROCESSES, FAST_VALUES
 from .errors import BakegenError, EngineError, Terminated, VerificationFailed
 from .options import BuildSettings, Network
+from .sums import MirrorTrust
 
 app = typer.Typer(
     help="Render, check and build slim CPython images (wee, wee-optimized, wee-optimized-lto) "
@@ -73,6 +74,37 @@ MirrorSums = Annotated[
         "versions/ pins are never replaced: a mirror that disagrees stops the command (exit 2).",
     ),
 ]
+# What a --mirror-sums file may decide beyond versions/ (bakegen/sums.py, MirrorTrust): each is off by default.
+AllowOlder = Annotated[
+    bool,
+    typer.Option(
+        "--allow-older",
+        help="Let --mirror-sums pick a release that versions/ pins but that is older than the line's newest "
+        "(the line's tags, e.g. 3.13-wee, then move back). Refused without it (exit 2).",
+    ),
+]
+AllowUnpinned = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unpinned",
+        help="Let --mirror-sums pick a release (or tarball) that versions/ does not pin, checked by the "
+        "mirror's own sum. Refused without it (exit 2).",
+    ),
+]
+AllowHttpSums = Annotated[
+    bool,
+    typer.Option(
+        "--allow-http-sums",
+        help="Read a --mirror-sums URL over plain http from a host that is not loopback. Refused without "
+        "it (exit 2): anyone on the way could rewrite the sums.",
+    ),
+]
+
+
+def mirror_trust(allow_older: bool, allow_unpinned: bool, allow_http_sums: bool) -> MirrorTrust:
+    return MirrorTrust(allow_http=allow_http_sums, allow_older=allow_older, allow_unpinned=allow_unpinned)
+
+
 Builder = Annotated[
     str | None,
     typer.Option("--builder", help="The buildx builder to use, e.g. a multi-node one with a native arm64 node."),
@@ -153,13 +185,19 @@ def list_targets(
     project_dir: ProjectDir = Path("."),
     groups: Annotated[bool, typer.Option("--groups", help="List the groups instead of the targets.")] = False,
     mirror_sums: MirrorSums = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
 ) -> None:
     """Show every target `bakegen build` accepts, with its release and tags (or, with --groups, the groups).
 
     SUM says where the sha256 that checks the source tarball comes from: "pinned" (versions/) or
     "mirror" (--mirror-sums, for a tarball versions/ does not pin; a note names the mirror's file).
     """
-    for line in core.list_lines(core.Project(project_dir), groups=groups, sha256sums=mirror_sums):
+    for line in core.list_lines(
+        core.Project(project_dir), groups=groups, sha256sums=mirror_sums,
+        trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
+    ):
         typer.echo(line)
 
 
@@ -199,6 +237,9 @@ def build(
     base_image: BaseImage = None,
     mirror: Mirror = None,
     mirror_sums: MirrorSums = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
     cache: Annotated[
         str | None,
         typer.Option("--cache", envvar="CACHE", help='Build cache: "gha", or a repository for registry cache.'),
@@ -278,6 +319,7 @@ def build(
     request = core.BuildRequest(
         targets=list(targets or []), settings=settings, load=load, push=push, builder=builder,
         sha256sums=mirror_sums, attest=attest, sign=sign, sign_key=sign_key, all=all_targets, no_cache=no_cache,
+        mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
     built = core.build(
         core.Project(project_dir), request, on_line=lambda line: typer.echo(line, err=True), report=typer.echo
@@ -301,6 +343,9 @@ def doctor(
     base_image: BaseImage = None,
     mirror: Mirror = None,
     mirror_sums: MirrorSums = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
     builder: Builder = None,
 ) -> None:
     """Check that this machine can build (and load or push) the images, one line per check.
@@ -316,7 +361,8 @@ def doctor(
         mirror=mirror,
     )
     request = core.BuildRequest(
-        targets=list(targets or []), settings=settings, load=load, push=push, builder=builder, sha256sums=mirror_sums
+        targets=list(targets or []), settings=settings, load=load, push=push, builder=builder, sha256sums=mirror_sums,
+        mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
     checks = core.doctor_report(core.Project(project_dir), request)
     for check in checks:
@@ -393,6 +439,9 @@ def acceptance_test(
             help="The SHA256SUMS the targets were built with (it decides their release, so their tag).",
         ),
     ] = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
     ca_bundle: Annotated[
         Path | None,
         typer.Option(
@@ -429,6 +478,7 @@ def acceptance_test(
     request = core.AcceptanceRequest(
         names=list(images or []), platforms=platform, registries=registry or [], image_name=image_name,
         sha256sums=mirror_sums, ca_bundle=ca_bundle, reference=reference, pull=pull,
+        mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
     core.check_images(core.Project(project_dir), request, report=typer.echo)
 

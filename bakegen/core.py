@@ -31,7 +31,7 @@ from .bench.request import BenchRequest
 from .errors import BakegenError, ChecksFailed, DataError, did_you_mean
 from .files import replace_files, sigterm_raises
 from .options import BuildSettings, check_variables, split_items, to_variables
-from .sums import parse_sha256sums
+from .sums import STRICT, MirrorTrust, check_transport, parse_sha256sums
 
 #: Debian stable's buildx, which bakegen also supports; checked when present.
 DEBIAN_BUILDX = "/usr/libexec/docker/cli-plugins/docker-buildx"
@@ -47,12 +47,13 @@ class Project:
     def output(self) -> Path:
         return self.root / OUTPUT
 
-    def plan(self, *, sha256sums: str | None = None) -> Plan:
+    def plan(self, *, sha256sums: str | None = None, trust: MirrorTrust = STRICT) -> Plan:
         releases = load_releases(self.root / "versions")
         validate_releases(releases)
         variants, freethreading = load_variants_file()
         if sha256sums:
-            releases = pin_to_available(releases, parse_sha256sums(read_text(sha256sums), sha256sums))
+            text = read_text(sha256sums, trust)
+            releases = pin_to_available(releases, parse_sha256sums(text, sha256sums), trust)
         return build_plan(releases, variants, freethreading)
 
     def render_text(self, plan: Plan | None = None, *, context: str = ".") -> str:
@@ -62,10 +63,12 @@ class Project:
         return text
 
 
-def read_text(location: str) -> str:
-    """A local file or an http(s) URL, read with bakegen's size and time caps."""
+def read_text(location: str, trust: MirrorTrust = STRICT) -> str:
+    """A local file or an http(s) URL, read with bakegen's size and time caps (plain http only as
+    ``trust`` allows: ``sums.check_transport``)."""
     if location.startswith(("http://", "https://")):
         url = net.check_url("--mirror-sums", location)
+        check_transport(url, trust)
         try:
             return net.get_text(url)
         except net.FetchError as exc:
@@ -104,13 +107,15 @@ def require_fresh(project: Project, show_diff: Callable[[str], None]) -> None:
         raise BakegenError(f"{OUTPUT} is stale: run `bakegen render` and commit the result")
 
 
-def list_lines(project: Project, *, groups: bool = False, sha256sums: str | None = None) -> list[str]:
+def list_lines(
+    project: Project, *, groups: bool = False, sha256sums: str | None = None, trust: MirrorTrust = STRICT
+) -> list[str]:
     """``bakegen list``: every target ``build`` accepts (or the groups), one line each.
 
     With ``sha256sums``, the plan a build with that mirror would make; SUM says whether a target's
     sha256 is pinned in versions/ or only the mirror's, and a note names the mirror's file.
     """
-    plan = project.plan(sha256sums=sha256sums)
+    plan = project.plan(sha256sums=sha256sums, trust=trust)
     if groups:
         return [f"{g.name:<20} {' '.join(g.targets)}" for g in plan.groups]
     lines = [f"{'TARGET':<26} {'VERSION':<9} {'SUM':<7} {'BASE':<9} TAGS"]
@@ -187,6 +192,8 @@ class BuildRequest:
     builder: str | None = None
     #: A mirror's SHA256SUMS: build the newest release of each line it holds instead of versions/.
     sha256sums: str | None = None
+    #: What ``sha256sums`` may decide beyond versions/ (``sums.MirrorTrust``).
+    mirror_trust: MirrorTrust = field(default_factory=MirrorTrust)
     #: Provenance and SBOM attestations; None: when pushing.
     attest: bool | None = None
     #: Sign every pushed manifest list with cosign (needs ``push``), with ``sign_key`` or $COSIGN_KEY.
@@ -307,7 +314,7 @@ def resolve(project: Project, request: BuildRequest, *, all_by_default: bool = F
         raise BakegenError(
             f"the {comparison[0]} target is built for comparisons only; never pushed"
         )
-    plan = project.plan(sha256sums=request.sha256sums)
+    plan = project.plan(sha256sums=request.sha256sums, trust=request.mirror_trust)
     text = project.render_text(plan, context=str(project.root.resolve()))
     targets = resolve_targets(plan, request.targets or (["default"] if request.all or all_by_default else []))
     suites = sorted({r.debian for r in plan.releases})
@@ -510,6 +517,7 @@ class AcceptanceRequest:
     image_name: str | None = None
     #: A mirror's SHA256SUMS, as given to ``bakegen build``: the releases, and so the tags, it pinned.
     sha256sums: str | None = None
+    mirror_trust: MirrorTrust = field(default_factory=MirrorTrust)
     ca_bundle: Path | None = None
     #: A target or image to compare the stdlib imports with.
     reference: str | None = None
@@ -533,7 +541,7 @@ class ImageResolver:
     @property
     def plan(self) -> Plan:
         if self._plan is None:
-            self._plan = self.project.plan(sha256sums=self.request.sha256sums)
+            self._plan = self.project.plan(sha256sums=self.request.sha256sums, trust=self.request.mirror_trust)
         return self._plan
 
     def is_target_name(self, name: str) -> bool:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from enginekit import EXTENDED, REPO, bake_variables, measure
+from enginekit import EXTENDED, REPO, bake_variables, measure, sums_of
 
 from bakegen import core
 
@@ -95,7 +95,7 @@ def test_a_rebuild_without_cache_gives_the_same_image(stack, wee_image, test_ver
     first = saved_image(wee_image)
     variables = {**bake_variables(stack), "REGISTRY": f"{stack['REGISTRY']}-rebuild"}
     request = core.BuildRequest(
-        ["3_13-wee"], variables=variables, load=True, no_cache=True, sha256sums=stack["sums"] or None
+        ["3_13-wee"], variables=variables, load=True, no_cache=True, **sums_of(stack)
     )
     started = time.monotonic()
     core.build(core.Project(REPO), request, on_line=lambda line: None)

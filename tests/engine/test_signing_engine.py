@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from enginekit import REPO, bake_variables, measure, unavailable
+from enginekit import REPO, STACK_TRUST, bake_variables, measure, sums_of, unavailable
 
 from bakegen import cli, core, engine
 
@@ -66,7 +66,7 @@ def signed(stack, registry, sbom_generator, keys, test_version) -> dict:
     }
     request = core.BuildRequest(
         ["3_13-wee"], variables=variables, push=True, sign=True, sign_key=str(keys["key"]),
-        sha256sums=stack["sums"] or None,
+        **sums_of(stack),
     )
     report: list[str] = []
     started = time.monotonic()
@@ -74,7 +74,7 @@ def signed(stack, registry, sbom_generator, keys, test_version) -> dict:
         env.setenv("COSIGN_PASSWORD", PASSWORD)
         core.build(core.Project(REPO), request, on_line=lambda line: None, report=report.append)
     measure(f"3_13-wee amd64 pushed to 2 repositories and signed in {time.monotonic() - started:.0f}s")
-    plan = core.Project(REPO).plan(sha256sums=stack["sums"] or None)
+    plan = core.Project(REPO).plan(sha256sums=stack["sums"] or None, trust=STACK_TRUST)
     tags = next(t.tag_names for t in plan.targets if t.name == "3_13-wee")
     assert f"{test_version}-wee" in tags
     images = [f"{repo}/python:{tag}" for repo in repos for tag in tags]
