@@ -16,6 +16,7 @@ import json
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .errors import BakegenError, EngineError
 
@@ -106,3 +107,31 @@ def verify(reference: str, key: str) -> Verification:
     except (ValueError, KeyError, TypeError):
         return Verification(False, f"cosign verify printed no signature payload: {result.stdout[:200]!r}")
     return Verification(bool(digests), "" if digests else "no signature", digests)
+
+
+@dataclass(frozen=True)
+class BlobVerification:
+    """What ``cosign verify-blob`` said about a file and its Sigstore bundle."""
+
+    ok: bool
+    reason: str = ""
+
+
+def verify_blob(
+    blob: Path, bundle: Path, *, identity: str, issuer: str, trusted_root: str | None = None
+) -> BlobVerification:
+    """Check a Sigstore bundle (python.org's ``.sigstore``) over ``blob`` for a certificate identity.
+
+    ``--new-bundle-format`` reads the Sigstore bundle format python.org publishes (cosign 2.4+ reads
+    it only with this flag). The certificate must name ``identity`` issued by ``issuer``, chain to
+    Fulcio, and the signature must be in Rekor: cosign fetches the public-good instance's trusted
+    root over TUF, unless ``trusted_root`` names one (a private instance's).
+    """
+    args = [
+        "verify-blob", "--new-bundle-format", "--bundle", str(bundle),
+        "--certificate-identity", identity, "--certificate-oidc-issuer", issuer,
+    ]
+    if trusted_root:
+        args += ["--trusted-root", trusted_root]
+    result = _run([*args, str(blob)])
+    return BlobVerification(result.returncode == 0, "" if result.returncode == 0 else reason(result))

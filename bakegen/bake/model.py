@@ -41,6 +41,8 @@ class Tarball:
     sum_origin: str = field(default="", compare=False)
     #: The sum is only a mirror's word: ``versions/`` does not pin this file.
     sum_from_mirror: bool = field(default=False, compare=False)
+    #: How the sum was verified (``verified`` in ``versions/``, ``bake.data.VERIFIED_RE``); "" for a mirror's.
+    verified: str = field(default="", compare=False)
 
     @property
     def path(self) -> str:

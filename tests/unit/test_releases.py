@@ -27,6 +27,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bakegen import core
+from bakegen.bake import signers
 from bakegen.bake.data import load_release
 from bakegen.bake.model import Tarball
 from bakegen.bake.releases import (
@@ -97,8 +98,40 @@ def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+#: The lines of the fixture project whose releases the fixture key signs (tests/unit/signkit.py).
+SIGNED_LINES = ["2.7", "3.13", "3.14", "3.16"]
+#: The tarballs the tests' updates pick, served with their signatures.
+PUBLISHED = ["3.13.17/Python-3.13.17.tar.xz", "3.16.0/Python-3.16.0a2.tar.xz"]
+
+
+@pytest.fixture(scope="module")
+def signatures(gpg_keys) -> dict[str, bytes]:
+    """The fixture key's signature of each published tarball, made once."""
+    return {path: gpg_keys.sign(tarball_bytes(path.rsplit("/", 1)[1])) for path in PUBLISHED}
+
+
+@pytest.fixture(autouse=True)
+def fixture_signers(gpg_keys, tmp_path_factory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """bakegen trusts the fixture key for the fixture lines instead of the real release managers'."""
+    path = gpg_keys.signers_file(tmp_path_factory.mktemp("keys"), SIGNED_LINES)
+    monkeypatch.setattr(signers, "SIGNERS_FILE", path)
+    return path
+
+
+def tarball_bytes(name: str) -> bytes:
+    """What the fake mirror serves as a tarball: the bytes whose sha256 the fixture sums list (fake_sha)."""
+    return f"bakegen fixture {name}".encode()
+
+
+def publish(fake: FakeUpstream, path: str, signature: bytes, suffix: str = ".asc") -> None:
+    """Serve a tarball (``X.Y.Z/<name>``) and its signature on the fake mirror."""
+    binary = "application/octet-stream"
+    fake.routes[f"/ftp/python/{path}"] = Answer(tarball_bytes(path.rsplit("/", 1)[1]), content_type=binary)
+    fake.routes[f"/ftp/python/{path}{suffix}"] = Answer(signature, content_type=binary)
+
+
 @pytest.fixture
-def upstream() -> Iterator[FakeUpstream]:
+def upstream(signatures: dict[str, bytes]) -> Iterator[FakeUpstream]:
     fake = FakeUpstream()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     fake.base = f"http://127.0.0.1:{server.server_address[1]}"
@@ -113,6 +146,8 @@ def upstream() -> Iterator[FakeUpstream]:
             "/api/v2/downloads/release_file/?release=1162": recorded("api-release_file-1162.json"),
         }
     )
+    for path, signature in signatures.items():
+        publish(fake, path, signature)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield fake
@@ -195,12 +230,14 @@ def test_broken_index(fixture: str, message: str) -> None:
 def test_render_release_file_moves_the_old_release_to_previous(tmp_path: Path) -> None:
     path = tmp_path / "3.13.toml"
     old = (Path(__file__).resolve().parents[1] / "fixtures" / "versions" / "3.13.toml").read_text()
-    new = Tarball("3.13.17", "Python-3.13.17.tar.xz", "ab" * 32)
+    new = Tarball("3.13.17", "Python-3.13.17.tar.xz", "ab" * 32, verified="openpgp:" + "A" * 40)
     path.write_text(render_release_file(old, path, new, 'somewhere "quoted"'))
     text = path.read_text()
     assert text.startswith("# Fixture: the newest stable 3.x line, with a previous release.\nversion = ")
     release = load_release(path)
     assert release.tarball == new and release.source == 'somewhere "quoted"'
+    assert release.tarball.verified == "openpgp:" + "A" * 40
+    assert [p.verified for p in release.previous] == ["unverified", "unverified"]  # kept as they were
     assert [p.version for p in release.previous] == ["3.13.15", "3.13.5"]
     previous = tomllib.loads(text)["previous"]
     assert previous[0]["source"] == previous[1]["source"] == "test fixture"
@@ -209,7 +246,8 @@ def test_render_release_file_moves_the_old_release_to_previous(tmp_path: Path) -
 def test_render_release_file_keeps_debian(tmp_path: Path) -> None:
     path = tmp_path / "2.7.toml"
     old = (Path(__file__).resolve().parents[1] / "fixtures" / "versions" / "2.7.toml").read_text()
-    path.write_text(render_release_file(old, path, Tarball("2.7.19", "Python-2.7.19.tgz", "cd" * 32), "s"))
+    new = Tarball("2.7.19", "Python-2.7.19.tgz", "cd" * 32, verified="unverified")
+    path.write_text(render_release_file(old, path, new, "s"))
     assert load_release(path).debian == "bullseye"
 
 
@@ -221,7 +259,7 @@ def test_toml_string_round_trips(value: str) -> None:
 # --- versions update, end to end ------------------------------------------------------------------
 
 
-def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstream) -> None:
+def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstream, gpg_keys) -> None:
     before = snapshot(project)
     result = update(project, with_sums)
     by_line = {u.line: u for u in result.updates}
@@ -230,7 +268,8 @@ def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstre
     assert not by_line["3.16"].changed and "no final release" in by_line["3.16"].note
     release = load_release(project / "versions" / "3.13.toml")
     assert release.tarball == Tarball("3.13.17", "Python-3.13.17.tar.xz", fake_sha("Python-3.13.17.tar.xz"))
-    assert release.source == f"{with_sums.mirror}/SHA256SUMS: Python-3.13.17.tar.xz"
+    assert release.source == f"{with_sums.mirror}/SHA256SUMS: Python-3.13.17.tar.xz; the python.org release API agrees"
+    assert release.tarball.verified == f"openpgp:{gpg_keys.fingerprints['signer']}"
     assert [p.version for p in release.previous] == ["3.13.15", "3.13.5"]
     # Only 3.13's data file and the bake file changed; the bake file is what a render gives.
     after = snapshot(project)
@@ -238,8 +277,11 @@ def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstre
     assert result.bake_changed and project / "docker-bake.hcl" in result.written
     assert core.check_project(core.Project(project)) == ""
     assert 'PYTHON_VERSION = "3.13.17"' in after["docker-bake.hcl"].decode()
-    # SHA256SUMS answered, so the release API was never asked.
-    assert not [r for r in with_sums.requests if r.startswith("/api/")]
+    # SHA256SUMS answered, and the release API was asked to cross-check it.
+    assert "/api/v2/downloads/release_file/?release=1017" in with_sums.requests
+    # The tarball and its signature were fetched from the mirror, to check them.
+    assert {"/ftp/python/3.13.17/Python-3.13.17.tar.xz", "/ftp/python/3.13.17/Python-3.13.17.tar.xz.asc"} <= set(
+        with_sums.requests)
     # Folders older than the current release are never listed.
     assert "/ftp/python/3.13.16/" not in with_sums.requests
 
@@ -297,7 +339,7 @@ def test_cli_update(project: Path, with_sums: FakeUpstream) -> None:
 
 def test_a_line_the_mirror_does_not_carry(project: Path, with_sums: FakeUpstream) -> None:
     (project / "versions" / "3.14.toml").write_text(
-        'version = "3.14.1"\ntarball = "Python-3.14.1.tar.xz"\nsha256 = "' + "e" * 64 + '"\nsource = "test"\n'
+        'version = "3.14.1"\ntarball = "Python-3.14.1.tar.xz"\nsha256 = "' + "e" * 64 + '"\nsource = "test"\nverified = "unverified"\n'
     )
     core.render_project(core.Project(project))
     by_line = {u.line: u for u in update(project, with_sums).updates}
@@ -655,7 +697,10 @@ for name in ("open", "write", "fsync", "link", "replace", "unlink"):
         finally:
             time.sleep(delay)
     setattr(os, name, slow)
+from pathlib import Path
 from bakegen import core
+from bakegen.bake import signers
+signers.SIGNERS_FILE = Path(os.environ["BAKEGEN_TEST_SIGNERS"])  # the fixture key, as in-process
 def marked(name, real):
     def call(*args, **kwargs):
         result = real(*args, **kwargs)
@@ -675,7 +720,8 @@ SLOW = 0.02
 
 def _run_and_signal(project: Path, up: FakeUpstream, marker: str, delay: float, signum: int, tmp: Path):
     """Start ``bakegen versions update`` slowed down; ``delay`` s after ``marker``, send ``signum``."""
-    env = {**os.environ, "BAKEGEN_TEST_SLOW": str(SLOW), "TMPDIR": str(tmp)}
+    env = {**os.environ, "BAKEGEN_TEST_SLOW": str(SLOW), "TMPDIR": str(tmp),
+           "BAKEGEN_TEST_SIGNERS": str(signers.SIGNERS_FILE)}
     args = ["versions", "update", "-C", str(project), "--mirror", up.mirror, "--api", up.api, "--pre"]
     proc = subprocess.Popen(
         [sys.executable, "-c", SLOW_WRAPPER, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
