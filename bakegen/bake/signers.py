@@ -35,8 +35,8 @@ _FIELDS = {
 }
 
 
-class SignatureError(openpgp.SignatureError):
-    """A release whose signature does not verify, or cannot be checked. Nothing was written."""
+#: A release whose signature does not verify, or cannot be checked (exit 2). Nothing was written.
+SignatureError = openpgp.SignatureError
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,8 @@ def test_version_of_another_line_is_caught_by_validation(tmp_path: Path) -> None
 
 
 def test_previous_must_be_older_and_sorted(tmp_path: Path) -> None:
-    prev = '[[previous]]\nversion = "{v}"\ntarball = "Python-{v}.tar.xz"\nsha256 = "{s}"\nsource = "t"\nverified = "unverified"\n'
+    prev = ('[[previous]]\nversion = "{v}"\ntarball = "Python-{v}.tar.xz"\nsha256 = "{s}"\nsource = "t"\n'
+            'verified = "unverified"\n')
     newer = GOOD + prev.format(v="3.13.16", s="a" * 64)
     with pytest.raises(DataError, match="not older than 3.13.15"):
         validate_releases([load_release(write(tmp_path, newer))])

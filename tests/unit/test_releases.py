@@ -339,7 +339,8 @@ def test_cli_update(project: Path, with_sums: FakeUpstream) -> None:
 
 def test_a_line_the_mirror_does_not_carry(project: Path, with_sums: FakeUpstream) -> None:
     (project / "versions" / "3.14.toml").write_text(
-        'version = "3.14.1"\ntarball = "Python-3.14.1.tar.xz"\nsha256 = "' + "e" * 64 + '"\nsource = "test"\nverified = "unverified"\n'
+        'version = "3.14.1"\ntarball = "Python-3.14.1.tar.xz"\nsha256 = "' + "e" * 64 + '"\nsource = "test"\n'
+        'verified = "unverified"\n'
     )
     core.render_project(core.Project(project))
     by_line = {u.line: u for u in update(project, with_sums).updates}
@@ -771,3 +772,150 @@ def test_real_signals_at_many_moments(project: Path, with_sums: FakeUpstream, st
     outcomes = {(signum, results[i][0] == new) for i, (signum, _, _) in enumerate(runs)}
     # Each signal came once before the writes (all old) and once during them (held back: all new).
     assert outcomes == {(s, done) for s in (signal.SIGINT, signal.SIGTERM) for done in (False, True)}
+
+
+# --- Release signatures: a release that does not verify is refused, and nothing is written --------
+
+
+def _refused(project: Path, up: FakeUpstream, *extra: str) -> str:
+    """Run ``versions update``; it must fail with exit 2 and one line, and leave every file as it was."""
+    before = snapshot(project)
+    result = invoke("versions", "update", "-C", str(project), "--mirror", up.mirror, "--api", up.api, *extra)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("bakegen: error: "), result.stderr
+    assert snapshot(project) == before
+    return lines[0].removeprefix("bakegen: error: ")
+
+
+def test_a_tampered_tarball_is_refused(project: Path, with_sums: FakeUpstream) -> None:
+    path = "/ftp/python/3.13.17/Python-3.13.17.tar.xz"
+    with_sums.routes[path] = Answer(b"bakegen fixture Python-3.13.17.tar.xz, with a backdoor")
+    message = _refused(project, with_sums)
+    assert message.startswith("Python-3.13.17.tar.xz: BAD signature by Fixture signer's key ")
+    assert message.endswith(": the file is not the one that was signed")
+
+
+def test_a_signature_by_another_key_is_refused(project: Path, with_sums: FakeUpstream, gpg_keys) -> None:
+    publish(with_sums, PUBLISHED[0], gpg_keys.sign(tarball_bytes("Python-3.13.17.tar.xz"), "stranger"))
+    message = _refused(project, with_sums)
+    assert message == (
+        f"Python-3.13.17.tar.xz: signed by key {gpg_keys.fingerprints['stranger']}, which is not the signer's: "
+        f"not Fixture signer's key {gpg_keys.fingerprints['signer']}"
+    )
+
+
+@pytest.mark.parametrize("garbage", [b"not a signature\n", b"", b"-----BEGIN PGP SIGNATURE-----\n\nAAAA\n"])
+def test_a_signature_file_that_is_not_a_signature_is_refused(
+    project: Path, with_sums: FakeUpstream, garbage: bytes
+) -> None:
+    publish(with_sums, PUBLISHED[0], garbage)
+    assert _refused(project, with_sums) == "Python-3.13.17.tar.xz.asc is not an OpenPGP signature"
+
+
+def test_a_missing_signature_is_refused(project: Path, with_sums: FakeUpstream) -> None:
+    del with_sums.routes["/ftp/python/3.13.17/Python-3.13.17.tar.xz.asc"]
+    message = _refused(project, with_sums)
+    assert message == (
+        f"{with_sums.mirror}/3.13.17/Python-3.13.17.tar.xz.asc: cannot fetch its signature (HTTP 404 Not Found): "
+        "python.org publishes one beside every release; the mirror must carry it"
+    )
+
+
+def test_a_missing_key_is_refused(project: Path, with_sums: FakeUpstream, fixture_signers: Path, gpg_keys) -> None:
+    (fixture_signers.parent / "signer.asc").unlink()
+    message = _refused(project, with_sums)
+    assert message == (
+        f"Python-3.13.17.tar.xz: missing key: Fixture signer's key {gpg_keys.fingerprints['signer']} is not in "
+        f"{fixture_signers.parent / 'signer.asc'} (see {fixture_signers}), so the signature cannot be checked"
+    )
+
+
+def test_a_key_that_expired_before_the_signature_is_refused(
+    project: Path, with_sums: FakeUpstream, gpg_keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy of the key here expired on 2020-01-10; the release manager extended it and signed later."""
+    stale = gpg_keys.signers_file(tmp_path / "stale", SIGNED_LINES, "extended")
+    monkeypatch.setattr(signers, "SIGNERS_FILE", stale)
+    data = tarball_bytes("Python-3.13.17.tar.xz")
+    publish(with_sums, PUBLISHED[0], gpg_keys.sign(data, "extended", faked="20200201T000000"))
+    message = _refused(project, with_sums)
+    assert message == (
+        f"Python-3.13.17.tar.xz: signed on 2020-02-01 by Fixture extended's key {gpg_keys.fingerprints['extended']}, "
+        "which expired on 2020-01-10, before the signature was made: refresh the key file in bakegen/keys "
+        "(a newer copy carries the extended expiry)"
+    )
+    # Signed while the key was valid: good, though the key has expired by now (as the real 3.13 key has).
+    publish(with_sums, PUBLISHED[0], gpg_keys.sign(data, "extended", faked="20200105T000000"))
+    result = update(project, with_sums, lines=["3.13"])
+    assert result.updates[0].verified == f"openpgp:{gpg_keys.fingerprints['extended']}"
+
+
+def test_a_line_without_a_signer_is_refused(project: Path, with_sums: FakeUpstream, gpg_keys, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    only_2_7 = gpg_keys.signers_file(tmp_path / "keys", ["2.7"])
+    monkeypatch.setattr(signers, "SIGNERS_FILE", only_2_7)
+    assert _refused(project, with_sums) == (
+        f"CPython 3.13: {only_2_7} names no signer for this line, so its releases cannot be verified: "
+        "add the release manager's key or Sigstore identity there"
+    )
+
+
+def test_a_signed_tarball_with_another_published_sum_is_refused(project: Path, upstream: FakeUpstream) -> None:
+    """The signature holds, but the sum the release API publishes is not the tarball's."""
+    upstream.routes["/api/v2/downloads/release_file/?release=1017"] = _api_file_listed_twice("e" * 64)
+    files = json.loads(upstream.routes["/api/v2/downloads/release_file/?release=1017"].body)
+    upstream.routes["/api/v2/downloads/release_file/?release=1017"] = _json_answer(files[:1])
+    message = _refused(project, upstream)
+    assert message.startswith(f"{upstream.mirror}/3.13.17/Python-3.13.17.tar.xz: the signed tarball has sha256 "
+                              f"{fake_sha('Python-3.13.17.tar.xz')}, but python.org release API ")
+    assert message.endswith(f"publishes {'e' * 64}: the published sum is wrong; nothing was written")
+
+
+def test_the_mirror_and_the_release_api_must_agree(project: Path, with_sums: FakeUpstream) -> None:
+    files = json.loads((UPSTREAM / "api-release_file-1017.json").read_text())
+    for entry in files:
+        if entry["url"].endswith("/Python-3.13.17.tar.xz"):
+            entry["sha256_sum"] = "d" * 64
+    with_sums.routes["/api/v2/downloads/release_file/?release=1017"] = _json_answer(files)
+    message = _refused(project, with_sums)
+    assert message == (
+        f"{with_sums.mirror}/SHA256SUMS lists Python-3.13.17.tar.xz with sha256 {fake_sha('Python-3.13.17.tar.xz')}, "
+        f"but python.org release API {with_sums.api}/release_file/?release=1017: sha256_sum of Python-3.13.17.tar.xz "
+        f"is {'d' * 64}: the mirror and python.org disagree; nothing was written"
+    )
+
+
+def test_an_unreachable_release_api_is_noted_not_fatal(project: Path, with_sums: FakeUpstream) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port with nothing listening: no server answers
+        s.bind(("127.0.0.1", 0))
+        api = f"http://127.0.0.1:{s.getsockname()[1]}/api/v2/downloads"
+    core.update_versions(core.Project(project), mirror=with_sums.mirror, api=api, lines=["3.13"])
+    release = load_release(project / "versions" / "3.13.toml")
+    assert release.source.startswith(f"{with_sums.mirror}/SHA256SUMS: Python-3.13.17.tar.xz; not cross-checked: "
+                                      f"the release API is unreachable ({api}/release/?is_published=true: cannot fetch")
+
+
+@pytest.mark.parametrize(
+    ("next_url", "followed"),
+    [("/api/v2/downloads/release/?page=2", True), ("http://127.0.0.1:1/api/v2/downloads/release/?page=2", False),
+     ("https://evil.example/api/v2/downloads/release/?page=2", False)],
+)
+def test_pagination_is_followed_on_the_same_server_only(
+    project: Path, upstream: FakeUpstream, next_url: str, followed: bool
+) -> None:
+    releases = json.loads((UPSTREAM / "api-release.json").read_text())
+    first = [r for r in releases if r["name"] != "Python 3.13.17"]
+    second = [r for r in releases if r["name"] == "Python 3.13.17"]
+    # A relative link stays on the API's server; 127.0.0.1:1 is the same host on another port.
+    upstream.routes["/api/v2/downloads/release/?is_published=true"] = _json_answer({"results": first, "next": next_url})
+    upstream.routes["/api/v2/downloads/release/?page=2"] = _json_answer({"results": second, "next": None})
+    if followed:
+        assert update(project, upstream, lines=["3.13"]).updates[0].changed
+        assert "/api/v2/downloads/release/?page=2" in upstream.requests
+        return
+    message = _refused(project, upstream)
+    assert "the next page is on another server" in message and "not followed there" in message
+    assert "/api/v2/downloads/release/?page=2" not in upstream.requests
