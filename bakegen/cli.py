@@ -379,8 +379,39 @@ def verify(
         list[str], typer.Argument(help="Images in a registry: REPOSITORY:TAG or REPOSITORY@DIGEST.", show_default=False)
     ],
     key: Annotated[
-        str, typer.Option("--key", help="The cosign public key (cosign.pub) the images were signed with.")
-    ],
+        str | None,
+        typer.Option(
+            "--key", show_default=False,
+            help="The cosign public key (cosign.pub) the images were signed with (bakegen build --sign). "
+            "Without it, the signatures are checked keyless (see --certificate-identity).",
+        ),
+    ] = None,
+    identity: Annotated[
+        str | None,
+        typer.Option(
+            "--certificate-identity", show_default=False,
+            help="Keyless: the identity the signing certificate must name. Default: this repository's "
+            "publishing workflow on main, https://github.com/OWNER/REPO/.github/workflows/build.yml@refs/heads/main, "
+            "with OWNER/REPO read from the git remote 'origin' of --project-dir (a github.com URL; "
+            "otherwise give this option).",
+        ),
+    ] = None,
+    identity_regexp: Annotated[
+        str | None,
+        typer.Option(
+            "--certificate-identity-regexp", show_default=False,
+            help="Keyless: a regular expression (Go syntax, as cosign reads it) the identity must match, "
+            "instead of --certificate-identity.",
+        ),
+    ] = None,
+    issuer: Annotated[
+        str | None,
+        typer.Option(
+            "--certificate-oidc-issuer", show_default=False,
+            help="Keyless: the OIDC issuer of the signing certificate. Default: GitHub Actions', "
+            "https://token.actions.githubusercontent.com.",
+        ),
+    ] = None,
     source: Annotated[
         str | None,
         typer.Option(
@@ -390,14 +421,21 @@ def verify(
     ] = None,
     project_dir: ProjectDir = Path("."),
 ) -> None:
-    """Check that each image carries a signature made with KEY, and a provenance that names this repository.
+    """Check that each image is signed, for its tag, and has a provenance that names this repository.
 
     Each image is resolved to the digest its registry serves now; that digest must have a valid
-    cosign signature, and the SLSA provenance of every platform must record the source repository
-    (BuildKit's git source, a git build context, or the org.opencontainers.image.source label) and
-    no other. One line per image, OK or FAILED; exit status 4 when any image fails.
+    cosign signature: made with --key, or keyless by the certificate identity and issuer given
+    (default: this repository's build.yml on main, as GitHub Actions signs it; checked in Rekor).
+    For REPOSITORY:TAG, a verified signature must carry that tag, and the CPython version the tag
+    names, as annotations (bakegen build --sign writes them). The SLSA provenance of every platform
+    must record the source repository (BuildKit's git source, a git build context, or the
+    org.opencontainers.image.source label) and no other. One line per image, OK or FAILED; exit
+    status 4 when any image fails.
     """
-    verdicts = core.verify(core.Project(project_dir), images, key=key, source=source, report=typer.echo)
+    verdicts = core.verify(
+        core.Project(project_dir), images, key=key, source=source, report=typer.echo,
+        identity=identity, identity_regexp=identity_regexp, issuer=issuer,
+    )
     failed = [v for v in verdicts if not v.ok]
     if failed:
         raise VerificationFailed(f"{len(failed)} of {len(verdicts)} image(s) failed verification")

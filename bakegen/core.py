@@ -395,8 +395,14 @@ def build(
             metadata_file=metadata if key else None,
         )
         if key:
-            signing.sign_pushed(metadata, key, report or on_line or (lambda line: None))
+            signing.sign_pushed(metadata, key, report or on_line or (lambda line: None), target_versions(r))
     return Built(r.targets, r.load, request.push, one_tag(r))
+
+
+def target_versions(resolved: Resolved) -> dict[str, str]:
+    """Each target's CPython version, for the signatures' annotations; ``custom``'s from PYTHON_VERSION."""
+    versions = {t.name: t.release.version for t in resolved.plan.targets}
+    return {**versions, "custom": resolved.values.get("PYTHON_VERSION", "")}
 
 
 def doctor_report(project: Project, request: BuildRequest) -> list[doctor.Check]:
@@ -408,11 +414,19 @@ def doctor_report(project: Project, request: BuildRequest) -> list[doctor.Check]
 
 
 def verify(
-    project: Project, images: list[str], *, key: str, source: str | None, report: Callable[[str], None]
+    project: Project,
+    images: list[str],
+    *,
+    key: str | None,
+    source: str | None,
+    report: Callable[[str], None],
+    identity: str | None = None,
+    identity_regexp: str | None = None,
+    issuer: str | None = None,
 ) -> list[signing.Verdict]:
-    """``bakegen verify``: each image's signature and provenance (see bakegen/signing.py)."""
-    signing.check_public_key(key)
-    return signing.verify_images(images, key, source or signing.default_source(project.root), report)
+    """``bakegen verify``: each image's signature, for its tag, and provenance (see bakegen/signing.py)."""
+    trust = signing.verifier(project.root, key=key, identity=identity, identity_regexp=identity_regexp, issuer=issuer)
+    return signing.verify_images(images, trust, source or signing.default_source(project.root), report)
 
 
 def matrix(
