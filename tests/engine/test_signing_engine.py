@@ -137,3 +137,18 @@ def test_retagged_image_fails(signed, stack, keys, capsys) -> None:
         assert lines[1].startswith(f"OK     {repository}@{original} {original}: signed"), lines
     finally:
         subprocess.run([*retag, f"{repository}@{original}"], check=True, capture_output=True)
+
+
+def test_a_signed_image_under_another_tag_fails(signed, keys, capsys) -> None:
+    """The signatures carry the tags they were made for (bakegen/signing.py): the same signed digest,
+    tagged as another line's image, does not verify under that tag."""
+    image = signed["images"][0]
+    repository = image.rsplit(":", 1)[0]
+    digest = engine.image_digest(image)
+    moved = f"{repository}:3.0-wee"
+    subprocess.run(["docker", "buildx", "imagetools", "create", "--tag", moved, f"{repository}@{digest}"],
+                   check=True, capture_output=True)
+    code, lines = verify(capsys, moved, "--key", str(keys["pub"]), "--source", signed["source"])
+    assert code == 4
+    tags = ", ".join(sorted(signed["tags"]))
+    assert lines[0] == f"FAILED {moved} {digest}: signed, but not for the tag 3.0-wee (signed for: {tags})"
