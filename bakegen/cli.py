@@ -686,6 +686,23 @@ def versions_update(
         typer.Option("--line", "--lines", help="Only these lines, comma-separated or repeated; default: all."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes; write nothing.")] = False,
+    base_images: Annotated[
+        bool,
+        typer.Option(
+            "--base-images/--no-base-images",
+            help="Measure the digest of each base image's manifest list in versions/base-images.toml anew, "
+            "at the registry the image names (--no-base-images leaves the file as it is).",
+        ),
+    ] = True,
+    base_registry: Annotated[
+        str | None,
+        typer.Option(
+            "--base-registry", show_default=False,
+            help="Measure the base images at this mirror of Docker Hub's official images instead "
+            "(e.g. localhost:5000/library: debian:trixie-slim is read as localhost:5000/library/debian:trixie-slim), "
+            "and pin the mirror's image, which is what was measured.",
+        ),
+    ] = None,
 ) -> None:
     """Move each line in versions/ to its newest upstream patch release, then re-render docker-bake.hcl.
 
@@ -697,7 +714,8 @@ def versions_update(
     docker-bake.hcl is re-rendered even when versions/ is up to date.
     """
     result = core.update_versions(
-        core.Project(project_dir), mirror=mirror, api=api, pre=pre, lines=lines, dry_run=dry_run
+        core.Project(project_dir), mirror=mirror, api=api, pre=pre, lines=lines, dry_run=dry_run,
+        base_images=base_images, base_registry=base_registry,
     )
     for line in result.report(dry_run=dry_run):
         typer.echo(line, nl=False)

@@ -17,6 +17,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from . import acceptance, doctor, engine, files, net, signing
+from .bake import base
 from .bake.data import load_releases, load_variants_file, validate_releases
 from .bake.matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
 from .bake.model import Plan
@@ -54,7 +55,8 @@ class Project:
         if sha256sums:
             text = read_text(sha256sums, trust)
             releases = pin_to_available(releases, parse_sha256sums(text, sha256sums), trust)
-        return build_plan(releases, variants, freethreading)
+        bases = base.for_suites(base.load(self.root / "versions"), (r.debian for r in releases))
+        return build_plan(releases, variants, freethreading, bases)
 
     def render_text(self, plan: Plan | None = None, *, context: str = ".") -> str:
         plan = plan or self.plan()
@@ -453,19 +455,23 @@ class VersionsUpdate:
     #: Whether docker-bake.hcl changes (or, on a dry run, would change).
     bake_changed: bool = False
     written: list[Path] = field(default_factory=list)
+    #: One line per base image measured (``bake.base``), and whether versions/base-images.toml changes.
+    bases: list[str] = field(default_factory=list)
+    bases_changed: bool = False
 
     def report(self, *, dry_run: bool) -> list[str]:
         """What ``versions update`` prints, each entry ending in a newline."""
-        lines = [u.summary() + "\n" for u in self.updates]
+        lines = [u.summary() + "\n" for u in self.updates] + [line + "\n" for line in self.bases]
         changed = [u for u in self.updates if u.changed]
         if dry_run:
             lines += [u.diff() for u in changed]
-            if changed or self.bake_changed:
+            if changed or self.bake_changed or self.bases_changed:
                 bake = f"{OUTPUT} would be re-rendered" if self.bake_changed else f"{OUTPUT} unchanged"
-                lines.append(f"dry run: nothing written ({len(changed)} file(s) would change; {bake})\n")
+                count = len(changed) + self.bases_changed
+                lines.append(f"dry run: nothing written ({count} file(s) would change; {bake})\n")
             return lines
         lines += [f"wrote {path}\n" for path in self.written]
-        if not changed:
+        if not changed and not self.bases_changed:
             lines.append("versions/ is up to date\n")
         return lines
 
@@ -478,6 +484,8 @@ def update_versions(
     pre: bool = False,
     lines: list[str] | None = None,
     dry_run: bool = False,
+    base_images: bool = True,
+    base_registry: str | None = None,
 ) -> VersionsUpdate:
     """Move each line of versions/ to its newest upstream release, then re-render docker-bake.hcl.
 
@@ -485,22 +493,47 @@ def update_versions(
     before the first write. The files are then replaced as one transaction (``files.replace_files``):
     after any failure, SIGINT or SIGTERM included, versions/ and docker-bake.hcl are all old or all
     new. A docker-bake.hcl that does not match versions/ (left by an older bakegen, or edited by
-    hand) is re-rendered even when versions/ is up to date.
+    hand) is re-rendered even when versions/ is up to date. With ``base_images``, the digests of
+    versions/base-images.toml are measured anew (``bake.base.refresh``; at ``base_registry`` if given).
     """
+    if base_registry and not base_images:
+        raise BakegenError("--base-registry measures the base images; it cannot go with --no-base-images")
     with sigterm_raises():
         versions_dir = project.root / "versions"
         upstream = Upstream(mirror or DEFAULT_MIRROR, api or DEFAULT_API)
         updates = find_updates(versions_dir, upstream, pre=pre, lines=split_list(lines))
         result = VersionsUpdate(updates)
-        text = project.render_text(check_updates(versions_dir, updates))
+        base_path, base_text = refresh_bases(versions_dir, base_images, base_registry, result.bases)
+        text = project.render_text(check_updates(versions_dir, updates, base_text))
         old = files.existing_text(project.output)
         result.bake_changed = old != text
         contents = {u.path: u.new_text or "" for u in updates if u.changed}
+        if base_text is not None:
+            contents[base_path] = base_text
+            result.bases_changed = True
         if result.bake_changed:
             contents[project.output] = text
         if not dry_run and contents:
             result.written = replace_files(contents)
         return result
+
+
+def refresh_bases(
+    versions_dir: Path, enabled: bool, registry: str | None, report: list[str]
+) -> tuple[Path, str | None]:
+    """The new text of versions/base-images.toml, or None where nothing changes (or ``enabled`` is off)."""
+    path = versions_dir / base.FILE
+    if not enabled or not path.exists():
+        return path, None
+    old = base.load(versions_dir)
+    new = base.refresh(old, registry)
+    for b in new:
+        was = old[b.suite]
+        change = "unchanged" if b == was else f"was {was.reference}"
+        report.append(f"base {b.suite:<8} {b.reference}  ({change})")
+    if list(old.values()) == new:
+        return path, None
+    return path, base.render_file(new, files.read_text(path))
 
 
 def bench(request: BenchRequest, progress: Callable[[str], None], backend: Backend | None = None) -> str:

@@ -125,7 +125,8 @@ def load_releases(directory: Path, texts: Mapping[Path, str] | None = None) -> l
     """
     if not directory.is_dir():
         raise DataError(f"{directory}: no such directory (run bakegen from the project folder, or pass -C)")
-    files = sorted(directory.glob("*.toml"))
+    # base-images.toml is the base images' data (bake.base), not a line's.
+    files = sorted(f for f in directory.glob("*.toml") if f.name != "base-images.toml")
     if not files:
         raise DataError(f"{directory}: no release data (*.toml) found")
     releases = [load_release(f, (texts or {}).get(f)) for f in files]

@@ -107,7 +107,8 @@ def _groups(targets: list[Target], variants: list[Variant]) -> list[Group]:
 
 
 def build_plan(
-    releases: list[Release], variants: list[Variant], freethreading: FreeThreading | None = None
+    releases: list[Release], variants: list[Variant], freethreading: FreeThreading | None = None,
+    base_images: tuple = (),
 ) -> Plan:
     targets = _targets(releases, variants, freethreading)
     groups = _groups(targets, variants)
@@ -122,6 +123,7 @@ def build_plan(
         freethreading=freethreading,
         default_debian=DEFAULT_DEBIAN,
         known=tuple(known),
+        base_images=tuple(base_images),
     )
     check_plan(plan)
     return plan

@@ -49,6 +49,7 @@ from packaging.version import Version
 from .. import net
 from ..errors import BakegenError, DataError
 from ..sums import parse_sha256sums
+from . import base
 from .data import SHA256_RE, VERSION_RE, load_releases, load_variants_file, validate_releases
 from .model import Release, Tarball
 from .plan import build_plan, check_pinned
@@ -460,12 +461,14 @@ def find_updates(
     return updates
 
 
-def check_updates(versions_dir: Path, updates: Sequence[LineUpdate]):
-    """Load the would-be ``versions/`` exactly as ``render`` will, from the new texts. Returns the plan."""
+def check_updates(versions_dir: Path, updates: Sequence[LineUpdate], base_text: str | None = None):
+    """Load the would-be ``versions/`` exactly as ``render`` will, from the new texts (``base_text``:
+    the new base-images.toml, if it changes). Returns the plan."""
     texts = {u.path: u.new_text or "" for u in updates if u.changed}
     try:
         releases = load_releases(versions_dir, texts)
         validate_releases(releases)
+        bases = base.for_suites(base.load(versions_dir, base_text), (r.debian for r in releases))
     except DataError as exc:
         raise UpstreamError(f"the updated release data does not validate: {exc}") from None
-    return build_plan(releases, *load_variants_file())
+    return build_plan(releases, *load_variants_file(), bases)
