@@ -503,7 +503,8 @@ def update_versions(
         upstream = Upstream(mirror or DEFAULT_MIRROR, api or DEFAULT_API)
         updates = find_updates(versions_dir, upstream, pre=pre, lines=split_list(lines))
         result = VersionsUpdate(updates)
-        base_path, base_text = refresh_bases(versions_dir, base_images, base_registry, result.bases)
+        base_path = versions_dir / base.FILE
+        base_text = base.refresh_file(versions_dir, base_registry, result.bases) if base_images else None
         text = project.render_text(check_updates(versions_dir, updates, base_text))
         old = files.existing_text(project.output)
         result.bake_changed = old != text
@@ -516,24 +517,6 @@ def update_versions(
         if not dry_run and contents:
             result.written = replace_files(contents)
         return result
-
-
-def refresh_bases(
-    versions_dir: Path, enabled: bool, registry: str | None, report: list[str]
-) -> tuple[Path, str | None]:
-    """The new text of versions/base-images.toml, or None where nothing changes (or ``enabled`` is off)."""
-    path = versions_dir / base.FILE
-    if not enabled or not path.exists():
-        return path, None
-    old = base.load(versions_dir)
-    new = base.refresh(old, registry)
-    for b in new:
-        was = old[b.suite]
-        change = "unchanged" if b == was else f"was {was.reference}"
-        report.append(f"base {b.suite:<8} {b.reference}  ({change})")
-    if list(old.values()) == new:
-        return path, None
-    return path, base.render_file(new, files.read_text(path))
 
 
 def bench(request: BenchRequest, progress: Callable[[str], None], backend: Backend | None = None) -> str:

@@ -235,3 +235,19 @@ def refresh(bases: Mapping[str, BaseImage], registry: str | None) -> list[BaseIm
         out.append(replace(b, image=image, digest=digest, source=source) if digest != b.digest or image != b.image
                    else b)
     return out
+
+
+def refresh_file(versions_dir: Path, registry: str | None, report: list[str]) -> str | None:
+    """The new text of ``versions/base-images.toml`` with every digest measured anew (:func:`refresh`),
+    or None where nothing changes or the project has no such file; ``report`` gets one line per suite."""
+    path = versions_dir / FILE
+    if not path.exists():
+        return None
+    old = load(versions_dir)
+    new = refresh(old, registry)
+    for b in new:
+        was = old[b.suite]
+        report.append(f"base {b.suite:<8} {b.reference}  ({'unchanged' if b == was else f'was {was.reference}'})")
+    if list(old.values()) == new:
+        return None
+    return render_file(new, read_text(path))

@@ -203,3 +203,45 @@ def test_real_cosign_refuses_what_it_cannot_verify(tmp_path: Path, bundle: bytes
     assert str(exc.value).startswith("Python-3.14.11.tar.xz: the Sigstore bundle Python-3.14.11.tar.xz.sigstore "
                                      "does not verify for hugo@python.org (https://github.com/login/oauth): ")
     assert "\n" not in str(exc.value)
+
+
+def test_versions_update_with_the_real_key_and_release(project_dir: Path, clean_env, tmp_path: Path) -> None:
+    """End to end on real material: a mirror (served here on 127.0.0.1) holding the offline stack's
+    Python-3.13.5.tar.xz and its .asc, a project pinning 3.13.4, bakegen's own keys."""
+    import http.server
+    import socket
+    import threading
+    from functools import partial
+
+    from bakegen import core
+    from bakegen.bake.data import load_release
+
+    tarball, signature = mirror_files(tmp_path)
+    root = tmp_path / "mirror"
+    (root / "3.13.5").mkdir(parents=True)
+    for f in (tarball, signature):
+        (root / "3.13.5" / f.name).symlink_to(f)
+    sha = "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640"
+    (root / "SHA256SUMS").write_text(f"{sha}  Python-3.13.5.tar.xz\n")
+    text = (project_dir / "versions" / "3.13.toml").read_text()
+    pinned = text.split("[[previous]]")[0].replace("3.13.15", "3.13.4").replace(
+        "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76", "a" * 64)
+    (project_dir / "versions" / "3.13.toml").write_text(pinned)
+    core.render_project(core.Project(project_dir))
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as s:  # a release API nobody answers for: the cross-check is noted, not fatal
+        s.bind(("127.0.0.1", 0))
+        api = f"http://127.0.0.1:{s.getsockname()[1]}"
+    try:
+        core.update_versions(core.Project(project_dir), mirror=f"http://127.0.0.1:{server.server_address[1]}",
+                             api=api, lines=["3.13"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    release = load_release(project_dir / "versions" / "3.13.toml")
+    assert (release.version, release.tarball.sha256) == ("3.13.5", sha)
+    assert release.tarball.verified == f"openpgp:{WOUTERS}"
+    assert "not cross-checked: the release API is unreachable" in release.source
