@@ -230,7 +230,11 @@ def refresh(bases: Mapping[str, BaseImage], registry: str | None) -> list[BaseIm
     for b in bases.values():
         # --base-registry names a mirror of Docker Hub's official images: the suite's image there.
         image = in_registry(default_image(b.suite), registry) if registry else b.image
-        digest = measure(image, b.platforms)
+        try:
+            digest = measure(image, b.platforms)
+        except DataError as exc:
+            hint = "" if registry else "--base-registry R reads them at a mirror, "
+            raise DataError(f"{exc}; {hint}--no-base-images leaves versions/{FILE} as it is") from None
         source = f"the manifest list {image} named when `bakegen versions update` read it on {today}"
         out.append(replace(b, image=image, digest=digest, source=source) if digest != b.digest or image != b.image
                    else b)
