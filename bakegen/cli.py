@@ -19,6 +19,7 @@ from .bench.request import CPU_AUTO, CPU_NONE, DEFAULT_OUTPUT, DEFAULT_ROUNDS, D
 from .bench.workload import FAST_PROCESSES, FAST_VALUES
 from .errors import BakegenError, EngineError, Terminated, VerificationFailed
 from .options import BuildSettings, Network
+from .sums import MirrorTrust
 
 app = typer.Typer(
     help="Render, check and build slim CPython images (wee, wee-optimized, wee-optimized-lto) "
@@ -73,6 +74,37 @@ MirrorSums = Annotated[
         "versions/ pins are never replaced: a mirror that disagrees stops the command (exit 2).",
     ),
 ]
+# What a --mirror-sums file may decide beyond versions/ (bakegen/sums.py, MirrorTrust): each is off by default.
+AllowOlder = Annotated[
+    bool,
+    typer.Option(
+        "--allow-older",
+        help="Let --mirror-sums pick a release that versions/ pins but that is older than the line's newest "
+        "(the line's tags, e.g. 3.13-wee, then move back). Refused without it (exit 2).",
+    ),
+]
+AllowUnpinned = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unpinned",
+        help="Let --mirror-sums pick a release (or tarball) that versions/ does not pin, checked by the "
+        "mirror's own sum. Refused without it (exit 2).",
+    ),
+]
+AllowHttpSums = Annotated[
+    bool,
+    typer.Option(
+        "--allow-http-sums",
+        help="Read a --mirror-sums URL over plain http from a host that is not loopback. Refused without "
+        "it (exit 2): anyone on the way could rewrite the sums.",
+    ),
+]
+
+
+def mirror_trust(allow_older: bool, allow_unpinned: bool, allow_http_sums: bool) -> MirrorTrust:
+    return MirrorTrust(allow_http=allow_http_sums, allow_older=allow_older, allow_unpinned=allow_unpinned)
+
+
 Builder = Annotated[
     str | None,
     typer.Option("--builder", help="The buildx builder to use, e.g. a multi-node one with a native arm64 node."),
@@ -153,13 +185,19 @@ def list_targets(
     project_dir: ProjectDir = Path("."),
     groups: Annotated[bool, typer.Option("--groups", help="List the groups instead of the targets.")] = False,
     mirror_sums: MirrorSums = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
 ) -> None:
     """Show every target `bakegen build` accepts, with its release and tags (or, with --groups, the groups).
 
     SUM says where the sha256 that checks the source tarball comes from: "pinned" (versions/) or
     "mirror" (--mirror-sums, for a tarball versions/ does not pin; a note names the mirror's file).
     """
-    for line in core.list_lines(core.Project(project_dir), groups=groups, sha256sums=mirror_sums):
+    for line in core.list_lines(
+        core.Project(project_dir), groups=groups, sha256sums=mirror_sums,
+        trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
+    ):
         typer.echo(line)
 
 
@@ -199,6 +237,9 @@ def build(
     base_image: BaseImage = None,
     mirror: Mirror = None,
     mirror_sums: MirrorSums = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
     cache: Annotated[
         str | None,
         typer.Option("--cache", envvar="CACHE", help='Build cache: "gha", or a repository for registry cache.'),
@@ -278,6 +319,7 @@ def build(
     request = core.BuildRequest(
         targets=list(targets or []), settings=settings, load=load, push=push, builder=builder,
         sha256sums=mirror_sums, attest=attest, sign=sign, sign_key=sign_key, all=all_targets, no_cache=no_cache,
+        mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
     built = core.build(
         core.Project(project_dir), request, on_line=lambda line: typer.echo(line, err=True), report=typer.echo
@@ -301,6 +343,9 @@ def doctor(
     base_image: BaseImage = None,
     mirror: Mirror = None,
     mirror_sums: MirrorSums = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
     builder: Builder = None,
 ) -> None:
     """Check that this machine can build (and load or push) the images, one line per check.
@@ -316,7 +361,8 @@ def doctor(
         mirror=mirror,
     )
     request = core.BuildRequest(
-        targets=list(targets or []), settings=settings, load=load, push=push, builder=builder, sha256sums=mirror_sums
+        targets=list(targets or []), settings=settings, load=load, push=push, builder=builder, sha256sums=mirror_sums,
+        mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
     checks = core.doctor_report(core.Project(project_dir), request)
     for check in checks:
@@ -333,8 +379,39 @@ def verify(
         list[str], typer.Argument(help="Images in a registry: REPOSITORY:TAG or REPOSITORY@DIGEST.", show_default=False)
     ],
     key: Annotated[
-        str, typer.Option("--key", help="The cosign public key (cosign.pub) the images were signed with.")
-    ],
+        str | None,
+        typer.Option(
+            "--key", show_default=False,
+            help="The cosign public key (cosign.pub) the images were signed with (bakegen build --sign). "
+            "Without it, the signatures are checked keyless (see --certificate-identity).",
+        ),
+    ] = None,
+    identity: Annotated[
+        str | None,
+        typer.Option(
+            "--certificate-identity", show_default=False,
+            help="Keyless: the identity the signing certificate must name. Default: this repository's "
+            "publishing workflow on main, https://github.com/OWNER/REPO/.github/workflows/build.yml@refs/heads/main, "
+            "with OWNER/REPO read from the git remote 'origin' of --project-dir (a github.com URL; "
+            "otherwise give this option).",
+        ),
+    ] = None,
+    identity_regexp: Annotated[
+        str | None,
+        typer.Option(
+            "--certificate-identity-regexp", show_default=False,
+            help="Keyless: a regular expression (Go syntax, as cosign reads it) the identity must match, "
+            "instead of --certificate-identity.",
+        ),
+    ] = None,
+    issuer: Annotated[
+        str | None,
+        typer.Option(
+            "--certificate-oidc-issuer", show_default=False,
+            help="Keyless: the OIDC issuer of the signing certificate. Default: GitHub Actions', "
+            "https://token.actions.githubusercontent.com.",
+        ),
+    ] = None,
     source: Annotated[
         str | None,
         typer.Option(
@@ -344,14 +421,21 @@ def verify(
     ] = None,
     project_dir: ProjectDir = Path("."),
 ) -> None:
-    """Check that each image carries a signature made with KEY, and a provenance that names this repository.
+    """Check that each image is signed, for its tag, and has a provenance that names this repository.
 
     Each image is resolved to the digest its registry serves now; that digest must have a valid
-    cosign signature, and the SLSA provenance of every platform must record the source repository
-    (BuildKit's git source, a git build context, or the org.opencontainers.image.source label) and
-    no other. One line per image, OK or FAILED; exit status 4 when any image fails.
+    cosign signature: made with --key, or keyless by the certificate identity and issuer given
+    (default: this repository's build.yml on main, as GitHub Actions signs it; checked in Rekor).
+    For REPOSITORY:TAG, a verified signature must carry that tag, and the CPython version the tag
+    names, as annotations (bakegen build --sign writes them). The SLSA provenance of every platform
+    must record the source repository (BuildKit's git source, a git build context, or the
+    org.opencontainers.image.source label) and no other. One line per image, OK or FAILED; exit
+    status 4 when any image fails.
     """
-    verdicts = core.verify(core.Project(project_dir), images, key=key, source=source, report=typer.echo)
+    verdicts = core.verify(
+        core.Project(project_dir), images, key=key, source=source, report=typer.echo,
+        identity=identity, identity_regexp=identity_regexp, issuer=issuer,
+    )
     failed = [v for v in verdicts if not v.ok]
     if failed:
         raise VerificationFailed(f"{len(failed)} of {len(verdicts)} image(s) failed verification")
@@ -393,6 +477,9 @@ def acceptance_test(
             help="The SHA256SUMS the targets were built with (it decides their release, so their tag).",
         ),
     ] = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
     ca_bundle: Annotated[
         Path | None,
         typer.Option(
@@ -429,6 +516,7 @@ def acceptance_test(
     request = core.AcceptanceRequest(
         names=list(images or []), platforms=platform, registries=registry or [], image_name=image_name,
         sha256sums=mirror_sums, ca_bundle=ca_bundle, reference=reference, pull=pull,
+        mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
     core.check_images(core.Project(project_dir), request, report=typer.echo)
 
@@ -554,6 +642,9 @@ def campaign(
     base_image: BaseImage = None,
     mirror: Mirror = None,
     mirror_sums: MirrorSums = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
     ca_bundle: Annotated[
         Path | None,
         typer.Option("--ca-bundle", envvar="CA_BUNDLE", exists=True, dir_okay=False, readable=True,
@@ -590,7 +681,8 @@ def campaign(
         no_compare=no_compare, bench=bench_request,
     )
     project = core.Project(project_dir)
-    engine = campaign_run.docker_engine(project, settings, mirror_sums)
+    engine = campaign_run.docker_engine(project, settings, mirror_sums,
+                                        mirror_trust(allow_older, allow_unpinned, allow_http_sums))
     typer.echo(campaign_run.run(request, engine, lambda line: typer.echo(line, err=True)), nl=False)
 
 
@@ -662,6 +754,23 @@ def versions_update(
         typer.Option("--line", "--lines", help="Only these lines, comma-separated or repeated; default: all."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes; write nothing.")] = False,
+    base_images: Annotated[
+        bool,
+        typer.Option(
+            "--base-images/--no-base-images",
+            help="Measure the digest of each base image's manifest list in versions/base-images.toml anew, "
+            "at the registry the image names (--no-base-images leaves the file as it is).",
+        ),
+    ] = True,
+    base_registry: Annotated[
+        str | None,
+        typer.Option(
+            "--base-registry", show_default=False,
+            help="Measure the base images at this mirror of Docker Hub's official images instead "
+            "(e.g. localhost:5000/library: debian:trixie-slim is read as localhost:5000/library/debian:trixie-slim), "
+            "and pin the mirror's image, which is what was measured.",
+        ),
+    ] = None,
 ) -> None:
     """Move each line in versions/ to its newest upstream patch release, then re-render docker-bake.hcl.
 
@@ -673,7 +782,8 @@ def versions_update(
     docker-bake.hcl is re-rendered even when versions/ is up to date.
     """
     result = core.update_versions(
-        core.Project(project_dir), mirror=mirror, api=api, pre=pre, lines=lines, dry_run=dry_run
+        core.Project(project_dir), mirror=mirror, api=api, pre=pre, lines=lines, dry_run=dry_run,
+        base_images=base_images, base_registry=base_registry,
     )
     for line in result.report(dry_run=dry_run):
         typer.echo(line, nl=False)

@@ -18,6 +18,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from . import acceptance, doctor, engine, files, net, signing
+from .bake import base
 from .bake.data import load_releases, load_variants_file, validate_releases
 from .bake.matrix import DEFAULT_PLATFORMS, build_matrix, github_matrix, merge_matrix, split_list
 from .bake.model import Plan
@@ -32,7 +33,7 @@ from .bench.request import BenchRequest
 from .errors import BakegenError, ChecksFailed, DataError, did_you_mean
 from .files import replace_files, sigterm_raises
 from .options import BuildSettings, check_variables, split_items, to_variables
-from .sums import parse_sha256sums
+from .sums import STRICT, MirrorTrust, check_transport, parse_sha256sums
 
 #: Debian stable's buildx, which bakegen also supports; checked when present.
 DEBIAN_BUILDX = "/usr/libexec/docker/cli-plugins/docker-buildx"
@@ -48,13 +49,15 @@ class Project:
     def output(self) -> Path:
         return self.root / OUTPUT
 
-    def plan(self, *, sha256sums: str | None = None) -> Plan:
+    def plan(self, *, sha256sums: str | None = None, trust: MirrorTrust = STRICT) -> Plan:
         releases = load_releases(self.root / "versions")
         validate_releases(releases)
         variants, freethreading = load_variants_file()
         if sha256sums:
-            releases = pin_to_available(releases, parse_sha256sums(read_text(sha256sums), sha256sums))
-        return build_plan(releases, variants, freethreading)
+            text = read_text(sha256sums, trust)
+            releases = pin_to_available(releases, parse_sha256sums(text, sha256sums), trust)
+        bases = base.for_suites(base.load(self.root / "versions"), (r.debian for r in releases))
+        return build_plan(releases, variants, freethreading, bases)
 
     def render_text(self, plan: Plan | None = None, *, context: str = ".") -> str:
         plan = plan or self.plan()
@@ -63,10 +66,12 @@ class Project:
         return text
 
 
-def read_text(location: str) -> str:
-    """A local file or an http(s) URL, read with bakegen's size and time caps."""
+def read_text(location: str, trust: MirrorTrust = STRICT) -> str:
+    """A local file or an http(s) URL, read with bakegen's size and time caps (plain http only as
+    ``trust`` allows: ``sums.check_transport``)."""
     if location.startswith(("http://", "https://")):
         url = net.check_url("--mirror-sums", location)
+        check_transport(url, trust)
         try:
             return net.get_text(url)
         except net.FetchError as exc:
@@ -105,13 +110,15 @@ def require_fresh(project: Project, show_diff: Callable[[str], None]) -> None:
         raise BakegenError(f"{OUTPUT} is stale: run `bakegen render` and commit the result")
 
 
-def list_lines(project: Project, *, groups: bool = False, sha256sums: str | None = None) -> list[str]:
+def list_lines(
+    project: Project, *, groups: bool = False, sha256sums: str | None = None, trust: MirrorTrust = STRICT
+) -> list[str]:
     """``bakegen list``: every target ``build`` accepts (or the groups), one line each.
 
     With ``sha256sums``, the plan a build with that mirror would make; SUM says whether a target's
     sha256 is pinned in versions/ or only the mirror's, and a note names the mirror's file.
     """
-    plan = project.plan(sha256sums=sha256sums)
+    plan = project.plan(sha256sums=sha256sums, trust=trust)
     if groups:
         return [f"{g.name:<20} {' '.join(g.targets)}" for g in plan.groups]
     lines = [f"{'TARGET':<26} {'VERSION':<9} {'SUM':<7} {'BASE':<9} TAGS"]
@@ -188,6 +195,8 @@ class BuildRequest:
     builder: str | None = None
     #: A mirror's SHA256SUMS: build the newest release of each line it holds instead of versions/.
     sha256sums: str | None = None
+    #: What ``sha256sums`` may decide beyond versions/ (``sums.MirrorTrust``).
+    mirror_trust: MirrorTrust = field(default_factory=MirrorTrust)
     #: Provenance and SBOM attestations; None: when pushing.
     attest: bool | None = None
     #: Sign every pushed manifest list with cosign (needs ``push``), with ``sign_key`` or $COSIGN_KEY.
@@ -308,7 +317,7 @@ def resolve(project: Project, request: BuildRequest, *, all_by_default: bool = F
         raise BakegenError(
             f"the {comparison[0]} target is built for comparisons only; never pushed"
         )
-    plan = project.plan(sha256sums=request.sha256sums)
+    plan = project.plan(sha256sums=request.sha256sums, trust=request.mirror_trust)
     text = project.render_text(plan, context=str(project.root.resolve()))
     targets = resolve_targets(plan, request.targets or (["default"] if request.all or all_by_default else []))
     suites = sorted({r.debian for r in plan.releases})
@@ -391,7 +400,7 @@ def build(
             metadata_file=metadata,
         )
         if key:
-            signing.sign_pushed(metadata, key, report or on_line or (lambda line: None))
+            signing.sign_pushed(metadata, key, report or on_line or (lambda line: None), target_versions(r))
         images = image_names(metadata)
     return Built(r.targets, r.load, request.push, one_tag(r), images)
 
@@ -411,6 +420,12 @@ def image_names(metadata: Path) -> dict[str, list[str]]:
     return names
 
 
+def target_versions(resolved: Resolved) -> dict[str, str]:
+    """Each target's CPython version, for the signatures' annotations; ``custom``'s from PYTHON_VERSION."""
+    versions = {t.name: t.release.version for t in resolved.plan.targets}
+    return {**versions, "custom": resolved.values.get("PYTHON_VERSION", "")}
+
+
 def doctor_report(project: Project, request: BuildRequest) -> list[doctor.Check]:
     """``bakegen doctor``: every check for what ``build`` would do with this request."""
     r = resolve(project, request, all_by_default=True)
@@ -420,11 +435,19 @@ def doctor_report(project: Project, request: BuildRequest) -> list[doctor.Check]
 
 
 def verify(
-    project: Project, images: list[str], *, key: str, source: str | None, report: Callable[[str], None]
+    project: Project,
+    images: list[str],
+    *,
+    key: str | None,
+    source: str | None,
+    report: Callable[[str], None],
+    identity: str | None = None,
+    identity_regexp: str | None = None,
+    issuer: str | None = None,
 ) -> list[signing.Verdict]:
-    """``bakegen verify``: each image's signature and provenance (see bakegen/signing.py)."""
-    signing.check_public_key(key)
-    return signing.verify_images(images, key, source or signing.default_source(project.root), report)
+    """``bakegen verify``: each image's signature, for its tag, and provenance (see bakegen/signing.py)."""
+    trust = signing.verifier(project.root, key=key, identity=identity, identity_regexp=identity_regexp, issuer=issuer)
+    return signing.verify_images(images, trust, source or signing.default_source(project.root), report)
 
 
 def matrix(
@@ -451,19 +474,23 @@ class VersionsUpdate:
     #: Whether docker-bake.hcl changes (or, on a dry run, would change).
     bake_changed: bool = False
     written: list[Path] = field(default_factory=list)
+    #: One line per base image measured (``bake.base``), and whether versions/base-images.toml changes.
+    bases: list[str] = field(default_factory=list)
+    bases_changed: bool = False
 
     def report(self, *, dry_run: bool) -> list[str]:
         """What ``versions update`` prints, each entry ending in a newline."""
-        lines = [u.summary() + "\n" for u in self.updates]
+        lines = [u.summary() + "\n" for u in self.updates] + [line + "\n" for line in self.bases]
         changed = [u for u in self.updates if u.changed]
         if dry_run:
             lines += [u.diff() for u in changed]
-            if changed or self.bake_changed:
+            if changed or self.bake_changed or self.bases_changed:
                 bake = f"{OUTPUT} would be re-rendered" if self.bake_changed else f"{OUTPUT} unchanged"
-                lines.append(f"dry run: nothing written ({len(changed)} file(s) would change; {bake})\n")
+                count = len(changed) + self.bases_changed
+                lines.append(f"dry run: nothing written ({count} file(s) would change; {bake})\n")
             return lines
         lines += [f"wrote {path}\n" for path in self.written]
-        if not changed:
+        if not changed and not self.bases_changed:
             lines.append("versions/ is up to date\n")
         return lines
 
@@ -476,6 +503,8 @@ def update_versions(
     pre: bool = False,
     lines: list[str] | None = None,
     dry_run: bool = False,
+    base_images: bool = True,
+    base_registry: str | None = None,
 ) -> VersionsUpdate:
     """Move each line of versions/ to its newest upstream release, then re-render docker-bake.hcl.
 
@@ -483,17 +512,25 @@ def update_versions(
     before the first write. The files are then replaced as one transaction (``files.replace_files``):
     after any failure, SIGINT or SIGTERM included, versions/ and docker-bake.hcl are all old or all
     new. A docker-bake.hcl that does not match versions/ (left by an older bakegen, or edited by
-    hand) is re-rendered even when versions/ is up to date.
+    hand) is re-rendered even when versions/ is up to date. With ``base_images``, the digests of
+    versions/base-images.toml are measured anew (``bake.base.refresh``; at ``base_registry`` if given).
     """
+    if base_registry and not base_images:
+        raise BakegenError("--base-registry measures the base images; it cannot go with --no-base-images")
     with sigterm_raises():
         versions_dir = project.root / "versions"
         upstream = Upstream(mirror or DEFAULT_MIRROR, api or DEFAULT_API)
         updates = find_updates(versions_dir, upstream, pre=pre, lines=split_list(lines))
         result = VersionsUpdate(updates)
-        text = project.render_text(check_updates(versions_dir, updates))
+        base_path = versions_dir / base.FILE
+        base_text = base.refresh_file(versions_dir, base_registry, result.bases) if base_images else None
+        text = project.render_text(check_updates(versions_dir, updates, base_text))
         old = files.existing_text(project.output)
         result.bake_changed = old != text
         contents = {u.path: u.new_text or "" for u in updates if u.changed}
+        if base_text is not None:
+            contents[base_path] = base_text
+            result.bases_changed = True
         if result.bake_changed:
             contents[project.output] = text
         if not dry_run and contents:
@@ -529,6 +566,7 @@ class AcceptanceRequest:
     image_name: str | None = None
     #: A mirror's SHA256SUMS, as given to ``bakegen build``: the releases, and so the tags, it pinned.
     sha256sums: str | None = None
+    mirror_trust: MirrorTrust = field(default_factory=MirrorTrust)
     ca_bundle: Path | None = None
     #: A target or image to compare the stdlib imports with.
     reference: str | None = None
@@ -552,7 +590,7 @@ class ImageResolver:
     @property
     def plan(self) -> Plan:
         if self._plan is None:
-            self._plan = self.project.plan(sha256sums=self.request.sha256sums)
+            self._plan = self.project.plan(sha256sums=self.request.sha256sums, trust=self.request.mirror_trust)
         return self._plan
 
     def is_target_name(self, name: str) -> bool:

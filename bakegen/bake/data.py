@@ -27,10 +27,13 @@ LINE_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 SUITE_RE = re.compile(r"^[a-z]+$")
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+#: How an entry's sum was verified (bakegen/bake/signers.py): the OpenPGP key's fingerprint, the
+#: Sigstore identity and issuer, or "unverified" (only ``source`` vouches for the sum).
+VERIFIED_RE = re.compile(r"^(openpgp:[0-9A-F]{40}|sigstore:[^|\s]+\|https://\S+|unverified)$")
 
-_TARBALL_KEYS = {"version": str, "tarball": str, "sha256": str}
+_TARBALL_KEYS = {"version": str, "tarball": str, "sha256": str, "verified": str}
 _RELEASE_KEYS = {**_TARBALL_KEYS, "source": str, "debian": str, "previous": list}
-_RELEASE_REQUIRED = ("version", "tarball", "sha256", "source")
+_RELEASE_REQUIRED = ("version", "tarball", "sha256", "source", "verified")
 _PREVIOUS_KEYS = {**_TARBALL_KEYS, "source": str}
 _VARIANT_KEYS = {"name": str, "summary": str, "optimal": bool, "lto": bool, "cross_compile": bool, "latest": bool}
 _VARIANT_REQUIRED = ("name", "summary", "optimal", "lto")
@@ -78,7 +81,13 @@ def _tarball(path: Path, where: str, table: Mapping[str, Any]) -> Tarball:
     allowed = (f"Python-{version}.tar.xz", f"Python-{version}.tgz")
     if name not in allowed:
         raise DataError(f"{where}: field 'tarball' must be one of {' or '.join(allowed)}, got '{name}'")
-    return Tarball(version=version, name=name, sha256=sha256, sum_origin=str(path))
+    verified = table["verified"]
+    if not VERIFIED_RE.match(verified):
+        raise DataError(
+            f"{where}: field 'verified' is '{verified}', not openpgp:<40-digit fingerprint>, "
+            "sigstore:<identity>|<issuer> or unverified (see versions/README.md)"
+        )
+    return Tarball(version=version, name=name, sha256=sha256, sum_origin=str(path), verified=verified)
 
 
 def load_release(path: Path, text: str | None = None) -> Release:
@@ -97,7 +106,7 @@ def load_release(path: Path, text: str | None = None) -> Release:
         where = f"{path}: previous[{i}]"
         if not isinstance(entry, dict):
             raise DataError(f"{where}: must be a table ([[previous]])")
-        _check_keys(where, entry, _PREVIOUS_KEYS, ("version", "tarball", "sha256", "source"))
+        _check_keys(where, entry, _PREVIOUS_KEYS, _RELEASE_REQUIRED)
         previous.append(_tarball(path, where, entry))
     return Release(
         line=line,
@@ -116,7 +125,8 @@ def load_releases(directory: Path, texts: Mapping[Path, str] | None = None) -> l
     """
     if not directory.is_dir():
         raise DataError(f"{directory}: no such directory (run bakegen from the project folder, or pass -C)")
-    files = sorted(directory.glob("*.toml"))
+    # base-images.toml is the base images' data (bake.base), not a line's.
+    files = sorted(f for f in directory.glob("*.toml") if f.name != "base-images.toml")
     if not files:
         raise DataError(f"{directory}: no release data (*.toml) found")
     releases = [load_release(f, (texts or {}).get(f)) for f in files]

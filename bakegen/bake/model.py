@@ -7,6 +7,7 @@ rendering (``bake.render``) are separate modules that produce or consume these t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from packaging.version import Version
 
@@ -41,6 +42,8 @@ class Tarball:
     sum_origin: str = field(default="", compare=False)
     #: The sum is only a mirror's word: ``versions/`` does not pin this file.
     sum_from_mirror: bool = field(default=False, compare=False)
+    #: How the sum was verified (``verified`` in ``versions/``, ``bake.data.VERIFIED_RE``); "" for a mirror's.
+    verified: str = field(default="", compare=False)
 
     @property
     def path(self) -> str:
@@ -257,6 +260,17 @@ class Plan:
     default_debian: str = "trixie"
     #: Checksums known for ``custom``: every release and previous release, by version.
     known: tuple[Tarball, ...] = field(default=())
+    #: The base image of each suite the plan uses (``bake.base.BaseImage``), pinned by digest or not.
+    base_images: tuple[Any, ...] = field(default=())
+
+    def base_image(self, suite: str) -> Any:
+        """The suite's ``bake.base.BaseImage``; None where the plan was made without them."""
+        return next((b for b in self.base_images if b.suite == suite), None)
+
+    def base_reference(self, suite: str) -> str:
+        """The default of the suite's BASE_IMAGE variable: ``image@digest`` where pinned, else by tag."""
+        base = self.base_image(suite)
+        return base.reference if base is not None else f"debian:{suite}-slim"
 
     def target(self, name: str) -> Target:
         for t in self.targets:

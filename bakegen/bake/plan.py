@@ -9,7 +9,7 @@ from dataclasses import replace
 from packaging.version import Version
 
 from ..errors import BakegenError, DataError
-from ..sums import preferred
+from ..sums import STRICT, MirrorTrust, preferred
 from .data import DEFAULT_DEBIAN
 from .model import (
     FREETHREADED_ABIFLAG,
@@ -108,7 +108,8 @@ def _groups(targets: list[Target], variants: list[Variant]) -> list[Group]:
 
 
 def build_plan(
-    releases: list[Release], variants: list[Variant], freethreading: FreeThreading | None = None
+    releases: list[Release], variants: list[Variant], freethreading: FreeThreading | None = None,
+    base_images: tuple = (),
 ) -> Plan:
     targets = _targets(releases, variants, freethreading)
     groups = _groups(targets, variants)
@@ -123,6 +124,7 @@ def build_plan(
         freethreading=freethreading,
         default_debian=DEFAULT_DEBIAN,
         known=tuple(known),
+        base_images=tuple(base_images),
     )
     check_plan(plan)
     return plan
@@ -178,20 +180,23 @@ def check_pinned(releases: Iterable[Release], sums: Mapping[str, Tarball]) -> No
                 )
 
 
-def pin_to_available(releases: list[Release], available: Mapping[str, Tarball]) -> list[Release]:
+def pin_to_available(
+    releases: list[Release], available: Mapping[str, Tarball], trust: MirrorTrust = STRICT
+) -> list[Release]:
     """Build, for each line, the newest final release that a mirror's ``SHA256SUMS`` lists.
 
-    ``available`` maps file names to the mirror's tarballs (``sums.parse_sha256sums``). A file
-    that ``versions/`` pins keeps its pinned sum, and the mirror must agree with every pinned sum
-    (:func:`check_pinned`); only a file ``versions/`` does not pin (a release it does not list, or
-    the only file the mirror has of one it does) takes the mirror's sum, and is marked so
-    (``Tarball.sum_from_mirror``). Lines the mirror has nothing for keep the release from ``versions/``.
+    ``available`` maps file names to the mirror's tarballs (``sums.parse_sha256sums``). The mirror
+    must agree with every sum ``versions/`` pins (:func:`check_pinned`), and it may only choose among
+    what ``versions/`` pins, no older than the line's newest release: a file ``versions/`` does not
+    pin needs ``trust.allow_unpinned`` (it is built with the mirror's sum, and marked so:
+    ``Tarball.sum_from_mirror``), a pinned release older than the line's needs ``trust.allow_older``.
+    Lines the mirror has nothing for keep the release from ``versions/``.
     """
     check_pinned(releases, available)
-    return [_pin_line(r, available) for r in releases]
+    return [_pin_line(r, available, trust) for r in releases]
 
 
-def _pin_line(release: Release, available: Mapping[str, Tarball]) -> Release:
+def _pin_line(release: Release, available: Mapping[str, Tarball], trust: MirrorTrust) -> Release:
     line = Version(release.line).release
     candidates = [
         t
@@ -207,8 +212,25 @@ def _pin_line(release: Release, available: Mapping[str, Tarball]) -> Release:
     chosen = next((pinned[t.name] for t in listed if t.name in pinned), newest)
     if chosen == release.tarball:
         return release
+    _check_choice(release, chosen, trust)
     if chosen.sum_from_mirror:
         source = f"a mirror's SHA256SUMS ({chosen.sum_origin}: {chosen.name}); versions/ does not pin it"
     else:
         source = f"{release.origin} (the newest {release.line} release the mirror holds)"
     return replace(release, tarball=chosen, source=source)
+
+
+def _check_choice(release: Release, chosen: Tarball, trust: MirrorTrust) -> None:
+    """A mirror's choice that ``versions/`` does not back is refused unless the user allowed it."""
+    if chosen.sum_from_mirror and not trust.allow_unpinned:
+        raise DataError(
+            f"CPython {release.line}: the mirror's newest is {chosen.name} ({chosen.sum_origin}), which "
+            f"{release.origin} does not pin: add it to versions/ (bakegen versions update), or pass "
+            "--allow-unpinned to build it with the mirror's sum"
+        )
+    if Version(chosen.version) < Version(release.version) and not trust.allow_older:
+        raise DataError(
+            f"CPython {release.line}: the mirror's newest is {chosen.version}, older than {release.version}, "
+            f"which {release.origin} pins: the {release.line} tags would move back; pass --allow-older "
+            "to build the older release"
+        )

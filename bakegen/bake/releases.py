@@ -17,15 +17,26 @@ Checksums come from one of two places, never from downloading and hashing a tarb
   ``downloads/serializers.py``; ``sha256_sum`` was added by migration
   ``downloads/migrations/0014_releasefile_sha256_sum.py`` and is blank for files published before).
 
-Everything is fetched and checked before anything is written: a network failure or a malformed or
-cut-short response stops with one error and leaves every file as it was.
+Where the mirror has a ``SHA256SUMS`` and the release API answers too, the two must agree (a mirror
+cannot choose the sum alone); an API that cannot be reached is noted in ``source``, not an error.
+
+Every new release's signature is checked before its sum is written (``bake.signers``: gpgv
+against the release manager's committed key up to 3.13, the Sigstore bundle from 3.14 on), which
+means downloading the tarball and its signature from the mirror: the tarball must carry a good
+signature and hash to the published sum. ``verified`` in the data file records the check.
+
+Everything is fetched and checked before anything is written: a network failure, a malformed or
+cut-short response, or a signature that does not verify stops with one error and leaves every
+file as it was.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
+import tempfile
 import tomllib
 import urllib.parse
 from collections.abc import Sequence
@@ -38,14 +49,20 @@ from packaging.version import Version
 from .. import net
 from ..errors import BakegenError, DataError
 from ..sums import parse_sha256sums
+from . import base
 from .data import SHA256_RE, VERSION_RE, load_releases, load_variants_file, validate_releases
 from .model import Release, Tarball
 from .plan import build_plan, check_pinned
+from .signers import Signers, load_signers, verify_files
 
 DEFAULT_MIRROR = "https://www.python.org/ftp/python"
 DEFAULT_API = "https://www.python.org/api/v2/downloads"
 MAX_BYTES = net.MAX_BYTES
 TIMEOUT = net.TIMEOUT
+#: Source tarballs are about 20-30 MB (Python-3.14.0.tar.xz: 23 MB); a mirror's answer beyond this is not one.
+TARBALL_MAX_BYTES = 128 * 1024 * 1024
+#: Seconds a tarball download may take in all.
+TARBALL_DEADLINE = 900.0
 
 RELEASE_DIR_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 TARBALL_RE = re.compile(r"^Python-(.+)\.(tar\.xz|tgz)$")
@@ -54,6 +71,10 @@ HREF_RE = re.compile(r"""href\s*=\s*["']([^"'#?]+)["']""", re.IGNORECASE)
 
 class UpstreamError(DataError):
     """Upstream release data that could not be fetched or read. Nothing was written."""
+
+
+class Unreachable(UpstreamError):
+    """No server answered at all (name resolution, connection, time-out), as opposed to a bad answer."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +93,7 @@ def fetch(url: str, *, timeout: float = TIMEOUT, missing_ok: bool = False) -> Re
     except net.FetchError as exc:
         if exc.status == 404 and missing_ok:
             return Response(url, 404, "")
-        raise UpstreamError(f"{url}: {exc}") from None
+        raise (UpstreamError if exc.status else Unreachable)(f"{url}: {exc}") from None
     try:
         return Response(url, resp.status, resp.body.decode("utf-8"))
     except UnicodeDecodeError:
@@ -135,6 +156,8 @@ class LineUpdate:
     new_text: str | None = None
     tarball: Tarball | None = None
     source: str = ""
+    #: How the new release's sum was verified (``bake.signers``).
+    verified: str = ""
 
     @property
     def changed(self) -> bool:
@@ -142,7 +165,7 @@ class LineUpdate:
 
     def summary(self) -> str:
         if self.changed:
-            return f"{self.line:<6} {self.current} -> {self.newest}  ({self.source})"
+            return f"{self.line:<6} {self.current} -> {self.newest}  ({self.source}; verified: {self.verified})"
         return f"{self.line:<6} {self.current}  {self.note}"
 
     def diff(self) -> str:
@@ -163,6 +186,8 @@ class Upstream:
     mirror: str = DEFAULT_MIRROR
     api: str = DEFAULT_API
     timeout: float = TIMEOUT
+    #: Who signs each line (``bakegen/keys/signers.toml`` unless given).
+    signers: Signers | None = None
     _cache: dict[str, Response] = field(default_factory=dict)
     _sums: dict[str, Tarball] | None = None
     _sums_checked: bool = False
@@ -171,6 +196,8 @@ class Upstream:
     def __post_init__(self) -> None:
         self.mirror = net.check_url("--mirror", self.mirror)
         self.api = net.check_url("--api", self.api)
+        if self.signers is None:
+            self.signers = load_signers()
 
     def get(self, url: str, *, missing_ok: bool = False) -> Response:
         if url not in self._cache:
@@ -216,8 +243,52 @@ class Upstream:
                     f"{url} has no checksum for {found.tarball}, which {self.mirror}/ lists: "
                     "fix the mirror, or leave the line out with --line"
                 )
-            return entry.sha256, f"{url}: {found.tarball}"
+            return entry.sha256, f"{url}: {found.tarball}{self._cross_check(found, entry.sha256)}"
         return self._api_checksum(found)
+
+    def _cross_check(self, found: Found, sha256: str) -> str:
+        """The mirror's sum against the release API's: a disagreement stops, an API that no server
+        answers for is noted (air-gapped mirrors), as is one that publishes no sum for the file."""
+        try:
+            theirs, where = self._api_checksum(found)
+        except Unreachable as exc:
+            return f"; not cross-checked: the release API is unreachable ({exc})"
+        except UpstreamError as exc:
+            return f"; not cross-checked with the release API: {exc}"
+        if theirs != sha256:
+            raise UpstreamError(
+                f"{self.mirror}/SHA256SUMS lists {found.tarball} with sha256 {sha256}, but {where} is "
+                f"{theirs}: the mirror and python.org disagree; nothing was written"
+            )
+        return "; the python.org release API agrees"
+
+    def verify(self, found: Found, line: str, sha256: str, source: str) -> str:
+        """Download ``found``'s tarball and signature from the mirror; check the signature (for
+        ``line``'s signer) and that the tarball hashes to ``sha256``. Returns the ``verified`` label."""
+        assert self.signers is not None
+        signer = self.signers.for_line(line)
+        url = f"{self.mirror}/{Version(found.version).base_version}/{found.tarball}"
+        with tempfile.TemporaryDirectory(prefix="bakegen-release-") as tmp:
+            tarball, signature = Path(tmp) / found.tarball, Path(tmp) / (found.tarball + signer.suffix)
+            signature.write_bytes(self._download(url + signer.suffix, MAX_BYTES, "its signature"))
+            data = self._download(url, TARBALL_MAX_BYTES, "the tarball")
+            tarball.write_bytes(data)
+            label = verify_files(self.signers, line, tarball, signature, found.tarball)
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha256:
+            raise UpstreamError(
+                f"{url}: the signed tarball has sha256 {actual}, but {source.split(';')[0]} publishes {sha256}: "
+                "the published sum is wrong; nothing was written"
+            )
+        return label
+
+    def _download(self, url: str, max_bytes: int, what: str) -> bytes:
+        try:
+            return net.get(url, timeout=self.timeout, max_bytes=max_bytes, total=TARBALL_DEADLINE).body
+        except net.FetchError as exc:
+            hint = ": python.org publishes one beside every release; the mirror must carry it"
+            hint = hint if exc.status == 404 else ""
+            raise UpstreamError(f"{url}: cannot fetch {what} ({exc}){hint}") from None
 
     def check_pinned(self, releases: Sequence[Release]) -> None:
         """Where the mirror's ``SHA256SUMS`` was read, it must agree with every sum ``versions/`` pins."""
@@ -232,7 +303,8 @@ class Upstream:
             raise UpstreamError(f"{url}: not valid JSON ({exc.msg} at character {exc.pos})") from None
 
     def _json_list(self, url: str) -> list[dict[str, Any]]:
-        """A JSON list of objects; DRF-paginated answers (``results`` + ``next``) are followed."""
+        """A JSON list of objects; DRF-paginated answers (``results`` + ``next``) are followed, on the
+        API's own scheme, host and port only: an answer cannot send bakegen to another server."""
         items: list[dict[str, Any]] = []
         next_url: str | None = url
         for _ in range(100):
@@ -242,6 +314,7 @@ class Upstream:
             page, next_url = (data, None) if isinstance(data, list) else (None, None)
             if isinstance(data, dict) and isinstance(data.get("results"), list):
                 page, next_url = data["results"], data.get("next") or None
+                next_url = _same_origin(url, next_url)
             if page is None or not all(isinstance(i, dict) for i in page):
                 raise UpstreamError(f"{url}: expected a JSON list of objects")
             items.extend(page)
@@ -287,6 +360,23 @@ class Upstream:
         return m.group(1)
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
+
+
+def _same_origin(first: str, next_url: Any) -> str | None:
+    """A page's ``next`` link, resolved against the first page; one on another origin is an error."""
+    if next_url is None:
+        return None
+    if not isinstance(next_url, str):
+        raise UpstreamError(f"{first}: 'next' is not a URL: {next_url!r}")
+    resolved = urllib.parse.urljoin(first, next_url)
+    if _origin(resolved) != _origin(first):
+        raise UpstreamError(f"{first}: the next page is on another server ({resolved}); not followed there")
+    return resolved
+
+
 def _api_sha256(entry: dict[str, Any]) -> str:
     """An API file entry's ``sha256_sum``, lower-case, or "" where it is blank or missing."""
     value = entry.get("sha256_sum")
@@ -316,7 +406,7 @@ def render_release_file(old_text: str, path: Path, tarball: Tarball, source: str
         data = tomllib.loads(old_text)
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path}: not valid TOML: {exc}") from None
-    keys = ("version", "tarball", "sha256", "source")
+    keys = ("version", "tarball", "sha256", "source", "verified")
     previous = [{k: data[k] for k in keys}, *data.get("previous", [])]
     out = header_of(old_text)
     out += [
@@ -324,6 +414,7 @@ def render_release_file(old_text: str, path: Path, tarball: Tarball, source: str
         f"tarball = {toml_string(tarball.name)}",
         f"sha256 = {toml_string(tarball.sha256)}",
         f"source = {toml_string(source)}",
+        f"verified = {toml_string(tarball.verified)}",
     ]
     if "debian" in data:
         out.append(f"debian = {toml_string(data['debian'])}")
@@ -361,7 +452,8 @@ def find_updates(
             update.note = "up to date" if found.version == r.version else f"up to date (upstream: {found.version})"
         else:
             sha256, source = upstream.checksum(found)
-            update.tarball = Tarball(version=found.version, name=found.tarball, sha256=sha256)
+            update.verified = upstream.verify(found, r.line, sha256, source)
+            update.tarball = Tarball(version=found.version, name=found.tarball, sha256=sha256, verified=update.verified)
             update.source = source
             update.new_text = render_release_file(old_text, path, update.tarball, source)
         updates.append(update)
@@ -369,12 +461,14 @@ def find_updates(
     return updates
 
 
-def check_updates(versions_dir: Path, updates: Sequence[LineUpdate]):
-    """Load the would-be ``versions/`` exactly as ``render`` will, from the new texts. Returns the plan."""
+def check_updates(versions_dir: Path, updates: Sequence[LineUpdate], base_text: str | None = None):
+    """Load the would-be ``versions/`` exactly as ``render`` will, from the new texts (``base_text``:
+    the new base-images.toml, if it changes). Returns the plan."""
     texts = {u.path: u.new_text or "" for u in updates if u.changed}
     try:
         releases = load_releases(versions_dir, texts)
         validate_releases(releases)
+        bases = base.for_suites(base.load(versions_dir, base_text), (r.debian for r in releases))
     except DataError as exc:
         raise UpstreamError(f"the updated release data does not validate: {exc}") from None
-    return build_plan(releases, *load_variants_file())
+    return build_plan(releases, *load_variants_file(), bases)

@@ -189,15 +189,18 @@ def run(request: CampaignRequest, engine: Engine, progress: Progress) -> str:
 
 
 
-def docker_engine(project, settings, sha256sums: str | None, bench_backend=None) -> Engine:
+def docker_engine(project, settings, sha256sums: str | None, trust=None, bench_backend=None) -> Engine:
     """The campaign's engine: ``bakegen build`` (with its doctor checks) and ``bakegen bench`` on Docker."""
     from .. import core, engine
     from ..bench import runner as bench_runner
     from ..bench.containers import DockerBackend
+    from ..sums import STRICT
+
+    trust = trust or STRICT
 
     def build(target: str, variables: dict[str, str], progress: Progress) -> str:
         request = core.BuildRequest([target], settings=settings, variables=variables, load=True,
-                                    sha256sums=sha256sums)
+                                    sha256sums=sha256sums, mirror_trust=trust)
         built = core.build(project, request, on_line=progress)
         names = built.images.get(target) or ([built.tag] if built.tag else [])
         if not names:
@@ -214,7 +217,7 @@ def docker_engine(project, settings, sha256sums: str | None, bench_backend=None)
         return bench_runner.run(request, bench_backend or DockerBackend(), progress)
 
     def default_version() -> str:
-        reference = project.plan(sha256sums=sha256sums).reference
+        reference = project.plan(sha256sums=sha256sums, trust=trust).reference
         if reference is None:
             raise BakegenError("the plan has no reference release: pass --version")
         return reference.release.version

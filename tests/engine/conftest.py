@@ -22,6 +22,7 @@ from enginekit import (
     public_stack,
     read_stack_file,
     stack_from_file,
+    sums_of,
     throwaway_registry,
     unavailable,
     unreachable_defaults,
@@ -82,7 +83,7 @@ def prebuilt(request: pytest.FixtureRequest) -> None:
     stack = request.getfixturevalue("stack")
     targets = [t for t in ENGINE_PLATFORM_TARGETS if EXTENDED or t not in EXTENDED_TARGETS]
     started = time.monotonic()
-    request_ = core.BuildRequest(targets, variables=bake_variables(stack), load=True, sha256sums=stack["sums"] or None)
+    request_ = core.BuildRequest(targets, variables=bake_variables(stack), load=True, **sums_of(stack))
     core.build(core.Project(REPO), request_, on_line=lambda line: None)
     measure(f"{len(targets)} images ({', '.join(targets)}) built side by side "
             f"in {time.monotonic() - started:.0f}s for {stack['PLATFORMS']}")

@@ -21,6 +21,7 @@ from bakegen import core, doctor, engine
 from bakegen.bake.validate import parse, variable_defaults
 from bakegen.bench.containers import DockerBackend
 from bakegen.cli import app
+from bakegen.sums import MirrorTrust
 
 REPO = Path(__file__).resolve().parents[2]
 #: BAKEGEN_TEST_EXTENDED=1 adds the engine tests CI leaves out for time (a cold `.ci/run` has to
@@ -112,6 +113,17 @@ def public_stack(platform: str) -> dict[str, str]:
     }
 
 
+#: The offline stack's mirror holds older releases than versions/ names (3.13.15 where versions/3.13.toml
+#: pins 3.13.18, 3.11.2 for 3.11.17), each pinned among the line's [[previous]]: building them is a
+#: rollback that bakegen refuses unless allowed (--allow-older; bakegen/sums.py, MirrorTrust).
+STACK_TRUST = MirrorTrust(allow_older=True)
+
+
+def sums_of(stack: dict[str, str]) -> dict:
+    """``sha256sums`` and ``mirror_trust`` for a BuildRequest or AcceptanceRequest on the stack."""
+    return {"sha256sums": stack["sums"] or None, "mirror_trust": STACK_TRUST}
+
+
 def unreachable_defaults(stack: dict[str, str]) -> str:
     """Which public default cannot be reached from here, as a skip reason; "" when all answer."""
     needs = doctor.Needs(base_images={"BASE_IMAGE": stack["BASE_IMAGE"]}, mirror=stack["PYTHON_MIRROR"])
@@ -121,7 +133,7 @@ def unreachable_defaults(stack: dict[str, str]) -> str:
 
 def version_of(stack: dict[str, str], target: str) -> str:
     """The release bakegen builds for ``target`` on this stack: versions/, pinned by the stack's SHA256SUMS."""
-    return core.Project(REPO).plan(sha256sums=stack["sums"] or None).target(target).release.version
+    return core.Project(REPO).plan(sha256sums=stack["sums"] or None, trust=STACK_TRUST).target(target).release.version
 
 
 def unavailable(why: str) -> None:
@@ -138,7 +150,7 @@ def bake_variables(stack: dict[str, str]) -> dict[str, str]:
 def image_of(stack: dict[str, str], target: str, registry: str | None = None) -> str:
     """The image `bakegen build` tags first for a target built with the stack, as `bakegen test` finds it."""
     request = core.AcceptanceRequest(names=[target], registries=[registry or stack["REGISTRY"]],
-                                     sha256sums=stack["sums"] or None)
+                                     **sums_of(stack))
     return core.ImageResolver(core.Project(REPO), request, {}).resolve(target).image
 
 
@@ -155,7 +167,7 @@ def build(stack: dict[str, str], target: str, platform: str | None = None, regis
         variables["PLATFORMS"] = platform
     core.build(
         project,
-        core.BuildRequest([target], variables=variables, load=True, sha256sums=stack["sums"] or None),
+        core.BuildRequest([target], variables=variables, load=True, **sums_of(stack)),
         on_line=lambda line: None,
     )
     tag = image_of(stack, target, variables["REGISTRY"])
@@ -177,7 +189,7 @@ def accept(
     args = ["test", *names, "-C", str(REPO), "--platform", platform or stack["PLATFORMS"]]
     args += ["--registry", registry or stack["REGISTRY"], *options]
     if stack["sums"]:
-        args += ["--mirror-sums", stack["sums"]]
+        args += ["--mirror-sums", stack["sums"], "--allow-older"]
     if stack.get("CA_BUNDLE"):
         args += ["--ca-bundle", stack["CA_BUNDLE"]]
     result = CliRunner().invoke(app, args, catch_exceptions=False)

@@ -54,7 +54,7 @@ def campaign(stack, wee_image, tmp_path_factory) -> tuple:
     args = ["campaign", str(folder / "campaign.toml"), "-C", str(REPO), "--base-image", stack["BASE_IMAGE"],
             "--mirror", stack["PYTHON_MIRROR"], "-b", "nbody", "--fast", "--rounds", "1", "-o", str(out)]
     if stack["sums"]:
-        args += ["--mirror-sums", stack["sums"]]
+        args += ["--mirror-sums", stack["sums"], "--allow-older"]
     if stack.get("CA_BUNDLE"):
         args += ["--ca-bundle", stack["CA_BUNDLE"]]
     result = CliRunner().invoke(app, args, catch_exceptions=False)

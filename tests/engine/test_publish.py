@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import pytest
-from enginekit import REPO, accept, accepted, bake_variables, isolated_builder, measure
+from enginekit import REPO, accept, accepted, bake_variables, isolated_builder, measure, sums_of
 
 from bakegen import core
 
@@ -47,7 +47,7 @@ def pushed(stack, registry, sbom_generator, test_version) -> list[str]:
     started = time.monotonic()
     core.build(
         core.Project(REPO),
-        core.BuildRequest(["3_13-wee"], variables=variables, push=True, sha256sums=stack["sums"] or None),
+        core.BuildRequest(["3_13-wee"], variables=variables, push=True, **sums_of(stack)),
         on_line=lambda line: None,
     )
     measure(f"3_13-wee amd64+arm64 pushed to 2 repositories in {time.monotonic() - started:.0f}s")
@@ -108,7 +108,7 @@ def test_both_platforms_pass_bakegen_test(stack, registry, pushed, test_version)
 def test_registry_cache_rebuilds_on_a_cold_builder(stack, registry) -> None:
     """A builder with an empty cache that imports the registry cache compiles nothing."""
     variables = {**bake_variables(stack), "CACHE": f"{registry}/bakegen-test/cache"}
-    request = core.BuildRequest(["3_13-wee"], variables=variables, sha256sums=stack["sums"] or None)
+    request = core.BuildRequest(["3_13-wee"], variables=variables, **sums_of(stack))
     core.build(core.Project(REPO), request, on_line=lambda line: None)  # exports the cache
     log: list[str] = []
     with isolated_builder() as context:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from enginekit import REPO, bake_variables, build, measure
+from enginekit import REPO, bake_variables, build, measure, sums_of
 
 from bakegen import core
 
@@ -119,7 +119,7 @@ def test_a_rebuild_without_cache_gives_the_same_image(stack, wee_image, test_ver
     first = saved_image(session)
     variables = {**bake_variables(stack), "REGISTRY": f"{stack['REGISTRY']}-rebuild"}
     request = core.BuildRequest(
-        [target], variables=variables, load=True, no_cache=True, sha256sums=stack["sums"] or None
+        [target], variables=variables, load=True, no_cache=True, **sums_of(stack)
     )
     started = time.monotonic()
     core.build(core.Project(REPO), request, on_line=lambda line: None)

@@ -69,7 +69,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from enginekit import REPO, measure
+from enginekit import REPO, STACK_TRUST, measure
 from workflowkit import JobRun, Replay, Step, StepFailed, interpolate, load_workflow
 
 from bakegen import core
@@ -329,7 +329,7 @@ def local(stack, test_version, registry, sbom_generator, tmp_path_factory) -> Lo
         if entry.name != "docker-bake.hcl":
             (workspace / entry.name).symlink_to(entry)
     project = core.Project(REPO)
-    pinned = project.plan(sha256sums=stack["sums"])
+    pinned = project.plan(sha256sums=stack["sums"], trust=STACK_TRUST)
     (workspace / "docker-bake.hcl").write_text(project.render_text(pinned, context=str(REPO)))
     stack_env = {k: stack[k] for k in ("BASE_IMAGE", "PYTHON_MIRROR", "CA_BUNDLE") if stack.get(k)}
     cosign_dir = tmp_path_factory.mktemp("cosign")

@@ -142,7 +142,7 @@ def test_build_maps_options_to_bake(
         "--base-image", "mirror.example/debian:trixie-slim", "--mirror", "http://mirror.example/python/",
         "--base-image", "bullseye=mirror.example/debian:bullseye-slim",
         "--proxy", "http://127.0.0.1:3128", "--network", "none",
-        "--mirror-sums", str(sums), "--ca-bundle", str(ca), "--cache", "reg.example/cache",
+        "--mirror-sums", str(sums), "--allow-older", "--ca-bundle", str(ca), "--cache", "reg.example/cache",
     )
     assert result.exit_code == 0, result.output
     assert "load local bake definitions" in result.stderr  # progress is shown
@@ -282,7 +282,7 @@ def test_list_shows_where_each_sum_comes_from(project_dir: Path, clean_env, tmp_
     sums = tmp_path / "SHA256SUMS"
     sums.write_text(f"{'a' * 64}  Python-3.13.99.tar.xz\n")
     args, env = (["--mirror-sums", str(sums)], {}) if how == "option" else ([], {"PYTHON_MIRROR_SHA256SUMS": str(sums)})
-    result = invoke("list", "-C", str(project_dir), *args, env=env)
+    result = invoke("list", "-C", str(project_dir), *args, "--allow-unpinned", env=env)
     assert result.exit_code == 0, result.output
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
     assert rows["TARGET"][:5] == ["TARGET", "VERSION", "SUM", "BASE", "TAGS"]
@@ -323,7 +323,10 @@ def test_build_says_when_a_sum_is_the_mirrors(
     monkeypatch.setattr(engine, "docker", fake)
     sums = tmp_path / "SHA256SUMS"
     sums.write_text(f"{'a' * 64}  Python-3.13.99.tar.xz\n{'b' * 64}  Python-2.7.99.tgz\n")
-    result = invoke("build", "3_13-wee", "-C", str(project_dir), "--mirror-sums", str(sums))
+    refused = invoke("build", "3_13-wee", "-C", str(project_dir), "--mirror-sums", str(sums))
+    assert refused.exit_code == 2 and "--allow-unpinned" in one_line_error(refused)
+    assert fake.buildx.calls == []
+    result = invoke("build", "3_13-wee", "-C", str(project_dir), "--mirror-sums", str(sums), "--allow-unpinned")
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
     # Before the build's progress, and only about the release being built.
@@ -334,7 +337,7 @@ def test_build_says_when_a_sum_is_the_mirrors(
     assert lines[1] == "#1 [internal] load local bake definitions"
     assert "2.7.99" not in result.stderr
     assert 'PYTHON_SHA256  = "' + "a" * 64 + '"' in fake.buildx.calls[0]["file_text"]
-    both = invoke("build", "wee", "-C", str(project_dir), "--mirror-sums", str(sums))
+    both = invoke("build", "wee", "-C", str(project_dir), "--mirror-sums", str(sums), "--allow-unpinned")
     assert [line.split()[1] for line in both.stderr.splitlines() if line.startswith("note:")] == [
         "Python-2.7.99.tgz:", "Python-3.13.99.tar.xz:"
     ]

@@ -27,6 +27,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bakegen import core
+from bakegen.bake import signers
 from bakegen.bake.data import load_release
 from bakegen.bake.model import Tarball
 from bakegen.bake.releases import (
@@ -97,8 +98,40 @@ def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+#: The lines of the fixture project whose releases the fixture key signs (tests/unit/signkit.py).
+SIGNED_LINES = ["2.7", "3.13", "3.14", "3.16"]
+#: The tarballs the tests' updates pick, served with their signatures.
+PUBLISHED = ["3.13.17/Python-3.13.17.tar.xz", "3.16.0/Python-3.16.0a2.tar.xz"]
+
+
+@pytest.fixture(scope="module")
+def signatures(gpg_keys) -> dict[str, bytes]:
+    """The fixture key's signature of each published tarball, made once."""
+    return {path: gpg_keys.sign(tarball_bytes(path.rsplit("/", 1)[1])) for path in PUBLISHED}
+
+
+@pytest.fixture(autouse=True)
+def fixture_signers(gpg_keys, tmp_path_factory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """bakegen trusts the fixture key for the fixture lines instead of the real release managers'."""
+    path = gpg_keys.signers_file(tmp_path_factory.mktemp("keys"), SIGNED_LINES)
+    monkeypatch.setattr(signers, "SIGNERS_FILE", path)
+    return path
+
+
+def tarball_bytes(name: str) -> bytes:
+    """What the fake mirror serves as a tarball: the bytes whose sha256 the fixture sums list (fake_sha)."""
+    return f"bakegen fixture {name}".encode()
+
+
+def publish(fake: FakeUpstream, path: str, signature: bytes, suffix: str = ".asc") -> None:
+    """Serve a tarball (``X.Y.Z/<name>``) and its signature on the fake mirror."""
+    binary = "application/octet-stream"
+    fake.routes[f"/ftp/python/{path}"] = Answer(tarball_bytes(path.rsplit("/", 1)[1]), content_type=binary)
+    fake.routes[f"/ftp/python/{path}{suffix}"] = Answer(signature, content_type=binary)
+
+
 @pytest.fixture
-def upstream() -> Iterator[FakeUpstream]:
+def upstream(signatures: dict[str, bytes]) -> Iterator[FakeUpstream]:
     fake = FakeUpstream()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     fake.base = f"http://127.0.0.1:{server.server_address[1]}"
@@ -113,6 +146,8 @@ def upstream() -> Iterator[FakeUpstream]:
             "/api/v2/downloads/release_file/?release=1162": recorded("api-release_file-1162.json"),
         }
     )
+    for path, signature in signatures.items():
+        publish(fake, path, signature)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield fake
@@ -195,12 +230,14 @@ def test_broken_index(fixture: str, message: str) -> None:
 def test_render_release_file_moves_the_old_release_to_previous(tmp_path: Path) -> None:
     path = tmp_path / "3.13.toml"
     old = (Path(__file__).resolve().parents[1] / "fixtures" / "versions" / "3.13.toml").read_text()
-    new = Tarball("3.13.17", "Python-3.13.17.tar.xz", "ab" * 32)
+    new = Tarball("3.13.17", "Python-3.13.17.tar.xz", "ab" * 32, verified="openpgp:" + "A" * 40)
     path.write_text(render_release_file(old, path, new, 'somewhere "quoted"'))
     text = path.read_text()
     assert text.startswith("# Fixture: the newest stable 3.x line, with a previous release.\nversion = ")
     release = load_release(path)
     assert release.tarball == new and release.source == 'somewhere "quoted"'
+    assert release.tarball.verified == "openpgp:" + "A" * 40
+    assert [p.verified for p in release.previous] == ["unverified", "unverified"]  # kept as they were
     assert [p.version for p in release.previous] == ["3.13.15", "3.13.5"]
     previous = tomllib.loads(text)["previous"]
     assert previous[0]["source"] == previous[1]["source"] == "test fixture"
@@ -209,7 +246,8 @@ def test_render_release_file_moves_the_old_release_to_previous(tmp_path: Path) -
 def test_render_release_file_keeps_debian(tmp_path: Path) -> None:
     path = tmp_path / "2.7.toml"
     old = (Path(__file__).resolve().parents[1] / "fixtures" / "versions" / "2.7.toml").read_text()
-    path.write_text(render_release_file(old, path, Tarball("2.7.19", "Python-2.7.19.tgz", "cd" * 32), "s"))
+    new = Tarball("2.7.19", "Python-2.7.19.tgz", "cd" * 32, verified="unverified")
+    path.write_text(render_release_file(old, path, new, "s"))
     assert load_release(path).debian == "bullseye"
 
 
@@ -221,7 +259,7 @@ def test_toml_string_round_trips(value: str) -> None:
 # --- versions update, end to end ------------------------------------------------------------------
 
 
-def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstream) -> None:
+def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstream, gpg_keys) -> None:
     before = snapshot(project)
     result = update(project, with_sums)
     by_line = {u.line: u for u in result.updates}
@@ -230,7 +268,8 @@ def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstre
     assert not by_line["3.16"].changed and "no final release" in by_line["3.16"].note
     release = load_release(project / "versions" / "3.13.toml")
     assert release.tarball == Tarball("3.13.17", "Python-3.13.17.tar.xz", fake_sha("Python-3.13.17.tar.xz"))
-    assert release.source == f"{with_sums.mirror}/SHA256SUMS: Python-3.13.17.tar.xz"
+    assert release.source == f"{with_sums.mirror}/SHA256SUMS: Python-3.13.17.tar.xz; the python.org release API agrees"
+    assert release.tarball.verified == f"openpgp:{gpg_keys.fingerprints['signer']}"
     assert [p.version for p in release.previous] == ["3.13.15", "3.13.5"]
     # Only 3.13's data file and the bake file changed; the bake file is what a render gives.
     after = snapshot(project)
@@ -238,8 +277,11 @@ def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstre
     assert result.bake_changed and project / "docker-bake.hcl" in result.written
     assert core.check_project(core.Project(project)) == ""
     assert 'PYTHON_VERSION = "3.13.17"' in after["docker-bake.hcl"].decode()
-    # SHA256SUMS answered, so the release API was never asked.
-    assert not [r for r in with_sums.requests if r.startswith("/api/")]
+    # SHA256SUMS answered, and the release API was asked to cross-check it.
+    assert "/api/v2/downloads/release_file/?release=1017" in with_sums.requests
+    # The tarball and its signature were fetched from the mirror, to check them.
+    assert {"/ftp/python/3.13.17/Python-3.13.17.tar.xz", "/ftp/python/3.13.17/Python-3.13.17.tar.xz.asc"} <= set(
+        with_sums.requests)
     # Folders older than the current release are never listed.
     assert "/ftp/python/3.13.16/" not in with_sums.requests
 
@@ -298,6 +340,7 @@ def test_cli_update(project: Path, with_sums: FakeUpstream) -> None:
 def test_a_line_the_mirror_does_not_carry(project: Path, with_sums: FakeUpstream) -> None:
     (project / "versions" / "3.14.toml").write_text(
         'version = "3.14.1"\ntarball = "Python-3.14.1.tar.xz"\nsha256 = "' + "e" * 64 + '"\nsource = "test"\n'
+        'verified = "unverified"\n'
     )
     core.render_project(core.Project(project))
     by_line = {u.line: u for u in update(project, with_sums).updates}
@@ -655,7 +698,10 @@ for name in ("open", "write", "fsync", "link", "replace", "unlink"):
         finally:
             time.sleep(delay)
     setattr(os, name, slow)
+from pathlib import Path
 from bakegen import core
+from bakegen.bake import signers
+signers.SIGNERS_FILE = Path(os.environ["BAKEGEN_TEST_SIGNERS"])  # the fixture key, as in-process
 def marked(name, real):
     def call(*args, **kwargs):
         result = real(*args, **kwargs)
@@ -675,7 +721,8 @@ SLOW = 0.02
 
 def _run_and_signal(project: Path, up: FakeUpstream, marker: str, delay: float, signum: int, tmp: Path):
     """Start ``bakegen versions update`` slowed down; ``delay`` s after ``marker``, send ``signum``."""
-    env = {**os.environ, "BAKEGEN_TEST_SLOW": str(SLOW), "TMPDIR": str(tmp)}
+    env = {**os.environ, "BAKEGEN_TEST_SLOW": str(SLOW), "TMPDIR": str(tmp),
+           "BAKEGEN_TEST_SIGNERS": str(signers.SIGNERS_FILE)}
     args = ["versions", "update", "-C", str(project), "--mirror", up.mirror, "--api", up.api, "--pre"]
     proc = subprocess.Popen(
         [sys.executable, "-c", SLOW_WRAPPER, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -725,3 +772,150 @@ def test_real_signals_at_many_moments(project: Path, with_sums: FakeUpstream, st
     outcomes = {(signum, results[i][0] == new) for i, (signum, _, _) in enumerate(runs)}
     # Each signal came once before the writes (all old) and once during them (held back: all new).
     assert outcomes == {(s, done) for s in (signal.SIGINT, signal.SIGTERM) for done in (False, True)}
+
+
+# --- Release signatures: a release that does not verify is refused, and nothing is written --------
+
+
+def _refused(project: Path, up: FakeUpstream, *extra: str) -> str:
+    """Run ``versions update``; it must fail with exit 2 and one line, and leave every file as it was."""
+    before = snapshot(project)
+    result = invoke("versions", "update", "-C", str(project), "--mirror", up.mirror, "--api", up.api, *extra)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("bakegen: error: "), result.stderr
+    assert snapshot(project) == before
+    return lines[0].removeprefix("bakegen: error: ")
+
+
+def test_a_tampered_tarball_is_refused(project: Path, with_sums: FakeUpstream) -> None:
+    path = "/ftp/python/3.13.17/Python-3.13.17.tar.xz"
+    with_sums.routes[path] = Answer(b"bakegen fixture Python-3.13.17.tar.xz, with a backdoor")
+    message = _refused(project, with_sums)
+    assert message.startswith("Python-3.13.17.tar.xz: BAD signature by Fixture signer's key ")
+    assert message.endswith(": the file is not the one that was signed")
+
+
+def test_a_signature_by_another_key_is_refused(project: Path, with_sums: FakeUpstream, gpg_keys) -> None:
+    publish(with_sums, PUBLISHED[0], gpg_keys.sign(tarball_bytes("Python-3.13.17.tar.xz"), "stranger"))
+    message = _refused(project, with_sums)
+    assert message == (
+        f"Python-3.13.17.tar.xz: signed by key {gpg_keys.fingerprints['stranger']}, which is not the signer's: "
+        f"not Fixture signer's key {gpg_keys.fingerprints['signer']}"
+    )
+
+
+@pytest.mark.parametrize("garbage", [b"not a signature\n", b"", b"-----BEGIN PGP SIGNATURE-----\n\nAAAA\n"])
+def test_a_signature_file_that_is_not_a_signature_is_refused(
+    project: Path, with_sums: FakeUpstream, garbage: bytes
+) -> None:
+    publish(with_sums, PUBLISHED[0], garbage)
+    assert _refused(project, with_sums) == "Python-3.13.17.tar.xz.asc is not an OpenPGP signature"
+
+
+def test_a_missing_signature_is_refused(project: Path, with_sums: FakeUpstream) -> None:
+    del with_sums.routes["/ftp/python/3.13.17/Python-3.13.17.tar.xz.asc"]
+    message = _refused(project, with_sums)
+    assert message == (
+        f"{with_sums.mirror}/3.13.17/Python-3.13.17.tar.xz.asc: cannot fetch its signature (HTTP 404 Not Found): "
+        "python.org publishes one beside every release; the mirror must carry it"
+    )
+
+
+def test_a_missing_key_is_refused(project: Path, with_sums: FakeUpstream, fixture_signers: Path, gpg_keys) -> None:
+    (fixture_signers.parent / "signer.asc").unlink()
+    message = _refused(project, with_sums)
+    assert message == (
+        f"Python-3.13.17.tar.xz: missing key: Fixture signer's key {gpg_keys.fingerprints['signer']} is not in "
+        f"{fixture_signers.parent / 'signer.asc'} (see {fixture_signers}), so the signature cannot be checked"
+    )
+
+
+def test_a_key_that_expired_before_the_signature_is_refused(
+    project: Path, with_sums: FakeUpstream, gpg_keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy of the key here expired on 2020-01-10; the release manager extended it and signed later."""
+    stale = gpg_keys.signers_file(tmp_path / "stale", SIGNED_LINES, "extended")
+    monkeypatch.setattr(signers, "SIGNERS_FILE", stale)
+    data = tarball_bytes("Python-3.13.17.tar.xz")
+    publish(with_sums, PUBLISHED[0], gpg_keys.sign(data, "extended", faked="20200201T000000"))
+    message = _refused(project, with_sums)
+    assert message == (
+        f"Python-3.13.17.tar.xz: signed on 2020-02-01 by Fixture extended's key {gpg_keys.fingerprints['extended']}, "
+        "which expired on 2020-01-10, before the signature was made: refresh the key file in bakegen/keys "
+        "(a newer copy carries the extended expiry)"
+    )
+    # Signed while the key was valid: good, though the key has expired by now (as the real 3.13 key has).
+    publish(with_sums, PUBLISHED[0], gpg_keys.sign(data, "extended", faked="20200105T000000"))
+    result = update(project, with_sums, lines=["3.13"])
+    assert result.updates[0].verified == f"openpgp:{gpg_keys.fingerprints['extended']}"
+
+
+def test_a_line_without_a_signer_is_refused(project: Path, with_sums: FakeUpstream, gpg_keys, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    only_2_7 = gpg_keys.signers_file(tmp_path / "keys", ["2.7"])
+    monkeypatch.setattr(signers, "SIGNERS_FILE", only_2_7)
+    assert _refused(project, with_sums) == (
+        f"CPython 3.13: {only_2_7} names no signer for this line, so its releases cannot be verified: "
+        "add the release manager's key or Sigstore identity there"
+    )
+
+
+def test_a_signed_tarball_with_another_published_sum_is_refused(project: Path, upstream: FakeUpstream) -> None:
+    """The signature holds, but the sum the release API publishes is not the tarball's."""
+    upstream.routes["/api/v2/downloads/release_file/?release=1017"] = _api_file_listed_twice("e" * 64)
+    files = json.loads(upstream.routes["/api/v2/downloads/release_file/?release=1017"].body)
+    upstream.routes["/api/v2/downloads/release_file/?release=1017"] = _json_answer(files[:1])
+    message = _refused(project, upstream)
+    assert message.startswith(f"{upstream.mirror}/3.13.17/Python-3.13.17.tar.xz: the signed tarball has sha256 "
+                              f"{fake_sha('Python-3.13.17.tar.xz')}, but python.org release API ")
+    assert message.endswith(f"publishes {'e' * 64}: the published sum is wrong; nothing was written")
+
+
+def test_the_mirror_and_the_release_api_must_agree(project: Path, with_sums: FakeUpstream) -> None:
+    files = json.loads((UPSTREAM / "api-release_file-1017.json").read_text())
+    for entry in files:
+        if entry["url"].endswith("/Python-3.13.17.tar.xz"):
+            entry["sha256_sum"] = "d" * 64
+    with_sums.routes["/api/v2/downloads/release_file/?release=1017"] = _json_answer(files)
+    message = _refused(project, with_sums)
+    assert message == (
+        f"{with_sums.mirror}/SHA256SUMS lists Python-3.13.17.tar.xz with sha256 {fake_sha('Python-3.13.17.tar.xz')}, "
+        f"but python.org release API {with_sums.api}/release_file/?release=1017: sha256_sum of Python-3.13.17.tar.xz "
+        f"is {'d' * 64}: the mirror and python.org disagree; nothing was written"
+    )
+
+
+def test_an_unreachable_release_api_is_noted_not_fatal(project: Path, with_sums: FakeUpstream) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port with nothing listening: no server answers
+        s.bind(("127.0.0.1", 0))
+        api = f"http://127.0.0.1:{s.getsockname()[1]}/api/v2/downloads"
+    core.update_versions(core.Project(project), mirror=with_sums.mirror, api=api, lines=["3.13"])
+    release = load_release(project / "versions" / "3.13.toml")
+    assert release.source.startswith(f"{with_sums.mirror}/SHA256SUMS: Python-3.13.17.tar.xz; not cross-checked: "
+                                      f"the release API is unreachable ({api}/release/?is_published=true: cannot fetch")
+
+
+@pytest.mark.parametrize(
+    ("next_url", "followed"),
+    [("/api/v2/downloads/release/?page=2", True), ("http://127.0.0.1:1/api/v2/downloads/release/?page=2", False),
+     ("https://evil.example/api/v2/downloads/release/?page=2", False)],
+)
+def test_pagination_is_followed_on_the_same_server_only(
+    project: Path, upstream: FakeUpstream, next_url: str, followed: bool
+) -> None:
+    releases = json.loads((UPSTREAM / "api-release.json").read_text())
+    first = [r for r in releases if r["name"] != "Python 3.13.17"]
+    second = [r for r in releases if r["name"] == "Python 3.13.17"]
+    # A relative link stays on the API's server; 127.0.0.1:1 is the same host on another port.
+    upstream.routes["/api/v2/downloads/release/?is_published=true"] = _json_answer({"results": first, "next": next_url})
+    upstream.routes["/api/v2/downloads/release/?page=2"] = _json_answer({"results": second, "next": None})
+    if followed:
+        assert update(project, upstream, lines=["3.13"]).updates[0].changed
+        assert "/api/v2/downloads/release/?page=2" in upstream.requests
+        return
+    message = _refused(project, upstream)
+    assert "the next page is on another server" in message and "not followed there" in message
+    assert "/api/v2/downloads/release/?page=2" not in upstream.requests
