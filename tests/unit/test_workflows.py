@@ -447,7 +447,8 @@ def tag_digest(ref):
 
 if args[:2] == ["buildx", "bake"]:
     target = args[args.index("--print") + 1]
-    print(json.dumps({"target": {target: {"tags": [image + ":3.13.5-wee", image + ":3.13-wee"]}}}))
+    print(json.dumps({"target": {target: {"tags": [image + ":3.13.5-wee", image + ":3.13-wee"],
+                                          "args": {"PYTHON_VERSION": "3.13.5"}}}}))
 elif args[:3] == ["buildx", "imagetools", "inspect"]:
     rest = args[3:]
     if "--raw" in rest:
@@ -565,13 +566,15 @@ def need_script_tools() -> None:
 
 def rule_signs_what_create_pushed(files: Files) -> list[str]:
     """The merge job signs, keylessly and by digest, exactly the manifest list `imagetools create`
-    pushed: the digest is passed on from that step, never read back from a tag that may have moved
-    since. If create pushed other bytes than the dry run it computed the digest from, it signs nothing."""
+    pushed, once per tag, annotated with the tag and the CPython version (what `bakegen verify` checks):
+    the digest is passed on from that step, never read back from a tag that may have moved since. If
+    create pushed other bytes than the dry run it computed the digest from, it signs nothing."""
     need_script_tools()
     bad = []
     with tempfile.TemporaryDirectory() as tmp:
         result, signed, created = replay_merge(files, Path(tmp), push_other=False)
-        expected = [f"sign --yes registry.test/acme/python@{created}"]
+        expected = [f"sign --yes -a tag={tag} -a python-version=3.13.5 registry.test/acme/python@{created}"
+                    for tag in ("3.13.5-wee", "3.13-wee")]
         if result != "success" or signed != expected:
             bad.append(f"a tag moved before signing: signed {signed} ({result}), not {expected}")
     with tempfile.TemporaryDirectory() as tmp:
