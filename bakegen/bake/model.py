@@ -88,7 +88,7 @@ class Release:
 
 @dataclass(frozen=True)
 class Variant:
-    """One way of building a release (``bakegen/variants.toml``)."""
+    """One way of building a release (``bakegen/bake/variants.toml``)."""
 
     #: Name used in target names and tags, e.g. ``wee-optimized-lto``.
     name: str

@@ -4,25 +4,20 @@ to, and images built once per session. Other engine tests build on these fixture
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from enginekit import (
     DEFAULT_STACK_FILE,
-    EXTENDED,
-    EXTENDED_TARGETS,
     MEASURED,
     REPO,
     StackFileError,
     bake_variables,
     build,
-    measure,
     public_stack,
     read_stack_file,
     stack_from_file,
-    sums_of,
     throwaway_registry,
     unavailable,
     unreachable_defaults,
@@ -62,31 +57,6 @@ def stack() -> dict[str, str]:
     if unreachable:
         unavailable(f"no offline stack at {env_file}, and the public defaults do not answer: {unreachable}")
     return public
-
-
-#: Every target the engine tests build for the engine's own platform (`build(stack, TARGET)`);
-#: tests/unit/test_suite_layout.py keeps the list and the tests in step.
-ENGINE_PLATFORM_TARGETS = (
-    "2_7-wee", "3_11-wee", "3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto", "3_13t-wee",
-    "3_13t-wee-optimized-lto", "reference-modules",
-)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def prebuilt(request: pytest.FixtureRequest) -> None:
-    """With BAKEGEN_TEST_PREBUILD=1 (.ci/run sets it), the images of ENGINE_PLATFORM_TARGETS come
-    from one bake call before the first engine test. BuildKit runs those builds side by side, so the
-    phases of one that keep a single core busy (configure, the PGO training run, the final link,
-    the image export) overlap another's compile. The tests' own builds then answer from the cache."""
-    if os.environ.get("BAKEGEN_TEST_PREBUILD") != "1":
-        return
-    stack = request.getfixturevalue("stack")
-    targets = [t for t in ENGINE_PLATFORM_TARGETS if EXTENDED or t not in EXTENDED_TARGETS]
-    started = time.monotonic()
-    request_ = core.BuildRequest(targets, variables=bake_variables(stack), load=True, **sums_of(stack))
-    core.build(core.Project(REPO), request_, on_line=lambda line: None)
-    measure(f"{len(targets)} images ({', '.join(targets)}) built side by side "
-            f"in {time.monotonic() - started:.0f}s for {stack['PLATFORMS']}")
 
 
 @pytest.fixture(scope="session")

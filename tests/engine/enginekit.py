@@ -25,12 +25,10 @@ from bakegen.sums import MirrorTrust
 
 REPO = Path(__file__).resolve().parents[2]
 #: BAKEGEN_TEST_EXTENDED=1 adds the engine tests CI leaves out for time (a cold `.ci/run` has to
-#: stay well inside CI's limit on 2 cores): the builds of EXTENDED_TARGETS, and the slowest checks
-#: under emulation.
+#: stay well inside CI's limit on 2 cores): a third PGO+LTO build (about 10 minutes here), and the
+#: slowest checks under emulation.
 EXTENDED = os.environ.get("BAKEGEN_TEST_EXTENDED") == "1"
 EXTENDED_ONLY = "BAKEGEN_TEST_EXTENDED=1 runs it (left out of CI for time)"
-#: Targets only the extended engine tests build: a third PGO+LTO build costs about 10 minutes here.
-EXTENDED_TARGETS = ("3_13t-wee-optimized-lto",)
 #: What the engine tests measured (build times, sizes), repeated at the end of the run.
 MEASURED: list[str] = []
 #: Where the offline stack is described unless $BAKEGEN_TEST_ENV says otherwise.
