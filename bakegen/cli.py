@@ -1,9 +1,18 @@
-"""The ``bakegen`` command line: signatures, help texts and exit codes only; the work is in ``core``."""
+"""The ``bakegen`` command line: signatures, help texts and exit codes only. Each command's body
+is one call into its module (``build``, ``doctor``, ``verify``, ``versions``, ``bakefile``,
+``acceptance.command``, ``bench.command``); errors become one line and an exit code here.
+
+Each option is declared once, below, with one help text. Typer reads from the environment only
+bakegen's own variables (BAKEGEN_PROJECT_DIR, PYTHON_MIRROR_SHA256SUMS); the bake variables an
+option overrides (REGISTRY, PLATFORMS, CA_BUNDLE, ...) are read where bake reads them, in
+``options.merged``, so each setting is read from the environment once, and the same way by every
+command.
+"""
 
 from __future__ import annotations
 
 import functools
-import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,15 +20,24 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from . import __version__, core
+from . import __version__, bakefile, options
+from .acceptance.command import AcceptanceRequest, check_images
 from .bake.matrix import DEFAULT_PLATFORMS
-from .bake.releases import DEFAULT_API, DEFAULT_MIRROR
-from .bench.benchmarks import benchmark_list
-from .bench.request import CPU_AUTO, CPU_NONE, DEFAULT_OUTPUT, DEFAULT_ROUNDS, DEFAULT_WORK, THREAD_RUNS
+from .bake.releases import DEFAULT_API
+from .bench.command import bench as run_bench
+from .bench.request import CPU_AUTO, CPU_NONE, DEFAULT_OUTPUT, DEFAULT_ROUNDS, DEFAULT_WORK, THREAD_RUNS, BenchRequest
 from .bench.workload import FAST_PROCESSES, FAST_VALUES
-from .errors import BakegenError, EngineError, Terminated, VerificationFailed
+from .build import BuildRequest
+from .build import build as run_build
+from .doctor import DoctorRequest
+from .doctor import doctor as run_doctor
+from .errors import BakegenError, Terminated
 from .options import BuildSettings, Network
+from .project import Project
 from .sums import MirrorTrust
+from .verify import VerifyRequest
+from .verify import verify as run_verify
+from .versions import VersionsRequest, update_versions
 
 app = typer.Typer(
     help="Render, check and build slim CPython images (wee, wee-optimized, wee-optimized-lto) "
@@ -32,7 +50,13 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Options that `build` and `doctor` share, with one meaning and one help text.
+ProjectDir = Annotated[
+    Path,
+    typer.Option(
+        "--project-dir", "-C", envvar="BAKEGEN_PROJECT_DIR", file_okay=False,
+        help="The project folder holding versions/, docker-bake.hcl.j2 and the Dockerfile.",
+    ),
+]
 Load = Annotated[
     bool, typer.Option("--load", help="Load the images into the local engine (the default without --push/--platform).")
 ]
@@ -40,20 +64,20 @@ Push = Annotated[bool, typer.Option("--push", help="Push the images (and their m
 Platform = Annotated[
     str | None,
     typer.Option(
-        "--platform", envvar="PLATFORMS",
-        help="Comma-separated platforms, e.g. linux/amd64,linux/arm64; default: the builder's own.",
+        "--platform",
+        help="Comma-separated platforms, e.g. linux/amd64,linux/arm64 (PLATFORMS); default: the builder's, or for "
+        "test the engine's, own. test runs foreign ones under emulation.",
     ),
 ]
 Registry = Annotated[
     list[str] | None,
     typer.Option(
         "--registry",
-        help="Registry or registry namespace to tag for (REGISTRY); repeat or comma-separate for several.",
+        help="Registry or registry namespace the images are tagged for (REGISTRY); repeat or comma-separate for "
+        "several (test looks in the first).",
     ),
 ]
-ImageName = Annotated[
-    str | None, typer.Option("--image-name", envvar="IMAGE_NAME", help="Repository name below the registry.")
-]
+ImageName = Annotated[str | None, typer.Option("--image-name", help="Repository name below the registry (IMAGE_NAME).")]
 BaseImage = Annotated[
     list[str] | None,
     typer.Option(
@@ -64,14 +88,19 @@ BaseImage = Annotated[
 ]
 Mirror = Annotated[
     str | None,
-    typer.Option("--mirror", envvar="PYTHON_MIRROR", help="CPython source mirror (python.org /ftp/python layout)."),
+    typer.Option(
+        "--mirror",
+        help="CPython mirror in python.org's /ftp/python layout (PYTHON_MIRROR; default: python.org's): the "
+        "sources a build fetches, the releases versions update lists.",
+    ),
 ]
 MirrorSums = Annotated[
     str | None,
     typer.Option(
         "--mirror-sums", envvar="PYTHON_MIRROR_SHA256SUMS",
-        help="A mirror's SHA256SUMS (file or URL): build, per line, the newest release it holds. Sums that "
-        "versions/ pins are never replaced: a mirror that disagrees stops the command (exit 2).",
+        help="A mirror's SHA256SUMS (file or URL): build, per line, the newest release it holds (which also "
+        "decides the tags). Sums that versions/ pins are never replaced: a mirror that disagrees stops the "
+        "command (exit 2).",
     ),
 ]
 # What a --mirror-sums file may decide beyond versions/ (bakegen/sums.py, MirrorTrust): each is off by default.
@@ -99,24 +128,38 @@ AllowHttpSums = Annotated[
         "it (exit 2): anyone on the way could rewrite the sums.",
     ),
 ]
+CaBundle = Annotated[
+    Path | None,
+    typer.Option(
+        "--ca-bundle", exists=True, dir_okay=False, readable=True,
+        help="CA certificates (PEM) to trust, e.g. a TLS-intercepting proxy's (CA_BUNDLE): apt in a build gets "
+        "them as a secret; the containers of test and bench mount them for pip, Python's ssl and apt.",
+    ),
+]
+Builder = Annotated[
+    str | None,
+    typer.Option("--builder", help="The buildx builder to use, e.g. a multi-node one with a native arm64 node."),
+]
+Lines = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--lines", "--line",
+        help="Only these CPython lines, comma-separated or repeated (3.13,3.14; 3.13t: the free-threaded "
+        "build); default: all.",
+    ),
+]
 
 
 def mirror_trust(allow_older: bool, allow_unpinned: bool, allow_http_sums: bool) -> MirrorTrust:
     return MirrorTrust(allow_http=allow_http_sums, allow_older=allow_older, allow_unpinned=allow_unpinned)
 
 
-Builder = Annotated[
-    str | None,
-    typer.Option("--builder", help="The buildx builder to use, e.g. a multi-node one with a native arm64 node."),
-]
+def echo_err(line: str) -> None:
+    typer.echo(line, err=True)
 
-ProjectDir = Annotated[
-    Path,
-    typer.Option(
-        "--project-dir", "-C", envvar="BAKEGEN_PROJECT_DIR", file_okay=False,
-        help="The project folder holding versions/, docker-bake.hcl.j2 and the Dockerfile.",
-    ),
-]
+
+def echo_raw(text: str) -> None:
+    typer.echo(text, nl=False)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -170,13 +213,9 @@ def render(
     The text is checked with python-hcl2 before it is written, and written atomically: on any
     error the old file stays as it was.
     """
-    project = core.Project(project_dir)
-    if check:
-        core.require_fresh(project, show_diff=lambda diff: typer.echo(diff, err=True, nl=False))
-        typer.echo("docker-bake.hcl is up to date")
-        return
-    changed = core.render_project(project)
-    typer.echo(f"{'wrote' if changed else 'unchanged:'} {project.output}")
+    bakefile.render_project(
+        Project(project_dir), typer.echo, check=check, show_diff=lambda diff: typer.echo(diff, err=True, nl=False)
+    )
 
 
 @app.command("list")
@@ -194,11 +233,8 @@ def list_targets(
     SUM says where the sha256 that checks the source tarball comes from: "pinned" (versions/) or
     "mirror" (--mirror-sums, for a tarball versions/ does not pin; a note names the mirror's file).
     """
-    for line in core.list_lines(
-        core.Project(project_dir), groups=groups, sha256sums=mirror_sums,
-        trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
-    ):
-        typer.echo(line)
+    trust = mirror_trust(allow_older, allow_unpinned, allow_http_sums)
+    typer.echo("\n".join(bakefile.list_lines(Project(project_dir), groups=groups, sha256sums=mirror_sums, trust=trust)))
 
 
 @app.command()
@@ -215,7 +251,7 @@ def validate(
     ] = True,
 ) -> None:
     """Check the committed docker-bake.hcl: fresh, well-formed, and read by bake as planned."""
-    core.validate(core.Project(project_dir), engine=engine, report=typer.echo)
+    bakefile.validate(Project(project_dir), engine=engine, report=typer.echo)
 
 
 @app.command()
@@ -241,47 +277,36 @@ def build(
     allow_unpinned: AllowUnpinned = False,
     allow_http_sums: AllowHttpSums = False,
     cache: Annotated[
-        str | None,
-        typer.Option("--cache", envvar="CACHE", help='Build cache: "gha", or a repository for registry cache.'),
+        str | None, typer.Option("--cache", help='Build cache (CACHE): "gha", or a repository for registry cache.')
     ] = None,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-bundle", envvar="CA_BUNDLE", exists=True, dir_okay=False, readable=True,
-            help="Extra CA certificates (PEM) for apt.",
-        ),
-    ] = None,
+    ca_bundle: CaBundle = None,
     proxy: Annotated[
         str | None,
         typer.Option(
-            "--proxy", envvar="PKG_PROXY",
-            help="HTTP proxy for apt inside the build (e.g. a caching squid); kept out of the cache key.",
+            "--proxy", help="HTTP proxy for apt inside the build (PKG_PROXY), e.g. a caching squid; kept out of "
+            "the cache key.",
         ),
     ] = None,
     network: Annotated[
         Network | None,
         typer.Option(
-            "--network", envvar="NETWORK",
-            help='Network of the RUN steps: "host" reaches a proxy on this machine\'s loopback.',
+            "--network", help='Network of the RUN steps (NETWORK): "host" reaches a proxy on this machine\'s loopback.'
         ),
     ] = None,
     builder: Builder = None,
     attest: Annotated[
         bool | None,
         typer.Option(
-            "--attest/--no-attest", envvar="ATTEST",
-            help="Attach provenance and SBOM attestations (default: when pushing).", show_default=False,
+            "--attest/--no-attest", help="Attach provenance and SBOM attestations (ATTEST; default: when pushing).",
+            show_default=False,
         ),
     ] = None,
     sbom_generator: Annotated[
         str | None,
-        typer.Option(
-            "--sbom-generator", envvar="SBOM_GENERATOR", help="SBOM generator image (see the sbom-generator target)."
-        ),
+        typer.Option("--sbom-generator", help="SBOM generator image (SBOM_GENERATOR; see the sbom-generator target)."),
     ] = None,
     latest: Annotated[
-        bool,
-        typer.Option("--latest", envvar="LATEST", help="Also tag the newest stable wee-optimized-lto as latest."),
+        bool, typer.Option("--latest", help="Also tag the newest stable wee-optimized-lto as latest (LATEST=1).")
     ] = False,
     sign: Annotated[
         bool,
@@ -316,15 +341,12 @@ def build(
         mirror=mirror, cache=cache, ca_bundle=ca_bundle, proxy=proxy, network=network,
         sbom_generator=sbom_generator, latest=latest,
     )
-    request = core.BuildRequest(
+    request = BuildRequest(
         targets=list(targets or []), settings=settings, load=load, push=push, builder=builder,
         sha256sums=mirror_sums, attest=attest, sign=sign, sign_key=sign_key, all=all_targets, no_cache=no_cache,
         mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
-    built = core.build(
-        core.Project(project_dir), request, on_line=lambda line: typer.echo(line, err=True), report=typer.echo
-    )
-    typer.echo(built.summary())
+    typer.echo(run_build(Project(project_dir), request, on_line=echo_err, report=typer.echo).summary())
 
 
 @app.command()
@@ -351,25 +373,21 @@ def doctor(
     """Check that this machine can build (and load or push) the images, one line per check.
 
     Checks the docker CLI, the daemon, buildx (0.13 or newer), the image store (--load of several
-    platforms needs the containerd store), emulation for each foreign --platform, that the base
-    images' registries and the source mirror answer, that each --registry accepts a push (with
-    --push; nothing is pushed) and the free disk space. The options mean what they mean for
+    platforms needs the containerd store), emulation for each foreign --platform, and what the
+    named targets need: that their base images' registries and the source mirror (for the
+    CPython sources they compile) answer, that each --registry accepts a push (with --push;
+    nothing is pushed), and the free disk space. The options mean what they mean for
     `bakegen build`, with the same defaults. Exits 3 when something the build needs is missing.
     """
     settings = BuildSettings(
         platforms=platform, registries=registry or [], image_name=image_name, base_images=base_image or [],
         mirror=mirror,
     )
-    request = core.BuildRequest(
+    request = DoctorRequest(
         targets=list(targets or []), settings=settings, load=load, push=push, builder=builder, sha256sums=mirror_sums,
         mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
-    checks = core.doctor_report(core.Project(project_dir), request)
-    for check in checks:
-        typer.echo(check.line())
-    failed = [c for c in checks if c.failed]
-    if failed:
-        raise EngineError(f"{len(failed)} check(s) failed: {', '.join(c.name for c in failed)}")
+    run_doctor(Project(project_dir), request, typer.echo)
 
 
 @app.command()
@@ -415,8 +433,9 @@ def verify(
     source: Annotated[
         str | None,
         typer.Option(
-            "--source", envvar="SOURCE_URL", show_default=False,
-            help="The repository the provenance must name; default: the git remote 'origin' of --project-dir.",
+            "--source", show_default=False,
+            help="The repository the provenance must name (SOURCE_URL); default: the git remote 'origin' of "
+            "--project-dir.",
         ),
     ] = None,
     project_dir: ProjectDir = Path("."),
@@ -432,13 +451,11 @@ def verify(
     org.opencontainers.image.source label) and no other. One line per image, OK or FAILED; exit
     status 4 when any image fails.
     """
-    verdicts = core.verify(
-        core.Project(project_dir), images, key=key, source=source, report=typer.echo,
-        identity=identity, identity_regexp=identity_regexp, issuer=issuer,
+    request = VerifyRequest(
+        images=images, key=key, source=source, project_dir=project_dir, identity=identity,
+        identity_regexp=identity_regexp, issuer=issuer,
     )
-    failed = [v for v in verdicts if not v.ok]
-    if failed:
-        raise VerificationFailed(f"{len(failed)} of {len(verdicts)} image(s) failed verification")
+    run_verify(request, typer.echo)
 
 
 @app.command("test")
@@ -452,41 +469,14 @@ def acceptance_test(
         ),
     ] = None,
     project_dir: ProjectDir = Path("."),
-    platform: Annotated[
-        str | None,
-        typer.Option(
-            "--platform", envvar="PLATFORMS",
-            help="Comma-separated platforms to run each image as (foreign ones under emulation); "
-            "default: the engine's own.",
-        ),
-    ] = None,
-    registry: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--registry", envvar="REGISTRY",
-            help="Registry or namespace the targets were built for, as given to `bakegen build` (the first counts).",
-        ),
-    ] = None,
-    image_name: Annotated[
-        str | None, typer.Option("--image-name", envvar="IMAGE_NAME", help="Repository name below the registry.")
-    ] = None,
-    mirror_sums: Annotated[
-        str | None,
-        typer.Option(
-            "--mirror-sums", envvar="PYTHON_MIRROR_SHA256SUMS",
-            help="The SHA256SUMS the targets were built with (it decides their release, so their tag).",
-        ),
-    ] = None,
+    platform: Platform = None,
+    registry: Registry = None,
+    image_name: ImageName = None,
+    mirror_sums: MirrorSums = None,
     allow_older: AllowOlder = False,
     allow_unpinned: AllowUnpinned = False,
     allow_http_sums: AllowHttpSums = False,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-bundle", envvar="CA_BUNDLE", exists=True, dir_okay=False, readable=True,
-            help="CA certificates (PEM) that pip, Python's ssl and apt inside the images trust (mounted read-only).",
-        ),
-    ] = None,
+    ca_bundle: CaBundle = None,
     reference: Annotated[
         str | None,
         typer.Option(
@@ -505,20 +495,16 @@ def acceptance_test(
     The official images' own tests (docker-library/official-images: python-imports, no .pyc,
     pip install requests and an HTTPS request, sqlite3, stack size, UTC, no hard-coded passwords,
     CMD override) and what bakegen's variants promise (version, configure flags, platform, no
-    tkinter, free threading (3.13+), commands, venv with pip, a C-extension wheel, headers,
+    tkinter, free threading, commands, venv with pip, a C-extension wheel, headers,
     apt-get install, module parity with the official image). One line per check (PASS, FAIL or
     SKIP), a summary per image and platform; exit 4 if any check failed.
     """
-    if list_checks:
-        for line in core.describe_checks():
-            typer.echo(line)
-        return
-    request = core.AcceptanceRequest(
+    request = AcceptanceRequest(
         names=list(images or []), platforms=platform, registries=registry or [], image_name=image_name,
-        sha256sums=mirror_sums, ca_bundle=ca_bundle, reference=reference, pull=pull,
+        sha256sums=mirror_sums, ca_bundle=ca_bundle, reference=reference, pull=pull, list_checks=list_checks,
         mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
-    core.check_images(core.Project(project_dir), request, report=typer.echo)
+    check_images(Project(project_dir), request, typer.echo)
 
 
 @app.command()
@@ -557,13 +543,7 @@ def bench(
     base: Annotated[
         str | None, typer.Option("--base", help="Base image: also report what each image adds on top of it.")
     ] = None,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-bundle", envvar="CA_BUNDLE", exists=True, dir_okay=False, readable=True,
-            help="CA certificates (PEM) for pip inside the containers, e.g. a TLS-intercepting proxy's.",
-        ),
-    ] = None,
+    ca_bundle: CaBundle = None,
     output: Annotated[
         Path,
         typer.Option(
@@ -607,15 +587,12 @@ def bench(
     N threads, in containers pinned to N CPUs, and reports throughput, scaling (N threads / 1)
     and each image's N-thread throughput against the first, with each image's GIL state.
     """
-    if list_benchmarks:
-        typer.echo(benchmark_list(), nl=False)
-        return
-    request = core.BenchRequest(
+    request = BenchRequest(
         images=list(images or []), benchmarks=list(benchmark or []), rounds=rounds, fast=fast,
         processes=processes, values=values, cpu=cpu, base=base, ca_bundle=ca_bundle, output=output,
         registry_sizes=registry_sizes, threads=threads, work=work,
     )
-    typer.echo(core.bench(request, progress=lambda line: typer.echo(line, err=True)), nl=False)
+    run_bench(request, echo_raw, echo_err, list_benchmarks=list_benchmarks)
 
 
 @app.command()
@@ -645,11 +622,7 @@ def campaign(
     allow_older: AllowOlder = False,
     allow_unpinned: AllowUnpinned = False,
     allow_http_sums: AllowHttpSums = False,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option("--ca-bundle", envvar="CA_BUNDLE", exists=True, dir_okay=False, readable=True,
-                     help="Extra CA certificates (PEM) for apt in the builds and pip in the benchmark."),
-    ] = None,
+    ca_bundle: CaBundle = None,
     rounds: Annotated[int, typer.Option("--rounds", min=1, help="Benchmark rounds.")] = 2,
     fast: Annotated[bool, typer.Option("--fast", help="Quick benchmark: fewer pyperf processes and values.")] = False,
     benchmark: Annotated[
@@ -669,34 +642,28 @@ def campaign(
     bench.txt, bench.svg and campaign.json (each set's variables, build time, compile flags) are
     written to --output at the end, all at once.
     """
-    from .bench.request import BenchRequest
     from .campaign import run as campaign_run
-    from .options import split_items
 
-    settings = BuildSettings(base_images=base_image or [], mirror=mirror, ca_bundle=ca_bundle)
+    ca = options.ca_bundle(ca_bundle, os.environ)
+    settings = BuildSettings(base_images=base_image or [], mirror=mirror, ca_bundle=ca)
     bench_request = BenchRequest(images=[], benchmarks=list(benchmark or []), rounds=rounds, fast=fast,
-                                 ca_bundle=ca_bundle, output=output)
+                                 ca_bundle=ca, output=output)
     request = campaign_run.CampaignRequest(
-        file=file or campaign_run.DEFAULT_FILE, sets=split_items(only or []), version=version,
+        file=file or campaign_run.DEFAULT_FILE, sets=options.split_items(only), version=version,
         no_compare=no_compare, bench=bench_request,
     )
-    project = core.Project(project_dir)
-    engine = campaign_run.docker_engine(project, settings, mirror_sums,
-                                        mirror_trust(allow_older, allow_unpinned, allow_http_sums))
-    typer.echo(campaign_run.run(request, engine, lambda line: typer.echo(line, err=True)), nl=False)
+    project = Project(project_dir)
+    engine = campaign_run.docker_engine(
+        project, settings, mirror_sums, mirror_trust(allow_older, allow_unpinned, allow_http_sums)
+    )
+    echo_raw(campaign_run.run(request, engine, echo_err))
 
 
 @app.command()
 @user_errors
 def matrix(
     project_dir: ProjectDir = Path("."),
-    lines: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--lines", "--line",
-            help="Only these CPython lines, comma-separated (3.13,3.14; 3.13t: the free-threaded build); empty: all.",
-        ),
-    ] = None,
+    lines: Lines = None,
     variants: Annotated[
         list[str] | None,
         typer.Option("--variants", "--variant", help="Only these variants, comma-separated; empty: all."),
@@ -717,10 +684,10 @@ def matrix(
     The output is one line of JSON, an object whose "include" lists the entries: what
     strategy.matrix takes through fromJSON.
     """
-    data = core.matrix(
-        core.Project(project_dir), lines=lines, variants=variants, platforms=[platforms], per_target=per_target
-    )
-    typer.echo(json.dumps(data, indent=2) if pretty else json.dumps(data, separators=(",", ":")))
+    typer.echo(bakefile.matrix_text(
+        Project(project_dir), lines=lines, variants=variants, platforms=[platforms], per_target=per_target,
+        pretty=pretty,
+    ))
 
 
 versions_app = typer.Typer(help="The release data in versions/.", invoke_without_command=True)
@@ -739,9 +706,7 @@ def versions(ctx: typer.Context) -> None:
 @user_errors
 def versions_update(
     project_dir: ProjectDir = Path("."),
-    mirror: Annotated[
-        str, typer.Option("--mirror", help="Where releases are listed: a python.org /ftp/python layout.")
-    ] = DEFAULT_MIRROR,
+    mirror: Mirror = None,
     api: Annotated[
         str,
         typer.Option(
@@ -749,10 +714,7 @@ def versions_update(
         ),
     ] = DEFAULT_API,
     pre: Annotated[bool, typer.Option("--pre", help="Take alphas, betas and release candidates too.")] = False,
-    lines: Annotated[
-        list[str] | None,
-        typer.Option("--line", "--lines", help="Only these lines, comma-separated or repeated; default: all."),
-    ] = None,
+    lines: Lines = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes; write nothing.")] = False,
     base_images: Annotated[
         bool,
@@ -781,12 +743,11 @@ def versions_update(
     files are then replaced all together or not at all, even on Ctrl-C or SIGTERM; a stale
     docker-bake.hcl is re-rendered even when versions/ is up to date.
     """
-    result = core.update_versions(
-        core.Project(project_dir), mirror=mirror, api=api, pre=pre, lines=lines, dry_run=dry_run,
-        base_images=base_images, base_registry=base_registry,
+    request = VersionsRequest(
+        mirror=mirror, api=api, pre=pre, lines=list(lines or []), dry_run=dry_run, base_images=base_images,
+        base_registry=base_registry,
     )
-    for line in result.report(dry_run=dry_run):
-        typer.echo(line, nl=False)
+    update_versions(Project(project_dir), request, echo_raw)
 
 
 def run(args: list[str] | None = None) -> int:

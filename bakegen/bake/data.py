@@ -20,7 +20,7 @@ from packaging.version import Version
 
 from ..errors import DataError, did_you_mean
 from ..files import read_text
-from .model import FREETHREADED_SINCE, FreeThreading, Release, Tarball, Variant
+from .model import FreeThreading, Release, Tarball, Variant
 
 VERSION_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)((a|b|rc)[1-9]\d*)?$")
 LINE_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -199,16 +199,10 @@ def load_freethreading(path: Path | None = None) -> FreeThreading | None:
 
 
 def validate_freethreading(freethreading: FreeThreading | None, variants: list[Variant]) -> None:
-    """Free-threaded builds only where CPython has them, and only of variants that exist."""
+    """Free-threaded builds only of variants that exist."""
     if freethreading is None:
         return
     at = freethreading.origin or "[freethreaded]"
-    if Version(freethreading.since) < Version(FREETHREADED_SINCE):
-        raise DataError(
-            f"{at}: since = \"{freethreading.since}\" asks for free-threaded builds of lines below "
-            f"{FREETHREADED_SINCE}, which have no --disable-gil (PEP 703): set since = \"{FREETHREADED_SINCE}\" "
-            "or later"
-        )
     known = [v.name for v in variants]
     for name in freethreading.variants:
         if name not in known:

@@ -6,6 +6,7 @@ rendering (``bake.render``) are separate modules that produce or consume these t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,9 +14,6 @@ from packaging.version import Version
 
 #: The line whose official slim recipe bakegen/compare/Dockerfile (the "reference" target) reproduces.
 REFERENCE_LINE = "3.13"
-#: The first line that configure builds free-threaded (``--disable-gil``, PEP 703):
-#: https://docs.python.org/3/using/configure.html#cmdoption-disable-gil
-FREETHREADED_SINCE = "3.13"
 #: The ABI flag of a free-threaded CPython (``sys.abiflags``). python.org's own names carry it after the
 #: version (``python3.13t``, ``lib/python3.13t``, ``cp313t`` wheels), and so do bakegen's target names
 #: and tags (``3_13t-wee``, ``3.13.15t-wee``).
@@ -119,7 +117,8 @@ class FreeThreading:
     """The free-threaded builds (``[freethreaded]`` in ``bakegen/bake/variants.toml``): beside the
     usual build, each line from ``since`` on is also built with ``--disable-gil``."""
 
-    #: The oldest line built free-threaded, e.g. ``3.13``; never below :data:`FREETHREADED_SINCE`.
+    #: The oldest line built free-threaded, e.g. ``3.13``: the one statement of where CPython's
+    #: ``--disable-gil`` starts (https://docs.python.org/3/using/configure.html#cmdoption-disable-gil).
     since: str
     #: One sentence added to the image description.
     summary: str
@@ -288,6 +287,12 @@ class Plan:
 
     def names(self) -> list[str]:
         return [t.name for t in self.targets]
+
+    def expand(self, names: Iterable[str]) -> list[str]:
+        """``names`` with each group replaced by its targets, in order, each name once; any other name
+        (a target, ``custom``, an image reference) stays as it is."""
+        groups = {g.name: g.targets for g in self.groups}
+        return list(dict.fromkeys(t for name in names for t in groups.get(name, (name,))))
 
     @property
     def mirror_summed(self) -> tuple[Release, ...]:

@@ -13,7 +13,6 @@ from ..sums import STRICT, MirrorTrust, preferred
 from .data import DEFAULT_DEBIAN
 from .model import (
     FREETHREADED_ABIFLAG,
-    FREETHREADED_SINCE,
     FreeThreading,
     Group,
     Plan,
@@ -23,8 +22,13 @@ from .model import (
     Variant,
 )
 
-#: Targets that build the official recipe (bakegen/compare/Dockerfile), for comparison only: never pushed.
+#: Targets that build the official recipe (bakegen/compare/Dockerfile) of the reference line's release,
+#: and the source they share.
+OFFICIAL_RECIPE = ("reference", "reference-modules", "reference-source")
+#: Targets built for comparisons only: never pushed.
 COMPARISON_TARGETS = ("reference", "reference-modules", "debian-python3")
+#: The repository below each registry that the sbom-generator target is tagged in.
+SBOM_IMAGE = "bakegen-sbom"
 #: Targets the template adds to every plan, with what each is for.
 EXTRA_TARGETS = {
     "custom": "any release, from PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED",
@@ -131,14 +135,7 @@ def build_plan(
 
 
 def check_plan(plan: Plan) -> None:
-    """Names bake accepts, no name used twice, no tag claimed by two targets, and free-threaded
-    builds only where CPython has them."""
-    for t in plan.targets:
-        if t.freethreaded and (t.release.major != "3" or Version(t.release.line) < Version(FREETHREADED_SINCE)):
-            raise BakegenError(
-                f"target {t.name}: CPython {t.release.line} has no free-threaded build "
-                f"(--disable-gil, PEP 703, exists from {FREETHREADED_SINCE} on)"
-            )
+    """Names bake accepts, no name used twice, and no tag claimed by two targets."""
     names: set[str] = set()
     for name in [*plan.names(), *(g.name for g in plan.groups), *EXTRA_TARGETS]:
         if not BAKE_NAME_RE.match(name):
@@ -156,6 +153,28 @@ def check_plan(plan: Plan) -> None:
         if tag in owners:
             raise BakegenError(f"tag '{tag}' is claimed by both {owners[tag]} and {name}")
         owners[tag] = name
+
+
+def image_ref(registry: str, image: str, tag: str = "") -> str:
+    """``<registry>/<image>:<tag>``: how bakegen names each image it builds, in the bake file's tags
+    and wherever it looks for one; without ``tag``, the repository ``<registry>/<image>``."""
+    return f"{registry}/{image}:{tag}" if tag else f"{registry}/{image}"
+
+
+def registries(value: str) -> list[str]:
+    """The entries of a REGISTRY value, as the bake file's ``split(",")`` and ``trimspace`` read them."""
+    return [r.strip() for r in value.split(",")]
+
+
+def releases_of(plan: Plan, names: Iterable[str]) -> list[Release]:
+    """The releases of the plan that building ``names`` (targets or groups) compiles, oldest line
+    first: each target's, and for the official recipe the reference line's. (``custom`` compiles
+    PYTHON_VERSION, sbom-generator and debian-python3 no CPython at all.)"""
+    chosen = set(plan.expand(names))
+    if chosen & set(OFFICIAL_RECIPE) and plan.reference is not None:
+        chosen.add(plan.reference.name)
+    lines = {t.release.line for t in plan.targets if t.name in chosen}
+    return [r for r in plan.releases if r.line in lines]
 
 
 def base_variable(debian: str, default_debian: str = DEFAULT_DEBIAN) -> str:

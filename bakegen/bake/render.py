@@ -14,7 +14,7 @@ from .. import __version__
 from ..errors import BakegenError
 from ..files import read_text
 from .model import HARDENING, Plan
-from .plan import base_variable
+from .plan import SBOM_IMAGE, base_variable, image_ref
 
 TEMPLATE = "docker-bake.hcl.j2"
 OUTPUT = "docker-bake.hcl"
@@ -67,6 +67,8 @@ def render(plan: Plan, template_dir: Path, *, context: str = ".") -> str:
         autoescape=False,
     )
     env.globals["base_variable"] = base_variable
+    env.globals["image_ref"] = image_ref
+    env.globals["sbom_image"] = SBOM_IMAGE
     env.globals["bakegen_version"] = __version__
     env.globals["hardening"] = HARDENING
     env.globals["version_at_least"] = version_at_least

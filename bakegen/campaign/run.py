@@ -191,17 +191,19 @@ def run(request: CampaignRequest, engine: Engine, progress: Progress) -> str:
 
 def docker_engine(project, settings, sha256sums: str | None, trust=None, bench_backend=None) -> Engine:
     """The campaign's engine: ``bakegen build`` (with its doctor checks) and ``bakegen bench`` on Docker."""
-    from .. import core, engine
+    from .. import engine
     from ..bench import runner as bench_runner
     from ..bench.containers import DockerBackend
+    from ..build import BuildRequest
+    from ..build import build as build_images
     from ..sums import STRICT
 
     trust = trust or STRICT
 
     def build(target: str, variables: dict[str, str], progress: Progress) -> str:
-        request = core.BuildRequest([target], settings=settings, variables=variables, load=True,
-                                    sha256sums=sha256sums, mirror_trust=trust)
-        built = core.build(project, request, on_line=progress)
+        request = BuildRequest([target], settings=settings, variables=variables, load=True,
+                               sha256sums=sha256sums, mirror_trust=trust)
+        built = build_images(project, request, on_line=progress)
         names = built.images.get(target) or ([built.tag] if built.tag else [])
         if not names:
             raise BakegenError(f"{target}: bake reported no image name")

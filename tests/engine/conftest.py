@@ -8,7 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from enginekit import (
+
+from bakegen import __version__, engine
+from bakegen.build import BuildRequest
+from bakegen.build import build as build_images
+from bakegen.project import Project
+from tests.kit.engine import (
     DEFAULT_STACK_FILE,
     MEASURED,
     REPO,
@@ -23,8 +28,6 @@ from enginekit import (
     unreachable_defaults,
     version_of,
 )
-
-from bakegen import __version__, core, engine
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -93,6 +96,6 @@ def sbom_generator(stack, registry) -> str:
     """The offline SBOM generator, pushed where the builder can pull it."""
     variables = {**bake_variables(stack), "REGISTRY": f"{registry}/bakegen-test"}
     # The generator itself is pushed without attestations: it is what would generate them.
-    request = core.BuildRequest(["sbom-generator"], variables=variables, push=True, attest=False)
-    core.build(core.Project(REPO), request, on_line=lambda line: None)
+    request = BuildRequest(["sbom-generator"], variables=variables, push=True, attest=False)
+    build_images(Project(REPO), request, on_line=lambda line: None)
     return f"{registry}/bakegen-test/bakegen-sbom:{__version__}"

@@ -14,10 +14,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from enginekit import REPO, accept, measure
 from typer.testing import CliRunner
 
 from bakegen.cli import app
+from tests.kit.engine import REPO, accept, measure
 
 pytestmark = pytest.mark.engine
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from enginekit import EXTENDED, EXTENDED_ONLY, accept, accepted, build, plain_bake, version_of
+
+from tests.kit.engine import EXTENDED, EXTENDED_ONLY, accept, accepted, build, plain_bake, version_of
 
 pytestmark = pytest.mark.engine
 

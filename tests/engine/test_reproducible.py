@@ -27,9 +27,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from enginekit import REPO, bake_variables, build, measure, sums_of
 
-from bakegen import core
+from bakegen.build import BuildRequest
+from bakegen.build import build as build_images
+from bakegen.project import Project
+from tests.kit.engine import REPO, bake_variables, build, measure, sums_of
 
 pytestmark = pytest.mark.engine
 
@@ -118,11 +120,11 @@ def test_a_rebuild_without_cache_gives_the_same_image(stack, wee_image, test_ver
     session = wee_image if target == "3_13-wee" else build(stack, target)
     first = saved_image(session)
     variables = {**bake_variables(stack), "REGISTRY": f"{stack['REGISTRY']}-rebuild"}
-    request = core.BuildRequest(
+    request = BuildRequest(
         [target], variables=variables, load=True, no_cache=True, **sums_of(stack)
     )
     started = time.monotonic()
-    core.build(core.Project(REPO), request, on_line=lambda line: None)
+    build_images(Project(REPO), request, on_line=lambda line: None)
     took = time.monotonic() - started
     abi = "t" if target.startswith("3_13t") else ""
     rebuilt = f"{variables['REGISTRY']}/python:{test_version}{abi}-wee"

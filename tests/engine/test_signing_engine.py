@@ -12,9 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from enginekit import REPO, STACK_TRUST, bake_variables, measure, sums_of, unavailable
 
-from bakegen import cli, core, engine
+from bakegen import cli, engine
+from bakegen.build import BuildRequest
+from bakegen.build import build as build_images
+from bakegen.project import Project
+from tests.kit.engine import REPO, STACK_TRUST, bake_variables, measure, sums_of, unavailable
 
 pytestmark = pytest.mark.engine
 
@@ -64,7 +67,7 @@ def signed(stack, registry, sbom_generator, keys, test_version) -> dict:
         "SBOM_GENERATOR": sbom_generator,
         "SOURCE_URL": source,
     }
-    request = core.BuildRequest(
+    request = BuildRequest(
         ["3_13-wee"], variables=variables, push=True, sign=True, sign_key=str(keys["key"]),
         **sums_of(stack),
     )
@@ -72,9 +75,9 @@ def signed(stack, registry, sbom_generator, keys, test_version) -> dict:
     started = time.monotonic()
     with pytest.MonkeyPatch.context() as env:
         env.setenv("COSIGN_PASSWORD", PASSWORD)
-        core.build(core.Project(REPO), request, on_line=lambda line: None, report=report.append)
+        build_images(Project(REPO), request, on_line=lambda line: None, report=report.append)
     measure(f"3_13-wee amd64 pushed to 2 repositories and signed in {time.monotonic() - started:.0f}s")
-    plan = core.Project(REPO).plan(sha256sums=stack["sums"] or None, trust=STACK_TRUST)
+    plan = Project(REPO).plan(sha256sums=stack["sums"] or None, trust=STACK_TRUST)
     tags = next(t.tag_names for t in plan.targets if t.name == "3_13-wee")
     assert f"{test_version}-wee" in tags
     images = [f"{repo}/python:{tag}" for repo in repos for tag in tags]

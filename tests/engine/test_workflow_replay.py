@@ -69,11 +69,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from enginekit import REPO, STACK_TRUST, measure
-from workflowkit import JobRun, Replay, Step, StepFailed, interpolate, load_workflow
 
-from bakegen import core
-from bakegen.core import build_metadata
+from bakegen.project import Project, build_metadata
+from tests.kit.engine import REPO, STACK_TRUST, measure
+from tests.kit.workflow import JobRun, Replay, Step, StepFailed, interpolate, load_workflow
 
 pytestmark = pytest.mark.engine
 
@@ -328,7 +327,7 @@ def local(stack, test_version, registry, sbom_generator, tmp_path_factory) -> Lo
     for entry in REPO.iterdir():
         if entry.name != "docker-bake.hcl":
             (workspace / entry.name).symlink_to(entry)
-    project = core.Project(REPO)
+    project = Project(REPO)
     pinned = project.plan(sha256sums=stack["sums"], trust=STACK_TRUST)
     (workspace / "docker-bake.hcl").write_text(project.render_text(pinned, context=str(REPO)))
     stack_env = {k: stack[k] for k in ("BASE_IMAGE", "PYTHON_MIRROR", "CA_BUNDLE") if stack.get(k)}
@@ -436,7 +435,7 @@ def test_default_branch_images_carry_commit_time_and_revision(local, published) 
 
 
 def test_latest_only_from_the_default_branch(local, published, scratch) -> None:
-    plan = core.Project(REPO).plan()
+    plan = Project(REPO).plan()
     (latest_target,) = [t.name for t in plan.targets if t.latest_alias]
     for run, expected in ((published, True), (scratch[0], False)):
         env = interpolate(run.replay.job("merge")["env"], run.replay.context())

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from signkit import Keys
+
+from tests.kit.sign import Keys
 
 
 @pytest.fixture(scope="session")
 def gpg_keys() -> Iterator[Keys]:
-    """Throw-away OpenPGP keys (tests/unit/signkit.py), made once per session."""
+    """Throw-away OpenPGP keys (tests/kit/sign.py), made once per session."""
     keys = Keys()
     yield keys
     keys.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bakegen import core, engine
+from bakegen import engine
 from bakegen.acceptance import checks, runner
 from bakegen.acceptance.checks import (
     ALLOWED_MISSING,
@@ -25,9 +25,11 @@ from bakegen.acceptance.checks import (
     FromFacts,
     OwnContainer,
 )
+from bakegen.acceptance.command import AcceptanceRequest, ImageResolver, check_images
 from bakegen.acceptance.model import Evidence, Expected, Facts, ModuleImports, RunResult, Status, Subject
 from bakegen.cli import app
 from bakegen.errors import BakegenError, ChecksFailed, EngineError
+from bakegen.project import Project
 from bakegen.sums import MirrorTrust
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -424,8 +426,8 @@ def test_the_reference_is_imported_once_per_platform(fake) -> None:
 # --- core: targets as bakegen build tags them ---------------------------------------------------------------
 
 
-def resolver(project_dir: Path, environ: dict | None = None, **request) -> core.ImageResolver:
-    return core.ImageResolver(core.Project(project_dir), core.AcceptanceRequest(names=[], **request), environ or {})
+def resolver(project_dir: Path, environ: dict | None = None, **request) -> ImageResolver:
+    return ImageResolver(Project(project_dir), AcceptanceRequest(names=[], **request), environ or {})
 
 
 def test_a_target_is_its_first_tag_in_the_first_registry(project_dir: Path, clean_env) -> None:
@@ -483,10 +485,10 @@ def test_a_target_outside_the_plan_is_read_from_bake_print(project_dir: Path, cl
 
 def test_check_images_raises_checks_failed_naming_image_and_check(fake, project_dir: Path, clean_env) -> None:
     fake({"docker.io/bakegen/python:3.13.15-wee": FakeImage(steps={"utc": (1, "date +%Z gives CET, not UTC")})})
-    request = core.AcceptanceRequest(names=["3_13-wee"])
+    request = AcceptanceRequest(names=["3_13-wee"])
     lines: list[str] = []
     with pytest.raises(ChecksFailed) as exc:
-        core.check_images(core.Project(project_dir), request, lines.append, environ={})
+        check_images(Project(project_dir), request, lines.append, environ={})
     assert exc.value.exit_code == 4
     assert str(exc.value) == "1 check(s) failed: 3_13-wee on linux/amd64 (utc)"
     assert "FAIL  utc                      date +%Z gives CET, not UTC" in lines

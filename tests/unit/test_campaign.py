@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from benchkit import sample_results
 
 from bakegen.bench.request import BenchRequest
 from bakegen.campaign import run as campaign_run
 from bakegen.campaign.model import load
 from bakegen.campaign.run import CampaignRequest, Engine
 from bakegen.errors import BakegenError, DataError
+from tests.kit.bench import sample_results
 
 CAMPAIGN = """
 baseline = "base"

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 import typer
-from fakes import FakeDocker
-from suitekit import BAKEGEN_ENVIRONMENT, REPO, bake_variable_names
 from typer.testing import CliRunner
 
 from bakegen import engine
+from bakegen.acceptance.command import AcceptanceRequest, ImageResolver
 from bakegen.cli import app
+from bakegen.project import Project
+from tests.kit.fakes import FakeDocker
 
 runner = CliRunner()
 
@@ -267,11 +268,11 @@ def test_no_cache_reaches_bake(project_dir: Path, clean_env, monkeypatch: pytest
 
 
 def test_host_network_needs_an_entitlement() -> None:
-    from bakegen import core
+    from bakegen.build import entitlements
 
-    assert core.entitlements({"NETWORK": "host"}, {}) == ("network.host",)
-    assert core.entitlements({}, {"NETWORK": "host"}) == ("network.host",)
-    assert core.entitlements({"NETWORK": "default"}, {"NETWORK": "host"}) == ()
+    assert entitlements({"NETWORK": "host"}, {}) == ("network.host",)
+    assert entitlements({}, {"NETWORK": "host"}) == ("network.host",)
+    assert entitlements({"NETWORK": "default"}, {"NETWORK": "host"}) == ()
 
 
 MADE_UP = "f" * 64
@@ -343,24 +344,20 @@ def test_build_says_when_a_sum_is_the_mirrors(
     ]
 
 
-def test_clean_env_clears_every_bake_variable(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    names = [*bake_variable_names(), *BAKEGEN_ENVIRONMENT]
-    assert {"REGISTRY", "ATTEST", "LATEST", "CREATED", "SOURCE_DATE_EPOCH"} <= set(names)
-    for name in names:
-        monkeypatch.setenv(name, "junk")
-    request.getfixturevalue("clean_env")
-    assert [name for name in names if name in os.environ] == []
-
-
-def test_readme_layout_names_every_module() -> None:
-    """README's "How it fits together" and the package tree agree, both ways."""
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("## How it fits together", 1)[1].split("\n## ", 1)[0]
-    files = [
-        p for p in (REPO / "bakegen").rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.name not in ("__init__.py", "__main__.py")
-    ]
-    missing = sorted(str(p.relative_to(REPO)) for p in files if p.name not in section)
-    assert missing == [], "not in README's How it fits together"
-    named = re.findall(r"bakegen/[\w/.]+", section)
-    assert [n for n in named if not (REPO / n.rstrip("/")).exists()] == []
+def test_build_and_test_read_registry_and_image_name_alike(
+    project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "docker", FakeDocker())
+    monkeypatch.setenv("REGISTRY", "reg.example/team")
+    monkeypatch.setenv("IMAGE_NAME", "cpython")
+    built = invoke("build", "3_13-wee", "-C", str(project_dir), env=dict(os.environ))
+    assert built.stdout.strip().endswith("docker run --rm -it reg.example/team/cpython:3.13-wee"), built.output
+    tested = ImageResolver(Project(project_dir), AcceptanceRequest([]), os.environ).resolve("3_13-wee")
+    assert tested.image == "reg.example/team/cpython:3.13.15-wee"
+    # An option wins over the environment, in both.
+    built = invoke("build", "3_13-wee", "-C", str(project_dir), "--registry", "other.example", env=dict(os.environ))
+    assert built.stdout.strip().endswith("other.example/cpython:3.13-wee"), built.output
+    request = AcceptanceRequest([], registries=["other.example"])
+    assert ImageResolver(Project(project_dir), request, os.environ).resolve("3_13-wee").image.startswith(
+        "other.example/cpython:"
+    )

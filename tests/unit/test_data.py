@@ -175,17 +175,6 @@ def test_bad_free_threaded_table_names_file_and_field(tmp_path: Path, table: str
     assert "\n" not in str(exc.value)
 
 
-@pytest.mark.parametrize("since", ["3.12", "3.9", "2.7"])
-def test_free_threaded_builds_below_3_13_are_refused_with_the_fix(tmp_path: Path, since: str) -> None:
-    path = write(tmp_path, VARIANTS + f'[freethreaded]\nsince = "{since}"\nsummary = "x"\n', "variants.toml")
-    with pytest.raises(DataError) as exc:
-        load_variants_file(path)
-    assert str(exc.value) == (
-        f'{path}: [freethreaded]: since = "{since}" asks for free-threaded builds of lines below 3.13, which '
-        'have no --disable-gil (PEP 703): set since = "3.13" or later'
-    )
-
-
 def test_free_threaded_variants_must_exist(tmp_path: Path) -> None:
     table = '[freethreaded]\nsince = "3.14"\nsummary = "x"\nvariants = ["wee", "we"]\n'
     with pytest.raises(DataError, match="field 'variants' names 'we', which is not a variant; did you mean wee?"):

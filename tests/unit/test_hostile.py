@@ -1,6 +1,6 @@
 """Hostile inputs through the real entry point (``bakegen.cli.run``): each gets exactly one
 ``bakegen: error:`` line on stderr, no traceback, and the documented exit code (1 usage, 2 bad
-data, 3 engine). Docker is the fake binding of ``fakes.py``; network probes answer through
+data, 3 engine). Docker is the fake binding of ``tests/kit/fakes.py``; network probes answer through
 ``fakes.FakeNet`` unless a case says otherwise.
 """
 
@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from fakes import FakeDocker, FakeNet
 
 from bakegen import engine, net
 from bakegen.cli import run
+from tests.kit.fakes import FakeDocker, FakeNet
 
 REPO = Path(__file__).resolve().parents[2]
 Setup = Callable[[Path, Path], None]
@@ -96,9 +96,9 @@ CASES = [
     Case("rounds-zero", ["bench", "img", "--rounds", "0"], 1, "Invalid value for '--rounds'"),
     Case("rounds-word", ["bench", "img", "--rounds", "many"], 1, "Invalid value for '--rounds'"),
     Case("network-enum", [*BUILD, "--network", "bridge"], 1, "Invalid value for '--network'"),
-    Case("network-env", BUILD, 1, "Invalid value for '--network'", env={"NETWORK": "bridge"}),
-    Case("latest-env-garbage", BUILD, 1, "Invalid value for '--latest'", env={"LATEST": "2"}),
-    Case("attest-env-garbage", BUILD, 1, "Invalid value for '--attest'", env={"ATTEST": "maybe"}),
+    Case("network-env", BUILD, 1, "NETWORK='bridge': must be one of default, host, none", env={"NETWORK": "bridge"}),
+    Case("latest-env-garbage", BUILD, 1, "LATEST='2': must be 0 or 1", env={"LATEST": "2"}),
+    Case("attest-env-garbage", BUILD, 1, "ATTEST='maybe': must be 0 or 1", env={"ATTEST": "maybe"}),
     Case("ca-bundle-missing", [*BUILD, "--ca-bundle", "/nonexistent/ca.pem"], 1, "does not exist"),
     Case("ca-bundle-env-missing", BUILD, 1, "does not exist", env={"CA_BUNDLE": "/nonexistent/ca.pem"}),
     Case("ca-bundle-dir", [*BUILD, "--ca-bundle", "{T}"], 1, "is a directory"),
@@ -158,6 +158,9 @@ CASES = [
     Case("custom-template", CUSTOM, 1, "not a CPython release", env={"PYTHON_VERSION": "${REGISTRY}"}),
     Case("custom-unknown-release", CUSTOM, 1, "set PYTHON_SHA256", env={"PYTHON_VERSION": "3.99.1"}),
     Case("custom-bad-sha", CUSTOM, 1, "PYTHON_SHA256='xyz'", env={"PYTHON_VERSION": "3.99.1", "PYTHON_SHA256": "xyz"}),
+    Case("custom-lto-alone", CUSTOM, 1, "LTO=1 needs OPTIMAL=1", env={"PYTHON_VERSION": "3.13.5", "LTO": "1"}),
+    Case("custom-freethreaded-word", CUSTOM, 1, "FREETHREADED='yes': must be 0 or 1", env={"PYTHON_VERSION": "3.13.5", "FREETHREADED": "yes"}),
+    Case("custom-freethreaded-too-old", CUSTOM, 1, "FREETHREADED=1 needs CPython 3.13 or later", env={"PYTHON_VERSION": "3.12.9", "PYTHON_SHA256": "a" * 64, "FREETHREADED": "1"}),
     # URLs.
     Case("mirror-ftp", [*BUILD, "--mirror", "ftp://mirror.example/python"], 1, "not an http(s) URL"),
     Case("mirror-no-scheme", [*BUILD, "--mirror", "mirror.example/python"], 1, "not an http(s) URL"),

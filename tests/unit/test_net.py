@@ -62,11 +62,11 @@ def test_a_probe_reads_a_little_and_reports_the_status(server: str) -> None:
 
 
 def test_mirror_sums_url_is_read_with_the_caps(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bakegen import core
+    from bakegen.project import read_location
 
     monkeypatch.setattr(net, "MAX_BYTES", 100_000)
     with pytest.raises(DataError, match="larger than 100000 bytes"):
-        core.read_text(f"{server}/endless")
+        read_location(f"{server}/endless")
 
 
 def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:

@@ -308,13 +308,14 @@ def test_free_threaded_builds_of_some_variants_and_lines(ft_plan) -> None:
     assert "3_13t" not in {g.name for g in plan.groups}
 
 
-def test_the_plan_refuses_a_free_threaded_build_below_3_13(ft_plan) -> None:
-    t = ft_plan.target("3_13t-wee")
-    old = replace(t, release=replace(t.release, line="3.12"), tag_names=("3.12.9t-wee",))
-    with pytest.raises(BakegenError, match=r"target 3_12t-wee: CPython 3\.12 has no free-threaded build"):
-        check_plan(replace(ft_plan, targets=(*ft_plan.targets, old)))
-    # the data never gets there: a line below FreeThreading.since is not built free-threaded at all
-    assert not ft_plan.freethreading.builds(ft_plan.target("2_7-wee").release, t.variant)
+def test_since_alone_decides_which_lines_are_built_free_threaded(ft_plan) -> None:
+    wee = ft_plan.variants[0]
+    assert not ft_plan.freethreading.builds(ft_plan.target("2_7-wee").release, wee)
+    assert ft_plan.freethreading.builds(ft_plan.target("3_13-wee").release, wee)
+    later = replace(ft_plan.freethreading, since="3.14")
+    assert not later.builds(ft_plan.target("3_13-wee").release, wee)
+    # Python 2 is never built free-threaded, whatever the data says.
+    assert not replace(ft_plan.freethreading, since="2.7").builds(ft_plan.target("2_7-wee").release, wee)
 
 
 def test_no_free_threaded_build_without_the_data() -> None:

@@ -26,7 +26,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bakegen import core
 from bakegen.bake import signers
 from bakegen.bake.data import load_release
 from bakegen.bake.model import Tarball
@@ -39,8 +38,11 @@ from bakegen.bake.releases import (
     render_release_file,
     toml_string,
 )
+from bakegen.bakefile import render_project, stale_diff
 from bakegen.cli import app
 from bakegen.errors import BakegenError, Terminated
+from bakegen.project import Project
+from bakegen.versions import VersionsRequest, VersionsUpdate, update_versions
 
 REPO = Path(__file__).resolve().parents[2]
 UPSTREAM = Path(__file__).resolve().parents[1] / "fixtures" / "upstream"
@@ -98,7 +100,7 @@ def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-#: The lines of the fixture project whose releases the fixture key signs (tests/unit/signkit.py).
+#: The lines of the fixture project whose releases the fixture key signs (tests/kit/sign.py).
 SIGNED_LINES = ["2.7", "3.13", "3.14", "3.16"]
 #: The tarballs the tests' updates pick, served with their signatures.
 PUBLISHED = ["3.13.17/Python-3.13.17.tar.xz", "3.16.0/Python-3.16.0a2.tar.xz"]
@@ -165,7 +167,7 @@ def with_sums(upstream: FakeUpstream) -> FakeUpstream:
 
 @pytest.fixture
 def project(project_dir: Path, clean_env) -> Path:
-    core.render_project(core.Project(project_dir))
+    render_project(Project(project_dir), lambda line: None)
     return project_dir
 
 
@@ -173,8 +175,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def update(project: Path, up: FakeUpstream, **kwargs) -> core.VersionsUpdate:
-    return core.update_versions(core.Project(project), mirror=up.mirror, api=up.api, **kwargs)
+def update(project: Path, up: FakeUpstream, **kwargs) -> VersionsUpdate:
+    return update_versions(Project(project), VersionsRequest(mirror=up.mirror, api=up.api, **kwargs), environ={})
 
 
 def fake_sha(name: str) -> str:
@@ -275,7 +277,7 @@ def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstre
     after = snapshot(project)
     assert {k for k in after if after[k] != before.get(k)} == {"versions/3.13.toml", "docker-bake.hcl"}
     assert result.bake_changed and project / "docker-bake.hcl" in result.written
-    assert core.check_project(core.Project(project)) == ""
+    assert stale_diff(Project(project)) == ""
     assert 'PYTHON_VERSION = "3.13.17"' in after["docker-bake.hcl"].decode()
     # SHA256SUMS answered, and the release API was asked to cross-check it.
     assert "/api/v2/downloads/release_file/?release=1017" in with_sums.requests
@@ -342,7 +344,7 @@ def test_a_line_the_mirror_does_not_carry(project: Path, with_sums: FakeUpstream
         'version = "3.14.1"\ntarball = "Python-3.14.1.tar.xz"\nsha256 = "' + "e" * 64 + '"\nsource = "test"\n'
         'verified = "unverified"\n'
     )
-    core.render_project(core.Project(project))
+    render_project(Project(project), lambda line: None)
     by_line = {u.line: u for u in update(project, with_sums).updates}
     assert by_line["3.14"].note == "no release of this line on the mirror" and not by_line["3.14"].changed
 
@@ -355,7 +357,7 @@ def test_unknown_line(project: Path, with_sums: FakeUpstream) -> None:
 
 def test_mirror_must_be_http(project: Path) -> None:
     with pytest.raises(BakegenError, match="not an http"):
-        core.update_versions(core.Project(project), mirror="/srv/python")
+        update_versions(Project(project), VersionsRequest(mirror="/srv/python"))
 
 
 # --- Failures leave every file as it was ----------------------------------------------------------
@@ -605,7 +607,7 @@ def test_symlinked_files_are_written_through(project: Path, with_sums: FakeUpstr
         assert (project / name).is_symlink(), name
         assert (shared / Path(name).name).read_bytes() == new[name]
     assert sorted(p.name for p in shared.iterdir()) == ["3.13.toml", "docker-bake.hcl"]
-    assert core.check_project(core.Project(project)) == ""
+    assert stale_diff(Project(project)) == ""
 
 
 def test_a_stale_bake_file_is_re_rendered_when_versions_is_up_to_date(
@@ -630,7 +632,7 @@ def _signal_at(monkeypatch: pytest.MonkeyPatch, where: str, signum: int) -> None
     Nth ``os.CALL`` of the writing (staging, committing, cleaning up).
     """
     if where in ("fetching", "rendering"):
-        obj, name = (Upstream, "get") if where == "fetching" else (core.Project, "render_text")
+        obj, name = (Upstream, "get") if where == "fetching" else (Project, "render_text")
         real = getattr(obj, name)
 
         def then_signal(*args, **kwargs):
@@ -641,7 +643,7 @@ def _signal_at(monkeypatch: pytest.MonkeyPatch, where: str, signum: int) -> None
         monkeypatch.setattr(obj, name, then_signal)
         return
     call, nth = where.split("#")
-    real_call, real_render, calls = getattr(os, call), core.Project.render_text, []
+    real_call, real_render, calls = getattr(os, call), Project.render_text, []
 
     def writing(*args, **kwargs):
         text = real_render(*args, **kwargs)
@@ -657,7 +659,7 @@ def _signal_at(monkeypatch: pytest.MonkeyPatch, where: str, signum: int) -> None
             if len(calls) == int(nth) + 1:
                 signal.raise_signal(signum)
 
-    monkeypatch.setattr(core.Project, "render_text", writing)
+    monkeypatch.setattr(Project, "render_text", writing)
     monkeypatch.setattr(os, call, step)
 
 
@@ -699,8 +701,9 @@ for name in ("open", "write", "fsync", "link", "replace", "unlink"):
             time.sleep(delay)
     setattr(os, name, slow)
 from pathlib import Path
-from bakegen import core
 from bakegen.bake import signers
+from bakegen.bake.releases import Upstream
+from bakegen.project import Project
 signers.SIGNERS_FILE = Path(os.environ["BAKEGEN_TEST_SIGNERS"])  # the fixture key, as in-process
 def marked(name, real):
     def call(*args, **kwargs):
@@ -709,9 +712,8 @@ def marked(name, real):
         sys.stderr.flush()
         return result
     return call
-core.upstream_newest = marked("update", core.Upstream.newest)
-core.Upstream.newest = core.upstream_newest
-core.Project.render_text = marked("rendered", core.Project.render_text)
+Upstream.newest = marked("update", Upstream.newest)
+Project.render_text = marked("rendered", Project.render_text)
 from bakegen.cli import main
 sys.argv[0] = "bakegen"
 main()
@@ -892,7 +894,7 @@ def test_an_unreachable_release_api_is_noted_not_fatal(project: Path, with_sums:
     with socket.socket() as s:  # a port with nothing listening: no server answers
         s.bind(("127.0.0.1", 0))
         api = f"http://127.0.0.1:{s.getsockname()[1]}/api/v2/downloads"
-    core.update_versions(core.Project(project), mirror=with_sums.mirror, api=api, lines=["3.13"])
+    update_versions(Project(project), VersionsRequest(mirror=with_sums.mirror, api=api, lines=["3.13"]))
     release = load_release(project / "versions" / "3.13.toml")
     assert release.source.startswith(f"{with_sums.mirror}/SHA256SUMS: Python-3.13.17.tar.xz; not cross-checked: "
                                       f"the release API is unreachable ({api}/release/?is_published=true: cannot fetch")

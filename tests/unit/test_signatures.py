@@ -213,8 +213,10 @@ def test_versions_update_with_the_real_key_and_release(project_dir: Path, clean_
     import threading
     from functools import partial
 
-    from bakegen import core
     from bakegen.bake.data import load_release
+    from bakegen.bakefile import render_project
+    from bakegen.project import Project
+    from bakegen.versions import VersionsRequest, update_versions
 
     tarball, signature = mirror_files(tmp_path)
     root = tmp_path / "mirror"
@@ -227,7 +229,7 @@ def test_versions_update_with_the_real_key_and_release(project_dir: Path, clean_
     pinned = text.split("[[previous]]")[0].replace("3.13.15", "3.13.4").replace(
         "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76", "a" * 64)
     (project_dir / "versions" / "3.13.toml").write_text(pinned)
-    core.render_project(core.Project(project_dir))
+    render_project(Project(project_dir), lambda line: None)
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *args: None  # type: ignore[attr-defined]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -236,8 +238,8 @@ def test_versions_update_with_the_real_key_and_release(project_dir: Path, clean_
         s.bind(("127.0.0.1", 0))
         api = f"http://127.0.0.1:{s.getsockname()[1]}"
     try:
-        core.update_versions(core.Project(project_dir), mirror=f"http://127.0.0.1:{server.server_address[1]}",
-                             api=api, lines=["3.13"])
+        mirror = f"http://127.0.0.1:{server.server_address[1]}"
+        update_versions(Project(project_dir), VersionsRequest(mirror=mirror, api=api, lines=["3.13"]))
     finally:
         server.shutdown()
         server.server_close()

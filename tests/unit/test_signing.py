@@ -9,12 +9,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from fakes import FakeDocker
 from typer.testing import CliRunner
 
 from bakegen import cosign, engine, signing
 from bakegen.cli import app
 from bakegen.errors import BakegenError, EngineError
+from tests.kit.fakes import FakeDocker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "provenance"
 DIGEST = "sha256:" + "a" * 64
@@ -197,24 +197,6 @@ def test_sign_pushed_stops_and_names_what_is_left(tmp_path: Path, monkeypatch: p
 # --- build --push --sign through the CLI ---------------------------------------------------------------
 
 
-class FakeBakeDocker(FakeDocker):
-    """Docker whose bake 'pushes' each target to every registry and writes bake's metadata file."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[dict] = []
-        self.buildx.bake = self.bake
-
-    def bake(self, targets, **kwargs):
-        self.calls.append({"targets": targets, **kwargs})
-        registries = kwargs["variables"]["REGISTRY"].split(",")
-        tags = ["3.13.15-wee", "3.13-wee", "3-wee"]
-        if kwargs.get("metadata_file"):
-            names = [f"{r}/python:{t}" for r in registries for t in tags]
-            Path(kwargs["metadata_file"]).write_text(json.dumps(metadata(**{t: (DIGEST, names) for t in targets})))
-        return iter(["#1 [internal] load local bake definitions\n"])
-
-
 def invoke(*args: str, env: dict | None = None):
     return CliRunner().invoke(app, list(args), env=env or {}, catch_exceptions=False, prog_name="bakegen")
 
@@ -228,14 +210,14 @@ def error_line(result) -> str:
 def test_build_push_sign_signs_each_registry_by_digest(
     project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch, fake_cosign: FakeCosign
 ) -> None:
-    docker = FakeBakeDocker()
+    docker = FakeDocker()
     monkeypatch.setattr(engine, "docker", docker)
     result = invoke(
         "build", "3_13-wee", "--push", "--sign", "-C", str(project_dir),
         "--registry", "r1.example/ns,r2.example:5000", env={"COSIGN_KEY": "env.key"},
     )
     assert result.exit_code == 0, result.output
-    assert docker.calls[0]["push"] is True and docker.calls[0]["metadata_file"] is not None
+    assert docker.buildx.calls[0]["push"] is True and docker.buildx.calls[0]["metadata_file"] is not None
     signs = [c for c in fake_cosign.calls if c[0] == "sign"]
     # One signature per tag in each repository, annotated with the tag and the CPython version.
     assert [(c[-1], c[-5:-1]) for c in signs] == [
@@ -248,11 +230,11 @@ def test_build_push_sign_signs_each_registry_by_digest(
         f"signed r2.example:5000/python@{DIGEST} (3.13.15-wee, 3.13-wee, 3-wee)",
         "built 3_13-wee: pushed",
     ]
-    assert not Path(docker.calls[0]["metadata_file"]).exists()  # the temporary folder is gone
+    assert not Path(docker.buildx.calls[0]["metadata_file"]).exists()  # the temporary folder is gone
 
 
 def test_build_without_sign_signs_nothing(project_dir: Path, clean_env, monkeypatch, fake_cosign) -> None:
-    docker = FakeBakeDocker()
+    docker = FakeDocker()
     monkeypatch.setattr(engine, "docker", docker)
     result = invoke("build", "3_13-wee", "--push", "-C", str(project_dir), "--registry", "r1.example")
     assert result.exit_code == 0, result.output
@@ -272,18 +254,18 @@ def test_build_without_sign_signs_nothing(project_dir: Path, clean_env, monkeypa
 def test_build_sign_mistakes_fail_before_the_build(
     project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch, args, env, code, message
 ) -> None:
-    docker = FakeBakeDocker()
+    docker = FakeDocker()
     monkeypatch.setattr(engine, "docker", docker)
     binding = {"no-password": FakeCosign(password_ok=False), "no-cosign": cosign.CosignCLI("/nonexistent/cosign")}
     monkeypatch.setattr(cosign, "binding", binding.get(env.get("FAKE"), FakeCosign()))
     result = invoke("build", "3_13-wee", "-C", str(project_dir), *args)
     assert result.exit_code == code
     assert message in error_line(result)
-    assert docker.calls == []
+    assert docker.buildx.calls == []
 
 
 def test_build_sign_failure_after_push(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "docker", FakeBakeDocker())
+    monkeypatch.setattr(engine, "docker", FakeDocker())
     monkeypatch.setattr(cosign, "binding", FakeCosign(fail_sign="r2.example"))
     result = invoke(
         "build", "3_13-wee", "--push", "--sign", "--sign-key", "k.key", "-C", str(project_dir),

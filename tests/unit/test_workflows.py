@@ -37,13 +37,13 @@ from typing import Any
 import pytest
 import yaml
 from typer.testing import CliRunner
-from workflowkit import ExpressionError, Replay, Step, StepFailed, evaluate, interpolate, run_step
 
 from bakegen.bake.matrix import DEFAULT_PLATFORMS
 from bakegen.bake.plan import EXTRA_TARGETS
 from bakegen.bake.validate import parse
 from bakegen.cli import app
-from bakegen.core import build_metadata
+from bakegen.project import build_metadata
+from tests.kit.workflow import ExpressionError, Replay, Step, StepFailed, evaluate, interpolate, run_step
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"

@@ -78,7 +78,7 @@ class Keys:
         path = folder / "signers.toml"
         path.write_text(
             f'[[signer]]\nname = "Fixture {name}"\nlines = [{listed}]\nopenpgp = "{self.fingerprints[name]}"\n'
-            f'key = "{name}.asc"\nsource = "tests/unit/signkit.py: a throw-away key"\n'
+            f'key = "{name}.asc"\nsource = "tests/kit/sign.py: a throw-away key"\n'
         )
         return path
 

@@ -17,10 +17,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from bakegen import core, doctor, engine
+from bakegen import doctor, engine
+from bakegen.acceptance.command import AcceptanceRequest, ImageResolver
 from bakegen.bake.validate import parse, variable_defaults
 from bakegen.bench.containers import DockerBackend
+from bakegen.build import BuildRequest
+from bakegen.build import build as build_images
 from bakegen.cli import app
+from bakegen.project import Project
 from bakegen.sums import MirrorTrust
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,14 +128,14 @@ def sums_of(stack: dict[str, str]) -> dict:
 
 def unreachable_defaults(stack: dict[str, str]) -> str:
     """Which public default cannot be reached from here, as a skip reason; "" when all answer."""
-    needs = doctor.Needs(base_images={"BASE_IMAGE": stack["BASE_IMAGE"]}, mirror=stack["PYTHON_MIRROR"])
+    needs = doctor.Needs(base_images={"BASE_IMAGE": stack["BASE_IMAGE"]}, mirror=stack["PYTHON_MIRROR"], tarballs=[""])
     failed = [c for c in doctor.check_base_images(needs) + doctor.check_mirror(needs) if c.failed]
     return "; ".join(c.detail for c in failed)
 
 
 def version_of(stack: dict[str, str], target: str) -> str:
     """The release bakegen builds for ``target`` on this stack: versions/, pinned by the stack's SHA256SUMS."""
-    return core.Project(REPO).plan(sha256sums=stack["sums"] or None, trust=STACK_TRUST).target(target).release.version
+    return Project(REPO).plan(sha256sums=stack["sums"] or None, trust=STACK_TRUST).target(target).release.version
 
 
 def unavailable(why: str) -> None:
@@ -147,9 +151,9 @@ def bake_variables(stack: dict[str, str]) -> dict[str, str]:
 
 def image_of(stack: dict[str, str], target: str, registry: str | None = None) -> str:
     """The image `bakegen build` tags first for a target built with the stack, as `bakegen test` finds it."""
-    request = core.AcceptanceRequest(names=[target], registries=[registry or stack["REGISTRY"]],
+    request = AcceptanceRequest(names=[target], registries=[registry or stack["REGISTRY"]],
                                      **sums_of(stack))
-    return core.ImageResolver(core.Project(REPO), request, {}).resolve(target).image
+    return ImageResolver(Project(REPO), request, {}).resolve(target).image
 
 
 def build(stack: dict[str, str], target: str, platform: str | None = None, registry: str | None = None) -> str:
@@ -159,13 +163,13 @@ def build(stack: dict[str, str], target: str, platform: str | None = None, regis
     own too, or its image would take the tag of the engine's.
     """
     started = time.monotonic()
-    project = core.Project(REPO)
+    project = Project(REPO)
     variables = {**bake_variables(stack), "REGISTRY": registry or stack["REGISTRY"]}
     if platform:
         variables["PLATFORMS"] = platform
-    core.build(
+    build_images(
         project,
-        core.BuildRequest([target], variables=variables, load=True, **sums_of(stack)),
+        BuildRequest([target], variables=variables, load=True, **sums_of(stack)),
         on_line=lambda line: None,
     )
     tag = image_of(stack, target, variables["REGISTRY"])
