@@ -95,7 +95,7 @@ def check_with_bake(
     plan = project.plan()
     text = files.existing_text(project.output) or ""
     check_text(text, plan)
-    values = project.settings(text, environ=environ)
+    values = project.bake_values(text, environ=environ)
     if binaries is None:
         binaries = [None] + ([DEBIAN_BUILDX] if Path(DEBIAN_BUILDX).exists() else [])
     results = []
@@ -112,7 +112,7 @@ def validate(project: Project, *, engine: bool, report: Callable[[str], None]) -
     if stale_diff(project):
         raise BakegenError(f"{OUTPUT} is stale: run `bakegen render`")
     report("python-hcl2: targets, groups and attributes match the plan")
-    check_variables(project.settings(files.existing_text(project.output) or ""), project.plan())
+    check_variables(project.bake_values(files.existing_text(project.output) or ""), project.plan())
     report("settings: every variable is well-formed and every tag a valid image reference")
     if not engine:
         return

@@ -57,7 +57,7 @@ class Project:
         check_text(text, plan)
         return text
 
-    def settings(
+    def bake_values(
         self, text: str, options: Mapping[str, str | None] | None = None, environ: Mapping[str, str] | None = None
     ) -> dict[str, str]:
         """Every variable of the bake file ``text`` as bake will read it, ``options`` on top."""

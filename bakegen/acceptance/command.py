@@ -84,7 +84,7 @@ class ImageResolver:
                 "REGISTRY": ",".join(self.request.registries) if self.request.registries else None,
                 "IMAGE_NAME": self.request.image_name,
             }
-            self._values = self.project.settings(self.project.render_text(self.plan), options, self.environ)
+            self._values = self.project.bake_values(self.project.render_text(self.plan), options, self.environ)
         return self._values
 
     def resolve(self, name: str) -> Named:
