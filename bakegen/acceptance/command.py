@@ -13,7 +13,7 @@ from .. import engine
 from ..bake.model import Plan
 from ..bake.plan import EXTRA_TARGETS, image_ref, registries
 from ..errors import BakegenError, ChecksFailed, did_you_mean
-from ..options import ca_bundle, merged, split_items
+from ..options import ca_bundle, check_tags, merged, split_items
 from ..project import Project
 from ..sums import MirrorTrust
 from . import checks
@@ -85,6 +85,7 @@ class ImageResolver:
                 "IMAGE_NAME": self.request.image_name,
             }
             self._values = self.project.bake_values(self.project.render_text(self.plan), options, self.environ)
+            check_tags(self._values, self.plan)
         return self._values
 
     def resolve(self, name: str) -> Named:
