@@ -133,7 +133,7 @@ CaBundle = Annotated[
     typer.Option(
         "--ca-bundle", exists=True, dir_okay=False, readable=True,
         help="CA certificates (PEM) to trust, e.g. a TLS-intercepting proxy's (CA_BUNDLE): apt in a build gets "
-        "them as a secret; the containers of test and bench mount them for pip, Python's ssl and apt.",
+        "them as a secret; the containers of test, bench and campaign mount them for pip, Python's ssl and apt.",
     ),
 ]
 Builder = Annotated[
@@ -146,6 +146,31 @@ Lines = Annotated[
         "--lines", "--line",
         help="Only these CPython lines, comma-separated or repeated (3.13,3.14; 3.13t: the free-threaded "
         "build); default: all.",
+    ),
+]
+
+# The benchmark's options, which bench and campaign share.
+Rounds = Annotated[
+    int, typer.Option("--rounds", min=1, help="Rounds; each runs every benchmark on every image in turn.")
+]
+Fast = Annotated[
+    bool,
+    typer.Option(
+        "--fast",
+        help=f"Quick check: {FAST_PROCESSES} pyperf processes x {FAST_VALUES} values (default: pyperf's 20 x 3).",
+    ),
+]
+Benchmarks = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--benchmark", "-b", help="Only these benchmarks (repeat or comma-separate); see `bakegen bench --list`."
+    ),
+]
+Output = Annotated[
+    Path,
+    typer.Option(
+        "--output", "-o", file_okay=False, writable=True,
+        help="Folder for the report: bench.json, bench.svg, bench.txt (and a campaign's campaign.json).",
     ),
 ]
 
@@ -514,20 +539,9 @@ def bench(
         list[str] | None,
         typer.Argument(help="Local images to compare; ratios are against the first.", show_default=False),
     ] = None,
-    rounds: Annotated[
-        int, typer.Option("--rounds", min=1, help="Rounds; each runs every benchmark on every image in turn.")
-    ] = DEFAULT_ROUNDS,
-    fast: Annotated[
-        bool,
-        typer.Option(
-            "--fast",
-            help=f"Quick check: {FAST_PROCESSES} pyperf processes x {FAST_VALUES} values (default: pyperf's 20 x 3).",
-        ),
-    ] = False,
-    benchmark: Annotated[
-        list[str] | None,
-        typer.Option("--benchmark", "-b", help="Only these benchmarks (repeat or comma-separate); see --list."),
-    ] = None,
+    rounds: Rounds = DEFAULT_ROUNDS,
+    fast: Fast = False,
+    benchmark: Benchmarks = None,
     processes: Annotated[
         int | None, typer.Option("--processes", min=1, help="pyperf worker processes per benchmark.")
     ] = None,
@@ -544,12 +558,7 @@ def bench(
         str | None, typer.Option("--base", help="Base image: also report what each image adds on top of it.")
     ] = None,
     ca_bundle: CaBundle = None,
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--output", "-o", file_okay=False, writable=True, help="Folder for bench.json, bench.svg, bench.txt."
-        ),
-    ] = DEFAULT_OUTPUT,
+    output: Output = DEFAULT_OUTPUT,
     registry_sizes: Annotated[
         bool,
         typer.Option("--registry-sizes", help="Compressed sizes from the registry's manifests (pushed images)."),
@@ -623,14 +632,10 @@ def campaign(
     allow_unpinned: AllowUnpinned = False,
     allow_http_sums: AllowHttpSums = False,
     ca_bundle: CaBundle = None,
-    rounds: Annotated[int, typer.Option("--rounds", min=1, help="Benchmark rounds.")] = 2,
-    fast: Annotated[bool, typer.Option("--fast", help="Quick benchmark: fewer pyperf processes and values.")] = False,
-    benchmark: Annotated[
-        list[str] | None, typer.Option("--benchmark", "-b", help="Only these benchmarks; see `bakegen bench --list`.")
-    ] = None,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", file_okay=False, help="Folder for bench.* and campaign.json.")
-    ] = Path("campaign-results"),
+    rounds: Rounds = 2,
+    fast: Fast = False,
+    benchmark: Benchmarks = None,
+    output: Output = Path("campaign-results"),
 ) -> None:
     """Build one image per flag set, one after another, then benchmark them all in one interleaved run.
 

@@ -13,7 +13,7 @@ from .. import engine
 from ..bake.model import Plan
 from ..bake.plan import EXTRA_TARGETS, image_ref, registries
 from ..errors import BakegenError, ChecksFailed, did_you_mean
-from ..options import ca_bundle, check_tags, merged, split_items
+from ..options import ca_bundle, check_ca_bundle, check_tags, merged, split_items
 from ..project import Project
 from ..sums import MirrorTrust
 from . import checks
@@ -133,6 +133,8 @@ def check_images(
         raise BakegenError(f"--pull {request.pull}: expected one of {', '.join(PULL_POLICIES)}")
     platforms = merged({"PLATFORMS": ""}, environ, {"PLATFORMS": request.platforms})["PLATFORMS"]
     ca = ca_bundle(request.ca_bundle, environ)
+    if ca is not None:
+        check_ca_bundle(ca)
     resolver = ImageResolver(project, request, environ)
     images = [resolver.resolve(name) for name in resolver.expand(request.names)]
     reference = resolver.resolve(request.reference) if request.reference else None

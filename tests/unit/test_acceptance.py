@@ -494,6 +494,22 @@ def test_check_images_raises_checks_failed_naming_image_and_check(fake, project_
     assert "FAIL  utc                      date +%Z gives CET, not UTC" in lines
 
 
+def test_platforms_and_ca_bundle_come_from_the_options_else_the_environment(
+    fake, project_dir: Path, clean_env, tmp_path: Path
+) -> None:
+    fe = fake({"docker.io/bakegen/python:3.13.15-wee": FakeImage()})
+    env_ca, option_ca = tmp_path / "env.pem", tmp_path / "option.pem"
+    for ca in (env_ca, option_ca):
+        ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    environ = {"CA_BUNDLE": str(env_ca), "PLATFORMS": "linux/arm64"}
+    check_images(Project(project_dir), AcceptanceRequest(["3_13-wee"]), lambda line: None, environ=environ)
+    assert {(c["platform"], c["volumes"][0][0]) for c in fe.calls} == {("linux/arm64", str(env_ca.resolve()))}
+    fe.calls.clear()
+    request = AcceptanceRequest(["3_13-wee"], platforms="linux/amd64", ca_bundle=option_ca)
+    check_images(Project(project_dir), request, lambda line: None, environ=environ)
+    assert {(c["platform"], c["volumes"][0][0]) for c in fe.calls} == {("linux/amd64", str(option_ca.resolve()))}
+
+
 # --- the CLI ------------------------------------------------------------------------------------------------------
 
 cli = CliRunner()

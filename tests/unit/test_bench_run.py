@@ -18,6 +18,17 @@ from bakegen.errors import BakegenError, EngineError, Terminated
 from tests.kit.bench import FakeBackend
 
 
+def test_the_ca_bundle_comes_from_the_option_else_the_environment(tmp_path: Path) -> None:
+    env_ca, option_ca = tmp_path / "env.pem", tmp_path / "option.pem"
+    for ca in (env_ca, option_ca):
+        ca.write_text("pem")
+    for given, mounted in ((None, env_ca), (option_ca, option_ca)):
+        backend = FakeBackend()
+        request = BenchRequest(["a"], ["nbody"], rounds=1, fast=True, ca_bundle=given, output=tmp_path / "out")
+        command.bench(request, print, print, backend=backend, environ={"CA_BUNDLE": str(env_ca)})
+        assert {s["ca_bundle"] for s in backend.started} == {str(mounted.resolve())}
+
+
 def test_run_interleaves_images_and_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIP_INDEX_URL", "http://pypi.internal/simple")
     backend = FakeBackend()
