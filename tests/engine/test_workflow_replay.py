@@ -5,7 +5,7 @@ matrix, where the images go, the creation time), one build job per platform (bak
 `set:` lines and bake's metadata file, the digest step, `bakegen test` on the pushed image, the
 hand-over of the tested digest, the artifact), then the merge job's shells (bake --print for the
 tags, the dry run, `imagetools create` and its checks, signing the digest it hands on). Every `run:`
-step is the workflow's own text with its `env:` evaluated (tests/engine/workflowkit.py), so this
+step is the workflow's own text with its `env:` evaluated (tests/kit/workflow.py), so this
 test breaks when the workflow does. Three runs:
 
 - on the default branch with IMAGE_NAME=Python: lowercase tags holding linux/amd64 and the
