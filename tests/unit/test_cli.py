@@ -98,22 +98,6 @@ def test_list(project_dir: Path, clean_env) -> None:
     assert "never pushed" in rows["reference"] and "never pushed" in rows["reference-modules"]
 
 
-def test_unknown_target(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = FakeDocker()
-    monkeypatch.setattr(engine, "docker", fake)
-    result = invoke("build", "3_13-wee-optimised", "-C", str(project_dir))
-    assert result.exit_code == 1
-    assert "unknown target '3_13-wee-optimised'; did you mean 3_13-wee-optimized?" in one_line_error(result)
-    assert fake.buildx.calls == []
-
-
-def test_no_daemon(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "docker", FakeDocker(daemon=False))
-    result = invoke("build", "3_13-wee", "-C", str(project_dir))
-    assert result.exit_code == 3
-    assert "cannot reach the Docker daemon" in one_line_error(result)
-
-
 def test_failed_build(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeDocker(fail_with="#5 ERROR: process did not complete\nERROR: failed to solve: exit code 2\n")
     monkeypatch.setattr(engine, "docker", fake)
@@ -170,13 +154,6 @@ def test_build_maps_options_to_bake(
     assert 'PYTHON_VERSION = "3.13.5"' in text and '"3.13.5-wee"' in text
     assert f'context    = "{project_dir.resolve()}"' in text
     assert not Path(call["files"][0]).exists()  # the temporary bake file is gone
-
-
-def test_load_and_push_exclude_each_other(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "docker", FakeDocker())
-    result = invoke("build", "--load", "--push", "-C", str(project_dir))
-    assert result.exit_code == 1
-    assert "exclude each other" in one_line_error(result)
 
 
 @pytest.mark.parametrize("target", ["reference", "reference-modules"])

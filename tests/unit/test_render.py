@@ -79,19 +79,6 @@ def test_every_target_builds_a_stage_of_its_own_dockerfile() -> None:
     assert "reference" not in dockerfile_stages(REPO / "Dockerfile")
 
 
-def test_public_defaults(project_dir: Path) -> None:
-    defaults = merged(variable_defaults(parse(Project(project_dir).render_text())), {})
-    assert defaults["BASE_IMAGE"] == "debian:trixie-slim"
-    assert defaults["BASE_IMAGE_BULLSEYE"] == "debian:bullseye-slim"
-    assert defaults["PYTHON_MIRROR"] == "https://www.python.org/ftp/python"
-    assert defaults["PLATFORMS"] == ""  # the builder's own platform
-    assert "localhost" not in Project(project_dir).render_text()
-
-
-def test_header_says_do_not_edit(project_dir: Path) -> None:
-    assert "DO NOT EDIT" in Project(project_dir).render_text().splitlines()[1]
-
-
 NASTY = 'quote " backslash \\ ${REGISTRY} %{ if true }x%{ endif } tab\t newline\n unicode \u00e9 end'
 
 
