@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import typer
 from fakes import FakeDocker
-from suitekit import BAKEGEN_ENVIRONMENT, REPO, bake_variable_names
+from suitekit import BAKEGEN_ENVIRONMENT, bake_variable_names
 from typer.testing import CliRunner
 
 from bakegen import engine
@@ -351,16 +351,3 @@ def test_clean_env_clears_every_bake_variable(monkeypatch: pytest.MonkeyPatch, r
     request.getfixturevalue("clean_env")
     assert [name for name in names if name in os.environ] == []
 
-
-def test_readme_layout_names_every_module() -> None:
-    """README's "How it fits together" and the package tree agree, both ways."""
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("## How it fits together", 1)[1].split("\n## ", 1)[0]
-    files = [
-        p for p in (REPO / "bakegen").rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.name not in ("__init__.py", "__main__.py")
-    ]
-    missing = sorted(str(p.relative_to(REPO)) for p in files if p.name not in section)
-    assert missing == [], "not in README's How it fits together"
-    named = re.findall(r"bakegen/[\w/.]+", section)
-    assert [n for n in named if not (REPO / n.rstrip("/")).exists()] == []
