@@ -120,8 +120,9 @@ RUN --mount=type=bind,from=source,source=/python.tar,target=/usr/src/python.tar 
     --mount=type=bind,from=scripts-build,target=/usr/src/inbuild \
     sh /usr/src/inbuild/build-python.sh /usr/src/python.tar
 # OPTIMAL=1: profile-guided optimization. LTO=1: link-time optimization, only on top of PGO.
-# FREETHREADED=1: --disable-gil (PEP 703), 3.13 and later; declared after the build python, so that
-# the GIL and the free-threaded build of a release share it. HARDENING: groups of
+# FREETHREADED=1: --disable-gil (PEP 703), from the line bakegen/bake/variants.toml names on;
+# declared after the build python, so that the GIL and the free-threaded build of a release share
+# it. HARDENING: groups of
 # bakegen/inbuild/flags.sh ("all", "none" or a list), which the image's io.bakegen.hardening label
 # promises. The EXTRA_* args and PROFILE_TASK are a flag set's own (`bakegen campaign`); empty for
 # the images bakegen publishes.

@@ -3,7 +3,7 @@
 bakegen signs with a key pair and keeps those signatures out of a transparency log: it signs with
 ``--tlog-upload=false`` and verifies with ``--insecure-ignore-tlog``, so signing works offline and for
 private registries, and the public key is the one trust anchor. (The build workflow signs keyless,
-with Rekor; those signatures are checked with cosign itself, see the README.)
+with Rekor; those signatures are checked with cosign itself, see docs/publishing.md.)
 
 cosign talks plain HTTP to registries on loopback and private addresses by itself
 (go-containerregistry's rule); for any other plain-HTTP registry set COSIGN_ALLOW_HTTP_REGISTRY=true,

@@ -25,7 +25,7 @@ checks of the same name here test the same things, written anew:
 config.sh also lists ``python-hy``, whose container.sh (@ c05dbc4fe1eb0452c278c160e68b68e666efb582)
 skips itself on Python 2 and on 3.11 and later: every line bakegen builds. It is not reproduced.
 
-**What bakegen's variants promise** (README, "What you get"): the version and configure flags of
+**What bakegen's variants promise** (docs/images.md, "What is inside"): the version and configure flags of
 the variant, the platform, no Tk, the commands on PATH, a venv with pip, C-extension wheels, the
 headers, apt, and module parity with the official image.
 """
@@ -59,7 +59,7 @@ MACHINES = {
 
 # The official slim images build _tkinter but ship no libtk, so tkinter and turtle fail there too
 # (measured on the reference-modules image, 3.13.15); idlelib and turtledemo import there, not here.
-_TK = "Tk: bakegen images have no Tcl/Tk; tkinter, IDLE and the turtle modules are left out (README, What you get)"
+_TK = "Tk: bakegen images have no Tcl/Tk; tkinter, IDLE and the turtle modules are left out (docs/images.md)"
 _TESTS = (
     "test modules: the test suite and its C helper modules are not shipped; sys.stdlib_module_names "
     "leaves them out (CPython Tools/build/generate_stdlib_module_names.py IGNORE @ "

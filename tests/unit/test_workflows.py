@@ -13,7 +13,7 @@ rule on the real files; ``test_policy_catches`` runs each rule on a copy broken 
 mutation per way of breaking it, so a rule that could never fail fails there.
 
 The steps that decide where images go and when they were made are run here from build.yml itself
-(tests/engine/workflowkit.py), with GitHub's contexts filled in; the whole build, test and merge is
+(tests/kit/workflow.py), with GitHub's contexts filled in; the whole build, test and merge is
 replayed against a registry by tests/engine/test_workflow_replay.py.
 """
 
