@@ -625,6 +625,11 @@ def campaign(
     no_compare: Annotated[
         bool, typer.Option("--no-compare", help="Leave out the file's comparison targets (reference, ...).")
     ] = False,
+    no_build: Annotated[
+        bool,
+        typer.Option("--no-build", help="Build nothing: benchmark the images an earlier run of the campaign "
+                     "left (and the comparison targets'); a set without one gets one line."),
+    ] = False,
     base_image: BaseImage = None,
     mirror: Mirror = None,
     mirror_sums: MirrorSums = None,
@@ -655,13 +660,10 @@ def campaign(
                                  ca_bundle=ca, output=output)
     request = campaign_run.CampaignRequest(
         file=file or campaign_run.DEFAULT_FILE, sets=options.split_items(only), version=version,
-        no_compare=no_compare, bench=bench_request,
+        no_compare=no_compare, no_build=no_build, bench=bench_request,
     )
-    project = Project(project_dir)
-    engine = campaign_run.docker_engine(
-        project, settings, mirror_sums, mirror_trust(allow_older, allow_unpinned, allow_http_sums)
-    )
-    echo_raw(campaign_run.run(request, engine, echo_err))
+    trust = mirror_trust(allow_older, allow_unpinned, allow_http_sums)
+    echo_raw(campaign_run.command(Project(project_dir), request, settings, mirror_sums, trust, echo_err))
 
 
 @app.command()

@@ -10,6 +10,7 @@ reports. So an interrupted campaign (Ctrl-C) leaves an earlier campaign's result
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,9 @@ class CampaignRequest:
     version: str | None = None
     #: Leave out the file's comparison targets.
     no_compare: bool = False
+    #: Build nothing: benchmark the images an earlier run of this campaign built (and the comparison
+    #: targets' images), as their tags are today.
+    no_build: bool = False
     #: The benchmark run over the built images (its ``images`` are filled in here).
     bench: BenchRequest = field(default_factory=lambda: BenchRequest(images=[]))
 
@@ -80,6 +84,9 @@ class Engine:
     bench: Callable[[BenchRequest, Progress], Results]
     #: The release the reference target builds (the default --version).
     default_version: Callable[[], str]
+    #: The local image a build of this target with these variables gives, without building it;
+    #: raises BakegenError with one line when there is none.
+    existing: Callable[[str, dict[str, str]], str] | None = None
 
 
 CFLAGS_PROBE = ["python3", "-c", "import sysconfig; print(sysconfig.get_config_var('PY_CORE_CFLAGS') or '')"]
@@ -98,17 +105,23 @@ def baseline_of(campaign: Campaign, sets: list[FlagSet]) -> str:
     return campaign.baseline if campaign.baseline in names else names[0]
 
 
-def build_set(engine: Engine, s: FlagSet, version: str, progress: Progress) -> SetResult:
+def _image(engine: Engine, target: str, variables: dict[str, str], progress: Progress, reuse: bool) -> str:
+    if reuse and engine.existing is not None:
+        return engine.existing(target, variables)
+    return engine.build(target, variables, progress)
+
+
+def build_set(engine: Engine, s: FlagSet, version: str, progress: Progress, reuse: bool = False) -> SetResult:
     variables = {**s.variables(version), "REGISTRY": CAMPAIGN_REGISTRY, "IMAGE_NAME": s.name}
     result = SetResult(s.name, s.summary, variables)
-    progress(f"campaign: building set {s.name} ({s.summary or 'no summary'})")
+    progress(f"campaign: {'finding' if reuse else 'building'} set {s.name} ({s.summary or 'no summary'})")
     started = time.monotonic()
     try:
-        result.image = engine.build("custom", variables, progress)
+        result.image = _image(engine, "custom", variables, progress, reuse)
     except BakegenError as exc:
         result.error = str(exc)
         progress(f"campaign: set {s.name}: {result.error}")
-    result.seconds = round(time.monotonic() - started, 1)
+    result.seconds = 0.0 if reuse else round(time.monotonic() - started, 1)
     if result.built:
         try:
             result.core_cflags = engine.run(result.image, CFLAGS_PROBE).strip()
@@ -117,24 +130,26 @@ def build_set(engine: Engine, s: FlagSet, version: str, progress: Progress) -> S
     return result
 
 
-def build_comparison(engine: Engine, target: str, progress: Progress) -> SetResult:
+def build_comparison(engine: Engine, target: str, progress: Progress, reuse: bool = False) -> SetResult:
     result = SetResult(target, f"comparison target {target}", {})
-    progress(f"campaign: building comparison target {target}")
+    progress(f"campaign: {'finding' if reuse else 'building'} comparison target {target}")
     started = time.monotonic()
     try:
-        result.image = engine.build(target, {}, progress)
+        result.image = _image(engine, target, {}, progress, reuse)
     except BakegenError as exc:
         result.error = str(exc)
         progress(f"campaign: comparison target {target}: {result.error}")
-    result.seconds = round(time.monotonic() - started, 1)
+    result.seconds = 0.0 if reuse else round(time.monotonic() - started, 1)
     return result
 
 
-def campaign_json(version: str, baseline: str, results: list[SetResult], bench_error: str) -> str:
+def campaign_json(version: str, baseline: str, results: list[SetResult], bench_error: str, reused: bool) -> str:
     data = {
         "format": FORMAT,
         "version": version,
         "baseline": baseline,
+        #: True: nothing was built in this run (--no-build); build_seconds are then 0.
+        "reused_images": reused,
         "bench_error": bench_error,
         "sets": [
             {"name": r.name, "summary": r.summary, "image": r.image, "built": r.built, "error": r.error,
@@ -159,13 +174,13 @@ def run(request: CampaignRequest, engine: Engine, progress: Progress) -> str:
     version = request.version or engine.default_version()
     baseline = baseline_of(campaign, sets)
     ordered = sorted(sets, key=lambda s: s.name != baseline)
-    results = [build_set(engine, s, version, progress) for s in ordered]
+    results = [build_set(engine, s, version, progress, request.no_build) for s in ordered]
     if not request.no_compare:
-        results += [build_comparison(engine, t, progress) for t in campaign.compare]
+        results += [build_comparison(engine, t, progress, request.no_build) for t in campaign.compare]
     built = [r for r in results if r.built]
     if not any(r.built and r.name == baseline for r in results):
         failed = ", ".join(r.name for r in results if not r.built)
-        raise BakegenError(f"campaign: the baseline set {baseline} did not build, so nothing was compared "
+        raise BakegenError(f"campaign: the baseline set {baseline} has no image, so nothing was compared "
                            f"(failed: {failed}); nothing written")
     bench_error = ""
     texts: dict[Path, str] = {}
@@ -177,13 +192,14 @@ def run(request: CampaignRequest, engine: Engine, progress: Progress) -> str:
     except BakegenError as exc:
         bench_error = str(exc)
         progress(f"campaign: the benchmark run failed: {bench_error}")
-    texts[output / "campaign.json"] = campaign_json(version, baseline, results, bench_error)
+    texts[output / "campaign.json"] = campaign_json(version, baseline, results, bench_error, request.no_build)
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BakegenError(f"--output {output}: cannot create: {exc.strerror or exc}") from None
     written = replace_files(texts)
-    lines = [f"{r.name}: {'built ' + r.image if r.built else 'FAILED: ' + r.error} ({r.seconds:.0f} s)"
+    done = "found" if request.no_build else "built"
+    lines = [f"{r.name}: {f'{done} ' + r.image if r.built else 'FAILED: ' + r.error} ({r.seconds:.0f} s)"
              for r in results]
     return report + "\n".join(lines) + f"\nwrote {' '.join(str(p) for p in written)}\n"
 
@@ -218,10 +234,28 @@ def docker_engine(project, settings, sha256sums: str | None, trust=None, bench_b
     def bench(request: BenchRequest, progress: Progress) -> Results:
         return bench_runner.run(request, bench_backend or DockerBackend(), progress)
 
+    def existing(target: str, variables: dict[str, str]) -> str:
+        plan = project.plan(sha256sums=sha256sums, trust=trust)
+        with tempfile.TemporaryDirectory(prefix="bakegen-") as tmp:
+            bake_file = Path(tmp) / "docker-bake.hcl"
+            bake_file.write_text(project.render_text(plan, context=str(project.root.resolve())), encoding="utf-8")
+            printed = engine.bake_print([bake_file], [target], variables)
+        tags = printed.get("target", {}).get(target, {}).get("tags") or []
+        name = tags[0].removeprefix("docker.io/") if tags else ""
+        if not name or engine.image_labels(name) is None:
+            raise BakegenError(f"{target}: no local image {name or '(no tag)'} from an earlier build; "
+                               "run the campaign without --no-build")
+        return name
+
     def default_version() -> str:
         reference = project.plan(sha256sums=sha256sums, trust=trust).reference
         if reference is None:
             raise BakegenError("the plan has no reference release: pass --version")
         return reference.release.version
 
-    return Engine(build=build, run=run_in, bench=bench, default_version=default_version)
+    return Engine(build=build, run=run_in, bench=bench, default_version=default_version, existing=existing)
+
+
+def command(project, request: CampaignRequest, settings, sha256sums: str | None, trust, progress: Progress) -> str:
+    """``bakegen campaign``: the run on Docker, with ``bakegen build``'s settings for every build."""
+    return run(request, docker_engine(project, settings, sha256sums, trust), progress)

@@ -109,7 +109,7 @@ def test_a_failing_set_gets_one_line_and_the_others_are_written(tmp_path: Path) 
 
 
 def test_the_baseline_failing_writes_nothing(tmp_path: Path) -> None:
-    with pytest.raises(BakegenError, match="baseline set base did not build"):
+    with pytest.raises(BakegenError, match="baseline set base has no image"):
         campaign_run.run(request(tmp_path), FakeEngine(fail={"base"}).engine(), lambda line: None)
     assert not (tmp_path / "out" / "campaign.json").exists()
 
@@ -179,3 +179,25 @@ def test_bakegens_own_campaign_is_valid() -> None:
     campaign = load(campaign_run.DEFAULT_FILE)
     assert campaign.baseline in [s.name for s in campaign.sets]
     assert all(s.summary for s in campaign.sets)
+
+
+def test_no_build_benchmarks_the_images_an_earlier_run_left(tmp_path: Path) -> None:
+    fake = FakeEngine()
+    found: list[str] = []
+
+    def existing(target: str, variables: dict[str, str]) -> str:
+        name = variables.get("IMAGE_NAME", target)
+        if name == "broken":
+            raise BakegenError("custom: no local image bakegen-campaign/broken:tag from an earlier build")
+        found.append(name)
+        return f"bakegen-campaign/{name}:tag"
+
+    engine = Engine(fake.build, fake.run, fake.bench, fake.default_version, existing)
+    lines: list[str] = []
+    campaign_run.run(request(tmp_path, no_build=True), engine, lines.append)
+    assert fake.built == []
+    assert found == ["base", "clang", "reference"]
+    assert any("set broken: custom: no local image" in line for line in lines)
+    data = json.loads((tmp_path / "out" / "campaign.json").read_text())
+    assert data["reused_images"] is True
+    assert all(s["build_seconds"] == 0 for s in data["sets"])
