@@ -1,9 +1,18 @@
-"""The ``bakegen`` command line: signatures, help texts and exit codes only; the work is in ``core``."""
+"""The ``bakegen`` command line: signatures, help texts and exit codes only. Each command's body
+is one call into its module (``build``, ``doctor``, ``verify``, ``versions``, ``bakefile``,
+``acceptance.command``, ``bench.command``); errors become one line and an exit code here.
+
+Each option is declared once, below, with one help text. Typer reads from the environment only
+bakegen's own variables (BAKEGEN_PROJECT_DIR, PYTHON_MIRROR_SHA256SUMS); the bake variables an
+option overrides (REGISTRY, PLATFORMS, CA_BUNDLE, ...) are read where bake reads them, in
+``options.merged``, so each setting is read from the environment once, and the same way by every
+command.
+"""
 
 from __future__ import annotations
 
 import functools
-import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,15 +20,25 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from . import __version__, core
+from . import __version__, bakefile, options
+from .acceptance.command import AcceptanceRequest, check_images
 from .bake.matrix import DEFAULT_PLATFORMS
-from .bake.releases import DEFAULT_API, DEFAULT_MIRROR
-from .bench.benchmarks import benchmark_list
-from .bench.request import CPU_AUTO, CPU_NONE, DEFAULT_OUTPUT, DEFAULT_ROUNDS, DEFAULT_WORK, THREAD_RUNS
+from .bake.releases import DEFAULT_API
+from .bench.command import bench as run_bench
+from .bench.request import CPU_AUTO, CPU_NONE, DEFAULT_OUTPUT, DEFAULT_ROUNDS, DEFAULT_WORK, THREAD_RUNS, BenchRequest
 from .bench.workload import FAST_PROCESSES, FAST_VALUES
-from .errors import BakegenError, EngineError, Terminated, VerificationFailed
+from .build import BuildRequest
+from .build import build as run_build
+from .doctor import DoctorRequest
+from .doctor import doctor as run_doctor
+from .errors import BakegenError, Terminated
 from .files import sigterm_raises
 from .options import BuildSettings, Network
+from .project import Project
+from .sums import MirrorTrust
+from .verify import VerifyRequest
+from .verify import verify as run_verify
+from .versions import VersionsRequest, update_versions
 
 app = typer.Typer(
     help="Render, check and build slim CPython images (wee, wee-optimized, wee-optimized-lto) "
@@ -32,7 +51,13 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Options that `build` and `doctor` share, with one meaning and one help text.
+ProjectDir = Annotated[
+    Path,
+    typer.Option(
+        "--project-dir", "-C", envvar="BAKEGEN_PROJECT_DIR", file_okay=False,
+        help="The project folder holding versions/, docker-bake.hcl.j2 and the Dockerfile.",
+    ),
+]
 Load = Annotated[
     bool, typer.Option("--load", help="Load the images into the local engine (the default without --push/--platform).")
 ]
@@ -40,20 +65,20 @@ Push = Annotated[bool, typer.Option("--push", help="Push the images (and their m
 Platform = Annotated[
     str | None,
     typer.Option(
-        "--platform", envvar="PLATFORMS",
-        help="Comma-separated platforms, e.g. linux/amd64,linux/arm64; default: the builder's own.",
+        "--platform",
+        help="Comma-separated platforms, e.g. linux/amd64,linux/arm64 (PLATFORMS); default: the builder's, or for "
+        "test the engine's, own. test runs foreign ones under emulation.",
     ),
 ]
 Registry = Annotated[
     list[str] | None,
     typer.Option(
         "--registry",
-        help="Registry or registry namespace to tag for (REGISTRY); repeat or comma-separate for several.",
+        help="Registry or registry namespace the images are tagged for (REGISTRY); repeat or comma-separate for "
+        "several (test looks in the first).",
     ),
 ]
-ImageName = Annotated[
-    str | None, typer.Option("--image-name", envvar="IMAGE_NAME", help="Repository name below the registry.")
-]
+ImageName = Annotated[str | None, typer.Option("--image-name", help="Repository name below the registry (IMAGE_NAME).")]
 BaseImage = Annotated[
     list[str] | None,
     typer.Option(
@@ -64,28 +89,103 @@ BaseImage = Annotated[
 ]
 Mirror = Annotated[
     str | None,
-    typer.Option("--mirror", envvar="PYTHON_MIRROR", help="CPython source mirror (python.org /ftp/python layout)."),
+    typer.Option(
+        "--mirror",
+        help="CPython mirror in python.org's /ftp/python layout (PYTHON_MIRROR; default: python.org's): the "
+        "sources a build fetches, the releases versions update lists.",
+    ),
 ]
 MirrorSums = Annotated[
     str | None,
     typer.Option(
         "--mirror-sums", envvar="PYTHON_MIRROR_SHA256SUMS",
-        help="A mirror's SHA256SUMS (file or URL): build, per line, the newest release it holds. Sums that "
-        "versions/ pins are never replaced: a mirror that disagrees stops the command (exit 2).",
+        help="A mirror's SHA256SUMS (file or URL): build, per line, the newest release it holds (which also "
+        "decides the tags). Sums that versions/ pins are never replaced: a mirror that disagrees stops the "
+        "command (exit 2).",
+    ),
+]
+# What a --mirror-sums file may decide beyond versions/ (bakegen/sums.py, MirrorTrust): each is off by default.
+AllowOlder = Annotated[
+    bool,
+    typer.Option(
+        "--allow-older",
+        help="Let --mirror-sums pick a release that versions/ pins but that is older than the line's newest "
+        "(the line's tags, e.g. 3.13-wee, then move back). Refused without it (exit 2).",
+    ),
+]
+AllowUnpinned = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unpinned",
+        help="Let --mirror-sums pick a release (or tarball) that versions/ does not pin, checked by the "
+        "mirror's own sum. Refused without it (exit 2).",
+    ),
+]
+AllowHttpSums = Annotated[
+    bool,
+    typer.Option(
+        "--allow-http-sums",
+        help="Read a --mirror-sums URL over plain http from a host that is not loopback. Refused without "
+        "it (exit 2): anyone on the way could rewrite the sums.",
+    ),
+]
+CaBundle = Annotated[
+    Path | None,
+    typer.Option(
+        "--ca-bundle", exists=True, dir_okay=False, readable=True,
+        help="CA certificates (PEM) to trust, e.g. a TLS-intercepting proxy's (CA_BUNDLE): apt in a build gets "
+        "them as a secret; the containers of test, bench and campaign mount them for pip, Python's ssl and apt.",
     ),
 ]
 Builder = Annotated[
     str | None,
     typer.Option("--builder", help="The buildx builder to use, e.g. a multi-node one with a native arm64 node."),
 ]
-
-ProjectDir = Annotated[
-    Path,
+Lines = Annotated[
+    list[str] | None,
     typer.Option(
-        "--project-dir", "-C", envvar="BAKEGEN_PROJECT_DIR", file_okay=False,
-        help="The project folder holding versions/, docker-bake.hcl.j2 and the Dockerfile.",
+        "--lines", "--line",
+        help="Only these CPython lines, comma-separated or repeated (3.13,3.14; 3.13t: the free-threaded "
+        "build); default: all.",
     ),
 ]
+
+# The benchmark's options, which bench and campaign share.
+Rounds = Annotated[
+    int, typer.Option("--rounds", min=1, help="Rounds; each runs every benchmark on every image in turn.")
+]
+Fast = Annotated[
+    bool,
+    typer.Option(
+        "--fast",
+        help=f"Quick check: {FAST_PROCESSES} pyperf processes x {FAST_VALUES} values (default: pyperf's 20 x 3).",
+    ),
+]
+Benchmarks = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--benchmark", "-b", help="Only these benchmarks (repeat or comma-separate); see `bakegen bench --list`."
+    ),
+]
+Output = Annotated[
+    Path,
+    typer.Option(
+        "--output", "-o", file_okay=False, writable=True,
+        help="Folder for the report: bench.json, bench.svg, bench.txt (and a campaign's campaign.json).",
+    ),
+]
+
+
+def mirror_trust(allow_older: bool, allow_unpinned: bool, allow_http_sums: bool) -> MirrorTrust:
+    return MirrorTrust(allow_http=allow_http_sums, allow_older=allow_older, allow_unpinned=allow_unpinned)
+
+
+def echo_err(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+def echo_raw(text: str) -> None:
+    typer.echo(text, nl=False)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -141,13 +241,9 @@ def render(
     The text is checked with python-hcl2 before it is written, and written atomically: on any
     error the old file stays as it was.
     """
-    project = core.Project(project_dir)
-    if check:
-        core.require_fresh(project, show_diff=lambda diff: typer.echo(diff, err=True, nl=False))
-        typer.echo("docker-bake.hcl is up to date")
-        return
-    changed = core.render_project(project)
-    typer.echo(f"{'wrote' if changed else 'unchanged:'} {project.output}")
+    bakefile.render_project(
+        Project(project_dir), typer.echo, check=check, show_diff=lambda diff: typer.echo(diff, err=True, nl=False)
+    )
 
 
 @app.command("list")
@@ -156,14 +252,17 @@ def list_targets(
     project_dir: ProjectDir = Path("."),
     groups: Annotated[bool, typer.Option("--groups", help="List the groups instead of the targets.")] = False,
     mirror_sums: MirrorSums = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
 ) -> None:
     """Show every target `bakegen build` accepts, with its release and tags (or, with --groups, the groups).
 
     SUM says where the sha256 that checks the source tarball comes from: "pinned" (versions/) or
     "mirror" (--mirror-sums, for a tarball versions/ does not pin; a note names the mirror's file).
     """
-    for line in core.list_lines(core.Project(project_dir), groups=groups, sha256sums=mirror_sums):
-        typer.echo(line)
+    trust = mirror_trust(allow_older, allow_unpinned, allow_http_sums)
+    typer.echo("\n".join(bakefile.list_lines(Project(project_dir), groups=groups, sha256sums=mirror_sums, trust=trust)))
 
 
 @app.command()
@@ -180,7 +279,7 @@ def validate(
     ] = True,
 ) -> None:
     """Check the committed docker-bake.hcl: fresh, well-formed, and read by bake as planned."""
-    core.validate(core.Project(project_dir), engine=engine, report=typer.echo)
+    bakefile.validate(Project(project_dir), engine=engine, report=typer.echo)
 
 
 @app.command()
@@ -202,48 +301,40 @@ def build(
     base_image: BaseImage = None,
     mirror: Mirror = None,
     mirror_sums: MirrorSums = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
     cache: Annotated[
-        str | None,
-        typer.Option("--cache", envvar="CACHE", help='Build cache: "gha", or a repository for registry cache.'),
+        str | None, typer.Option("--cache", help='Build cache (CACHE): "gha", or a repository for registry cache.')
     ] = None,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-bundle", envvar="CA_BUNDLE", exists=True, dir_okay=False, readable=True,
-            help="Extra CA certificates (PEM) for apt.",
-        ),
-    ] = None,
+    ca_bundle: CaBundle = None,
     proxy: Annotated[
         str | None,
         typer.Option(
-            "--proxy", envvar="PKG_PROXY",
-            help="HTTP proxy for apt inside the build (e.g. a caching squid); kept out of the cache key.",
+            "--proxy", help="HTTP proxy for apt inside the build (PKG_PROXY), e.g. a caching squid; kept out of "
+            "the cache key.",
         ),
     ] = None,
     network: Annotated[
         Network | None,
         typer.Option(
-            "--network", envvar="NETWORK",
-            help='Network of the RUN steps: "host" reaches a proxy on this machine\'s loopback.',
+            "--network", help='Network of the RUN steps (NETWORK): "host" reaches a proxy on this machine\'s loopback.'
         ),
     ] = None,
     builder: Builder = None,
     attest: Annotated[
         bool | None,
         typer.Option(
-            "--attest/--no-attest", envvar="ATTEST",
-            help="Attach provenance and SBOM attestations (default: when pushing).", show_default=False,
+            "--attest/--no-attest", help="Attach provenance and SBOM attestations (ATTEST; default: when pushing).",
+            show_default=False,
         ),
     ] = None,
     sbom_generator: Annotated[
         str | None,
-        typer.Option(
-            "--sbom-generator", envvar="SBOM_GENERATOR", help="SBOM generator image (see the sbom-generator target)."
-        ),
+        typer.Option("--sbom-generator", help="SBOM generator image (SBOM_GENERATOR; see the sbom-generator target)."),
     ] = None,
     latest: Annotated[
-        bool,
-        typer.Option("--latest", envvar="LATEST", help="Also tag the newest stable wee-optimized-lto as latest."),
+        bool, typer.Option("--latest", help="Also tag the newest stable wee-optimized-lto as latest (LATEST=1).")
     ] = False,
     sign: Annotated[
         bool,
@@ -278,14 +369,12 @@ def build(
         mirror=mirror, cache=cache, ca_bundle=ca_bundle, proxy=proxy, network=network,
         sbom_generator=sbom_generator, latest=latest,
     )
-    request = core.BuildRequest(
+    request = BuildRequest(
         targets=list(targets or []), settings=settings, load=load, push=push, builder=builder,
         sha256sums=mirror_sums, attest=attest, sign=sign, sign_key=sign_key, all=all_targets, no_cache=no_cache,
+        mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
-    built = core.build(
-        core.Project(project_dir), request, on_line=lambda line: typer.echo(line, err=True), report=typer.echo
-    )
-    typer.echo(built.summary())
+    typer.echo(run_build(Project(project_dir), request, on_line=echo_err, report=typer.echo).summary())
 
 
 @app.command()
@@ -304,29 +393,29 @@ def doctor(
     base_image: BaseImage = None,
     mirror: Mirror = None,
     mirror_sums: MirrorSums = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
     builder: Builder = None,
 ) -> None:
     """Check that this machine can build (and load or push) the images, one line per check.
 
     Checks the docker CLI, the daemon, buildx (0.13 or newer), the image store (--load of several
-    platforms needs the containerd store), emulation for each foreign --platform, that the base
-    images' registries and the source mirror answer, that each --registry accepts a push (with
-    --push; nothing is pushed) and the free disk space. The options mean what they mean for
+    platforms needs the containerd store), emulation for each foreign --platform, and what the
+    named targets need: that their base images' registries and the source mirror (for the
+    CPython sources they compile) answer, that each --registry accepts a push (with --push;
+    nothing is pushed), and the free disk space. The options mean what they mean for
     `bakegen build`, with the same defaults. Exits 3 when something the build needs is missing.
     """
     settings = BuildSettings(
         platforms=platform, registries=registry or [], image_name=image_name, base_images=base_image or [],
         mirror=mirror,
     )
-    request = core.BuildRequest(
-        targets=list(targets or []), settings=settings, load=load, push=push, builder=builder, sha256sums=mirror_sums
+    request = DoctorRequest(
+        targets=list(targets or []), settings=settings, load=load, push=push, builder=builder, sha256sums=mirror_sums,
+        mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
-    checks = core.doctor_report(core.Project(project_dir), request)
-    for check in checks:
-        typer.echo(check.line())
-    failed = [c for c in checks if c.failed]
-    if failed:
-        raise EngineError(f"{len(failed)} check(s) failed: {', '.join(c.name for c in failed)}")
+    run_doctor(Project(project_dir), request, typer.echo)
 
 
 @app.command()
@@ -336,28 +425,65 @@ def verify(
         list[str], typer.Argument(help="Images in a registry: REPOSITORY:TAG or REPOSITORY@DIGEST.", show_default=False)
     ],
     key: Annotated[
-        str, typer.Option("--key", help="The cosign public key (cosign.pub) the images were signed with.")
-    ],
+        str | None,
+        typer.Option(
+            "--key", show_default=False,
+            help="The cosign public key (cosign.pub) the images were signed with (bakegen build --sign). "
+            "Without it, the signatures are checked keyless (see --certificate-identity).",
+        ),
+    ] = None,
+    identity: Annotated[
+        str | None,
+        typer.Option(
+            "--certificate-identity", show_default=False,
+            help="Keyless: the identity the signing certificate must name. Default: this repository's "
+            "publishing workflow on main, https://github.com/OWNER/REPO/.github/workflows/build.yml@refs/heads/main, "
+            "with OWNER/REPO read from the git remote 'origin' of --project-dir (a github.com URL; "
+            "otherwise give this option).",
+        ),
+    ] = None,
+    identity_regexp: Annotated[
+        str | None,
+        typer.Option(
+            "--certificate-identity-regexp", show_default=False,
+            help="Keyless: a regular expression (Go syntax, as cosign reads it) the identity must match, "
+            "instead of --certificate-identity.",
+        ),
+    ] = None,
+    issuer: Annotated[
+        str | None,
+        typer.Option(
+            "--certificate-oidc-issuer", show_default=False,
+            help="Keyless: the OIDC issuer of the signing certificate. Default: GitHub Actions', "
+            "https://token.actions.githubusercontent.com.",
+        ),
+    ] = None,
     source: Annotated[
         str | None,
         typer.Option(
-            "--source", envvar="SOURCE_URL", show_default=False,
-            help="The repository the provenance must name; default: the git remote 'origin' of --project-dir.",
+            "--source", show_default=False,
+            help="The repository the provenance must name (SOURCE_URL); default: the git remote 'origin' of "
+            "--project-dir.",
         ),
     ] = None,
     project_dir: ProjectDir = Path("."),
 ) -> None:
-    """Check that each image carries a signature made with KEY, and a provenance that names this repository.
+    """Check that each image is signed, for its tag, and has a provenance that names this repository.
 
     Each image is resolved to the digest its registry serves now; that digest must have a valid
-    cosign signature, and the SLSA provenance of every platform must record the source repository
-    (BuildKit's git source, a git build context, or the org.opencontainers.image.source label) and
-    no other. One line per image, OK or FAILED; exit status 4 when any image fails.
+    cosign signature: made with --key, or keyless by the certificate identity and issuer given
+    (default: this repository's build.yml on main, as GitHub Actions signs it; checked in Rekor).
+    For REPOSITORY:TAG, a verified signature must carry that tag, and the CPython version the tag
+    names, as annotations (bakegen build --sign writes them). The SLSA provenance of every platform
+    must record the source repository (BuildKit's git source, a git build context, or the
+    org.opencontainers.image.source label) and no other. One line per image, OK or FAILED; exit
+    status 4 when any image fails.
     """
-    verdicts = core.verify(core.Project(project_dir), images, key=key, source=source, report=typer.echo)
-    failed = [v for v in verdicts if not v.ok]
-    if failed:
-        raise VerificationFailed(f"{len(failed)} of {len(verdicts)} image(s) failed verification")
+    request = VerifyRequest(
+        images=images, key=key, source=source, project_dir=project_dir, identity=identity,
+        identity_regexp=identity_regexp, issuer=issuer,
+    )
+    run_verify(request, typer.echo)
 
 
 @app.command("test")
@@ -371,38 +497,14 @@ def acceptance_test(
         ),
     ] = None,
     project_dir: ProjectDir = Path("."),
-    platform: Annotated[
-        str | None,
-        typer.Option(
-            "--platform", envvar="PLATFORMS",
-            help="Comma-separated platforms to run each image as (foreign ones under emulation); "
-            "default: the engine's own.",
-        ),
-    ] = None,
-    registry: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--registry", envvar="REGISTRY",
-            help="Registry or namespace the targets were built for, as given to `bakegen build` (the first counts).",
-        ),
-    ] = None,
-    image_name: Annotated[
-        str | None, typer.Option("--image-name", envvar="IMAGE_NAME", help="Repository name below the registry.")
-    ] = None,
-    mirror_sums: Annotated[
-        str | None,
-        typer.Option(
-            "--mirror-sums", envvar="PYTHON_MIRROR_SHA256SUMS",
-            help="The SHA256SUMS the targets were built with (it decides their release, so their tag).",
-        ),
-    ] = None,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-bundle", envvar="CA_BUNDLE", exists=True, dir_okay=False, readable=True,
-            help="CA certificates (PEM) that pip, Python's ssl and apt inside the images trust (mounted read-only).",
-        ),
-    ] = None,
+    platform: Platform = None,
+    registry: Registry = None,
+    image_name: ImageName = None,
+    mirror_sums: MirrorSums = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
+    ca_bundle: CaBundle = None,
     reference: Annotated[
         str | None,
         typer.Option(
@@ -421,19 +523,16 @@ def acceptance_test(
     The official images' own tests (docker-library/official-images: python-imports, no .pyc,
     pip install requests and an HTTPS request, sqlite3, stack size, UTC, no hard-coded passwords,
     CMD override) and what bakegen's variants promise (version, configure flags, platform, no
-    tkinter, free threading (3.13+), commands, venv with pip, a C-extension wheel, headers,
+    tkinter, free threading, commands, venv with pip, a C-extension wheel, headers,
     apt-get install, module parity with the official image). One line per check (PASS, FAIL or
     SKIP), a summary per image and platform; exit 4 if any check failed.
     """
-    if list_checks:
-        for line in core.describe_checks():
-            typer.echo(line)
-        return
-    request = core.AcceptanceRequest(
+    request = AcceptanceRequest(
         names=list(images or []), platforms=platform, registries=registry or [], image_name=image_name,
-        sha256sums=mirror_sums, ca_bundle=ca_bundle, reference=reference, pull=pull,
+        sha256sums=mirror_sums, ca_bundle=ca_bundle, reference=reference, pull=pull, list_checks=list_checks,
+        mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
-    core.check_images(core.Project(project_dir), request, report=typer.echo)
+    check_images(Project(project_dir), request, typer.echo)
 
 
 @app.command()
@@ -443,20 +542,9 @@ def bench(
         list[str] | None,
         typer.Argument(help="Local images to compare; ratios are against the first.", show_default=False),
     ] = None,
-    rounds: Annotated[
-        int, typer.Option("--rounds", min=1, help="Rounds; each runs every benchmark on every image in turn.")
-    ] = DEFAULT_ROUNDS,
-    fast: Annotated[
-        bool,
-        typer.Option(
-            "--fast",
-            help=f"Quick check: {FAST_PROCESSES} pyperf processes x {FAST_VALUES} values (default: pyperf's 20 x 3).",
-        ),
-    ] = False,
-    benchmark: Annotated[
-        list[str] | None,
-        typer.Option("--benchmark", "-b", help="Only these benchmarks (repeat or comma-separate); see --list."),
-    ] = None,
+    rounds: Rounds = DEFAULT_ROUNDS,
+    fast: Fast = False,
+    benchmark: Benchmarks = None,
     processes: Annotated[
         int | None, typer.Option("--processes", min=1, help="pyperf worker processes per benchmark.")
     ] = None,
@@ -472,19 +560,8 @@ def bench(
     base: Annotated[
         str | None, typer.Option("--base", help="Base image: also report what each image adds on top of it.")
     ] = None,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-bundle", envvar="CA_BUNDLE", exists=True, dir_okay=False, readable=True,
-            help="CA certificates (PEM) for pip inside the containers, e.g. a TLS-intercepting proxy's.",
-        ),
-    ] = None,
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--output", "-o", file_okay=False, writable=True, help="Folder for bench.json, bench.svg, bench.txt."
-        ),
-    ] = DEFAULT_OUTPUT,
+    ca_bundle: CaBundle = None,
+    output: Output = DEFAULT_OUTPUT,
     registry_sizes: Annotated[
         bool,
         typer.Option("--registry-sizes", help="Compressed sizes from the registry's manifests (pushed images)."),
@@ -522,28 +599,81 @@ def bench(
     N threads, in containers pinned to N CPUs, and reports throughput, scaling (N threads / 1)
     and each image's N-thread throughput against the first, with each image's GIL state.
     """
-    if list_benchmarks:
-        typer.echo(benchmark_list(), nl=False)
-        return
-    request = core.BenchRequest(
+    request = BenchRequest(
         images=list(images or []), benchmarks=list(benchmark or []), rounds=rounds, fast=fast,
         processes=processes, values=values, cpu=cpu, base=base, ca_bundle=ca_bundle, output=output,
         registry_sizes=registry_sizes, threads=threads, work=work,
     )
-    typer.echo(core.bench(request, progress=lambda line: typer.echo(line, err=True)), nl=False)
+    run_bench(request, echo_raw, echo_err, list_benchmarks=list_benchmarks)
+
+
+@app.command()
+@user_errors
+def campaign(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Campaign file (TOML); default: bakegen's own (bakegen/campaign/flagsets.toml).",
+                       show_default=False),
+    ] = None,
+    project_dir: ProjectDir = Path("."),
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Only these flag sets (repeat or comma-separate); default: every set."),
+    ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option("--version", help="CPython release every set builds; default: the reference target's.",
+                     show_default=False),
+    ] = None,
+    no_compare: Annotated[
+        bool, typer.Option("--no-compare", help="Leave out the file's comparison targets (reference, ...).")
+    ] = False,
+    no_build: Annotated[
+        bool,
+        typer.Option("--no-build", help="Build nothing: benchmark the images an earlier run of the campaign "
+                     "left (and the comparison targets'); a set without one gets one line."),
+    ] = False,
+    base_image: BaseImage = None,
+    mirror: Mirror = None,
+    mirror_sums: MirrorSums = None,
+    allow_older: AllowOlder = False,
+    allow_unpinned: AllowUnpinned = False,
+    allow_http_sums: AllowHttpSums = False,
+    ca_bundle: CaBundle = None,
+    rounds: Rounds = 2,
+    fast: Fast = False,
+    benchmark: Benchmarks = None,
+    output: Output = Path("campaign-results"),
+) -> None:
+    """Build one image per flag set, one after another, then benchmark them all in one interleaved run.
+
+    Each [[set]] of the campaign file builds the custom target (PGO+LTO by default) with its own
+    hardening groups, toolchain packages, configure arguments, compiler and linker flags, PGO
+    training run or make variables, as <set>:<tag> under bakegen-campaign/. A set that fails to
+    build gets one line naming it, and the others go on. Then `bakegen bench` runs over every set
+    that built and the comparison targets, ratios against the baseline set, and bench.json,
+    bench.txt, bench.svg and campaign.json (each set's variables, build time, compile flags) are
+    written to --output at the end, all at once.
+    """
+    from .campaign import run as campaign_run
+
+    ca = options.ca_bundle(ca_bundle, os.environ)
+    settings = BuildSettings(base_images=base_image or [], mirror=mirror, ca_bundle=ca)
+    bench_request = BenchRequest(images=[], benchmarks=list(benchmark or []), rounds=rounds, fast=fast,
+                                 ca_bundle=ca, output=output)
+    request = campaign_run.CampaignRequest(
+        file=file or campaign_run.DEFAULT_FILE, sets=options.split_items(only), version=version,
+        no_compare=no_compare, no_build=no_build, bench=bench_request,
+    )
+    trust = mirror_trust(allow_older, allow_unpinned, allow_http_sums)
+    echo_raw(campaign_run.command(Project(project_dir), request, settings, mirror_sums, trust, echo_err))
 
 
 @app.command()
 @user_errors
 def matrix(
     project_dir: ProjectDir = Path("."),
-    lines: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--lines", "--line",
-            help="Only these CPython lines, comma-separated (3.13,3.14; 3.13t: the free-threaded build); empty: all.",
-        ),
-    ] = None,
+    lines: Lines = None,
     variants: Annotated[
         list[str] | None,
         typer.Option("--variants", "--variant", help="Only these variants, comma-separated; empty: all."),
@@ -564,10 +694,10 @@ def matrix(
     The output is one line of JSON, an object whose "include" lists the entries: what
     strategy.matrix takes through fromJSON.
     """
-    data = core.matrix(
-        core.Project(project_dir), lines=lines, variants=variants, platforms=[platforms], per_target=per_target
-    )
-    typer.echo(json.dumps(data, indent=2) if pretty else json.dumps(data, separators=(",", ":")))
+    typer.echo(bakefile.matrix_text(
+        Project(project_dir), lines=lines, variants=variants, platforms=[platforms], per_target=per_target,
+        pretty=pretty,
+    ))
 
 
 versions_app = typer.Typer(help="The release data in versions/.", invoke_without_command=True)
@@ -586,9 +716,7 @@ def versions(ctx: typer.Context) -> None:
 @user_errors
 def versions_update(
     project_dir: ProjectDir = Path("."),
-    mirror: Annotated[
-        str, typer.Option("--mirror", help="Where releases are listed: a python.org /ftp/python layout.")
-    ] = DEFAULT_MIRROR,
+    mirror: Mirror = None,
     api: Annotated[
         str,
         typer.Option(
@@ -596,11 +724,25 @@ def versions_update(
         ),
     ] = DEFAULT_API,
     pre: Annotated[bool, typer.Option("--pre", help="Take alphas, betas and release candidates too.")] = False,
-    lines: Annotated[
-        list[str] | None,
-        typer.Option("--line", "--lines", help="Only these lines, comma-separated or repeated; default: all."),
-    ] = None,
+    lines: Lines = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes; write nothing.")] = False,
+    base_images: Annotated[
+        bool,
+        typer.Option(
+            "--base-images/--no-base-images",
+            help="Measure the digest of each base image's manifest list in versions/base-images.toml anew, "
+            "at the registry the image names (--no-base-images leaves the file as it is).",
+        ),
+    ] = True,
+    base_registry: Annotated[
+        str | None,
+        typer.Option(
+            "--base-registry", show_default=False,
+            help="Measure the base images at this mirror of Docker Hub's official images instead "
+            "(e.g. localhost:5000/library: debian:trixie-slim is read as localhost:5000/library/debian:trixie-slim), "
+            "and pin the mirror's image, which is what was measured.",
+        ),
+    ] = None,
 ) -> None:
     """Move each line in versions/ to its newest upstream patch release, then re-render docker-bake.hcl.
 
@@ -611,11 +753,11 @@ def versions_update(
     files are then replaced all together or not at all, even on Ctrl-C or SIGTERM; a stale
     docker-bake.hcl is re-rendered even when versions/ is up to date.
     """
-    result = core.update_versions(
-        core.Project(project_dir), mirror=mirror, api=api, pre=pre, lines=lines, dry_run=dry_run
+    request = VersionsRequest(
+        mirror=mirror, api=api, pre=pre, lines=list(lines or []), dry_run=dry_run, base_images=base_images,
+        base_registry=base_registry,
     )
-    for line in result.report(dry_run=dry_run):
-        typer.echo(line, nl=False)
+    update_versions(Project(project_dir), request, echo_raw)
 
 
 def run(args: list[str] | None = None) -> int:

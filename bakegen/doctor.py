@@ -1,8 +1,10 @@
 """``bakegen doctor``: can this machine do what a build asks, one line per check, with the fix.
 
 ``bakegen build`` runs the same checks first and stops with the first failing line, instead of
-letting bake fail later with its whole log. Docker is asked through ``engine``, the network
-through ``net`` (short, capped probes); nothing is pulled, built or pushed.
+letting bake fail later with its whole log. Only what the named targets need is checked: the base
+images of their suites, the CPython sources they compile, the repositories they push to. Docker is
+asked through ``engine``, the network through ``net`` (short, capped probes); nothing is pulled,
+built or pushed.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from dataclasses import dataclass, field
 
 from . import engine, net
 from .bake.model import Plan
-from .bake.plan import base_variable
+from .bake.plan import EXTRA_TARGETS, SBOM_IMAGE, base_variable, image_ref, registries, releases_of
 from .errors import DataError, EngineError
+from .options import BuildSettings
+from .project import Project, resolve
 from .refs import host_of
+from .sums import MirrorTrust
 from .untrusted import loads_json
 
 #: buildx 0.13 is the oldest release bakegen is tested with (Debian stable's).
@@ -64,7 +69,8 @@ class Needs:
     #: Base images, by bake variable, of the targets asked for.
     base_images: dict[str, str] = field(default_factory=dict)
     mirror: str = ""
-    #: Source tarballs (paths below the mirror) the targets fetch; empty: probe the mirror's root.
+    #: Source tarballs (paths below the mirror) the targets fetch; "": the mirror itself (custom's
+    #: PYTHON_VERSION that versions/ does not list).
     tarballs: list[str] = field(default_factory=list)
 
 
@@ -72,28 +78,63 @@ def needs_for(
     plan: Plan, targets: Iterable[str], values: Mapping[str, str], *, load: bool, push: bool, builder: str | None
 ) -> Needs:
     """The needs of building ``targets`` (targets or groups) with these bake variable values."""
-    chosen = expand(plan, targets)
-    suites = {t.release.debian for t in plan.targets if t.name in chosen}
-    if chosen & {"custom", "reference", "sbom-generator"}:
-        suites.add(plan.default_debian)
+    chosen = plan.expand(targets)
+    planned = [plan.target(name) for name in chosen if name in plan.names()]
+    extra = [name for name in chosen if name in EXTRA_TARGETS]
+    # The template's extra targets are all built on the default suite's base image.
+    suites = {t.release.debian for t in planned} | ({plan.default_debian} if extra else set())
     base_vars = sorted(base_variable(s, plan.default_debian) for s in suites)
+    tarballs = {r.tarball.path for r in releases_of(plan, chosen)}
+    if "custom" in extra:
+        tarballs.add(_custom_tarball(plan, values.get("PYTHON_VERSION", "")))
     image = values.get("IMAGE_NAME", "python")
+    images = sorted({SBOM_IMAGE if name == "sbom-generator" else image for name in chosen})
     return Needs(
         platforms=[p.strip() for p in values.get("PLATFORMS", "").split(",") if p.strip()],
         load=load,
         push=push,
         builder=builder,
-        repositories=[f"{r.strip()}/{image}" for r in values.get("REGISTRY", "").split(",") if r.strip()],
+        repositories=[image_ref(r, i) for r in registries(values.get("REGISTRY", "")) if r for i in images],
         base_images={v: values[v] for v in base_vars if values.get(v)},
-        mirror=values.get("PYTHON_MIRROR", ""),
-        tarballs=sorted({t.release.tarball.path for t in plan.targets if t.name in chosen}),
+        mirror=values.get("PYTHON_MIRROR", "") if tarballs else "",
+        tarballs=sorted(tarballs),
     )
 
 
-def expand(plan: Plan, names: Iterable[str]) -> set[str]:
-    """Target names, with groups replaced by their members."""
-    groups = {g.name: g.targets for g in plan.groups}
-    return {t for name in names for t in groups.get(name, (name,))}
+def _custom_tarball(plan: Plan, version: str) -> str:
+    """The custom target's tarball where versions/ knows the release; else "" (the mirror itself)."""
+    return next((t.path for t in plan.known if t.version == version), "")
+
+
+@dataclass
+class DoctorRequest:
+    """What ``bakegen doctor`` was asked about: a build, with the options ``bakegen build`` takes."""
+
+    #: Targets or groups; none: every target.
+    targets: list[str]
+    settings: BuildSettings = field(default_factory=BuildSettings)
+    load: bool = False
+    push: bool = False
+    builder: str | None = None
+    sha256sums: str | None = None
+    mirror_trust: MirrorTrust = field(default_factory=MirrorTrust)
+
+
+def doctor(project: Project, request: DoctorRequest, report: Callable[[str], None]) -> list[Check]:
+    """``bakegen doctor``: every check of what ``build`` would need for this request, one line each;
+    an EngineError (exit 3) naming the failed ones."""
+    r = resolve(
+        project, request.targets, request.settings, load=request.load, push=request.push,
+        sha256sums=request.sha256sums, trust=request.mirror_trust, everything=True,
+    )
+    checks = run_checks(needs_for(r.plan, r.targets, r.values, load=r.load, push=request.push,
+                                  builder=request.builder))
+    for check in checks:
+        report(check.line())
+    failed = [c for c in checks if c.failed]
+    if failed:
+        raise EngineError(f"{len(failed)} check(s) failed: {', '.join(c.name for c in failed)}")
+    return checks
 
 
 # --- Docker ---------------------------------------------------------------------------------------
@@ -214,7 +255,7 @@ def check_mirror(needs: Needs) -> list[Check]:
     if not needs.mirror:
         return []
     checks = []
-    for path in needs.tarballs or [""]:
+    for path in needs.tarballs:
         url = f"{needs.mirror}/{path}"
         probe = net.probe(url, headers={"Range": "bytes=0-0"})
         name = f"source {path.rsplit('/', 1)[-1]}" if path else "source mirror"

@@ -221,13 +221,6 @@ def bake_build(
                 on_line(line.rstrip("\n"))
 
 
-def run(image: str, command: list[str], *, platform: str | None = None) -> str:
-    """Run a command in a throw-away container and return its output."""
-    image = image_arg(image)
-    with _errors(f"running {image} failed"):
-        return docker.run(image, command, remove=True, platform=platform)
-
-
 # --- containers and images, for ``bakegen bench`` ---------------------------------------------------
 
 

@@ -143,6 +143,10 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+#: Seconds by which the worker's own timeout may beat the caller's wait for the same deadline.
+_SLACK = 0.05
+
+
 class _Late(Exception):
     """The deadline passed while the body was read (the caller words it)."""
 
@@ -210,6 +214,8 @@ def get(
     threading.Thread(target=work, name="bakegen-net", daemon=True).start()
     if not done.wait(max(deadline - time.monotonic(), 0)) or not outcome:
         raise _late(total)
+    if isinstance(outcome[0], FetchError) and time.monotonic() >= deadline - _SLACK:
+        raise _late(total)  # the socket's own timeout, cut to the deadline, said the same first
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     return outcome[0]

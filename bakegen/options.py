@@ -1,8 +1,10 @@
-"""What a user asks ``bakegen build`` for, as typed settings, turned into checked bake variables.
+"""Settings: what the options ask for, turned into bake variables, merged with the environment and
+the bake file's defaults (``merged``, the one place bakegen reads a bake variable from the
+environment), and checked before anything runs.
 
 The command line and the environment are two spellings of the same settings: each option
-overrides the bake variable of the same meaning, which the environment may also set. The mapping
-and its checks live here, so they are tested without the CLI.
+overrides the bake variable of the same meaning, which the environment may also set, as bake
+itself reads it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.version import Version
+
 from .bake.data import SHA256_RE, VERSION_RE
 from .bake.model import Plan
-from .bake.plan import base_variable
+from .bake.plan import base_variable, image_ref, registries
 from .errors import BakegenError, DataError, did_you_mean
 from .files import read_text
 from .net import check_url
@@ -59,9 +63,22 @@ class BuildSettings:
     latest: bool = False
 
 
-def split_items(values: Iterable[str]) -> list[str]:
+def split_items(values: Iterable[str] | None) -> list[str]:
     """Repeated and comma-separated values as one list, blanks dropped."""
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+    return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
+
+
+def merged(
+    defaults: Mapping[str, str], environ: Mapping[str, str], options: Mapping[str, str | None] | None = None
+) -> dict[str, str]:
+    """Each setting as a command uses it: the option, else the environment variable of its name,
+    else the default. Bake reads its variables the same way (a variable it declares, from the
+    environment over its default), and bakegen hands it the options as variables, so that this
+    is also what bake sees. Only names in ``defaults`` are read from the environment."""
+    values = dict(defaults)
+    values.update((name, environ[name]) for name in defaults if name in environ)
+    values.update((name, value) for name, value in (options or {}).items() if value is not None)
+    return values
 
 
 def base_image_variables(items: Sequence[str], suites: Sequence[str], default_suite: str) -> dict[str, str]:
@@ -107,17 +124,17 @@ def to_variables(settings: BuildSettings, suites: Sequence[str], default_suite: 
 
 #: os/arch[/variant], as BuildKit's platforms are written (containerd's platforms.Parse).
 PLATFORM_RE = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?\Z")
-SWITCHES = ("ATTEST", "LATEST", "OPTIMAL", "LTO")
+SWITCHES = ("ATTEST", "LATEST", "OPTIMAL", "LTO", "FREETHREADED")
 
 
 def check_tags(values: Mapping[str, str], plan: Plan) -> None:
     """Every reference bake will compose, ``<registry>/<IMAGE_NAME>:<tag>``, against the grammar."""
-    registries = values.get("REGISTRY", "")
-    items = [r.strip() for r in registries.split(",")]
-    if not registries.strip() or "" in items:
+    value = values.get("REGISTRY", "")
+    items = registries(value)
+    if not value.strip() or "" in items:
         raise BakegenError(
-            f"REGISTRY {registries!r}: "
-            + ("is empty" if not registries.strip() else "has an empty entry between commas")
+            f"REGISTRY {value!r}: "
+            + ("is empty" if not value.strip() else "has an empty entry between commas")
             + "; name registries or registry namespaces, e.g. ghcr.io/acme (--registry, repeatable)"
         )
     image = values.get("IMAGE_NAME", "")
@@ -125,7 +142,7 @@ def check_tags(values: Mapping[str, str], plan: Plan) -> None:
     for registry in items:
         where = f"REGISTRY {registry!r} with IMAGE_NAME {image!r}"
         for name in names:
-            check_reference(f"{registry}/{image}:{name}", where)
+            check_reference(image_ref(registry, image, name), where)
 
 
 def _check_images(values: Mapping[str, str]) -> None:
@@ -161,9 +178,18 @@ def _check_plain(values: Mapping[str, str]) -> None:
 
 
 def check_ca_bundle(path: Path) -> None:
-    """A readable PEM file; bake hands it to the build as a secret."""
+    """A readable PEM file; bake hands it to the build as a secret, ``test`` and ``bench`` mount it."""
+    if not path.exists() or path.is_dir():
+        raise BakegenError(f"CA_BUNDLE {str(path)!r}: {'is a directory' if path.exists() else 'does not exist'}")
     if "-----BEGIN" not in read_text(path):
         raise DataError(f"{path}: not a PEM file of CA certificates (no -----BEGIN line)")
+
+
+def ca_bundle(option: Path | None, environ: Mapping[str, str]) -> Path | None:
+    """The CA certificates the containers of ``test``, ``bench`` and ``campaign`` trust: --ca-bundle,
+    else CA_BUNDLE, else None. (Each command checks the file before its first container starts.)"""
+    value = merged({"CA_BUNDLE": ""}, environ, {"CA_BUNDLE": str(option) if option else None})["CA_BUNDLE"]
+    return Path(value) if value else None
 
 
 def check_custom(values: Mapping[str, str], plan: Plan) -> None:
@@ -178,6 +204,12 @@ def check_custom(values: Mapping[str, str], plan: Plan) -> None:
         raise BakegenError(f"PYTHON_SHA256={sha!r}: must be 64 lower-case hex digits")
     if not sha and version not in {t.version for t in plan.known}:
         raise BakegenError(f"PYTHON_VERSION={version} is not in versions/: set PYTHON_SHA256 to its tarball's sha256")
+    if values.get("LTO") == "1" and values.get("OPTIMAL") != "1":
+        raise BakegenError("LTO=1 needs OPTIMAL=1: link-time optimization is offered on top of PGO only")
+    since = plan.freethreading.since if plan.freethreading else None
+    if values.get("FREETHREADED") == "1" and (since is None or Version(version) < Version(since)):
+        needs = f"CPython {since} or later" if since else "a [freethreaded] table in bakegen/bake/variants.toml"
+        raise BakegenError(f"FREETHREADED=1 needs {needs} (--disable-gil, PEP 703), not PYTHON_VERSION={version}")
 
 
 def check_variables(values: Mapping[str, str], plan: Plan, targets: Sequence[str] = ()) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import urllib.parse
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from packaging.version import Version
 
@@ -45,3 +48,47 @@ def parse_sha256sums(text: str, origin: str) -> dict[str, Tarball]:
 def preferred(tarballs: Iterable[Tarball]) -> Tarball:
     """The newest release among ``tarballs``; its ``.tar.xz`` where a ``.tgz`` is listed too."""
     return max(tarballs, key=lambda t: (Version(t.version), t.name.endswith(".tar.xz")))
+
+
+@dataclass(frozen=True)
+class MirrorTrust:
+    """What a mirror's ``SHA256SUMS`` (``--mirror-sums``) may decide beyond ``versions/``; all off by default.
+
+    The sums file names both the release a line builds and the sum that checks its tarball, so by
+    default it may only pick among the releases ``versions/`` pins, never one older than the line's
+    newest, and it is read over a channel that nobody on the way can rewrite (a file, https, or
+    loopback http). Each flag relaxes one of those, for a mirror that is known to lag behind.
+    """
+
+    #: ``--allow-http-sums``: read the sums over plain http from a host that is not loopback.
+    allow_http: bool = False
+    #: ``--allow-older``: build a pinned release older than the line's newest (a floating tag such
+    #: as ``3.13-wee`` then moves back).
+    allow_older: bool = False
+    #: ``--allow-unpinned``: build a release, or a tarball, that ``versions/`` does not pin, with the
+    #: mirror's own sum.
+    allow_unpinned: bool = False
+
+
+#: The default: a mirror chooses nothing that versions/ does not back.
+STRICT = MirrorTrust()
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1): traffic that never leaves the machine."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(url: str, trust: MirrorTrust) -> None:
+    """Refuse a sums file over plain http from another machine: anyone on the path could rewrite it."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "http" and not trust.allow_http and not is_loopback(parts.hostname or ""):
+        raise DataError(
+            f"--mirror-sums {url}: plain http from {parts.hostname}, which anyone on the way can rewrite: "
+            "use https, a local file, or --allow-http-sums to accept it"
+        )

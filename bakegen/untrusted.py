@@ -57,7 +57,7 @@ def check_text(value: str, what: str) -> str:
     bad = _FORBIDDEN.search(value)
     if bad:
         raise DataError(
-            f"{what}: {quote(value)} holds the control character U+{ord(bad.group()):04X}; remove it"
+            f"{what}: {quote(value)} holds U+{ord(bad.group()):04X}; control characters are not allowed, remove it"
         )
     return value
 

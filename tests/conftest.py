@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from suitekit import BAKEGEN_ENVIRONMENT, FIXTURES, bake_variable_names, copy_project
+
+from tests.kit.suite import BAKEGEN_ENVIRONMENT, FIXTURES, bake_variable_names, copy_project
 
 
 @pytest.fixture
@@ -22,14 +23,22 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_named_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts as a fresh bakegen process does: no plain-http origin named by an option
+    yet (bakegen/net.py reads plain http only from those, and from loopback)."""
+    from bakegen import net
+
+    monkeypatch.setattr(net, "_named_http", set())
+
+
+@pytest.fixture(autouse=True)
 def fake_net(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
     """Outside the engine tests nothing reaches the network: reachability probes answer through
-    a fake (tests/unit/fakes.py) that says every server is there, unless a test says otherwise."""
+    a fake (tests/kit/fakes.py) that says every server is there, unless a test says otherwise."""
     if request.node.get_closest_marker("engine"):
         return None
-    from fakes import FakeNet
-
     from bakegen import net
+    from tests.kit.fakes import FakeNet
 
     fake = FakeNet()
     monkeypatch.setattr(net, "probe", fake)

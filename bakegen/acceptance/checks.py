@@ -25,7 +25,7 @@ checks of the same name here test the same things, written anew:
 config.sh also lists ``python-hy``, whose container.sh (@ c05dbc4fe1eb0452c278c160e68b68e666efb582)
 skips itself on Python 2 and on 3.11 and later: every line bakegen builds. It is not reproduced.
 
-**What bakegen's variants promise** (README, "What you get"): the version and configure flags of
+**What bakegen's variants promise** (docs/images.md, "What is inside"): the version and configure flags of
 the variant, the platform, no Tk, the commands on PATH, a venv with pip, C-extension wheels, the
 headers, apt, and module parity with the official image.
 """
@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from ..bake.data import load_variants
 from ..bake.model import FREETHREADED_ABIFLAG, FREETHREADED_FLAG
+from . import hardening
 from .model import Evidence, Facts, Judge, ModuleImports, Outcome, failed, passed, skipped
 
 #: Any HTTPS site proves the TLS stack; the official test asks google.com, which is not reachable
@@ -58,7 +59,7 @@ MACHINES = {
 
 # The official slim images build _tkinter but ship no libtk, so tkinter and turtle fail there too
 # (measured on the reference-modules image, 3.13.15); idlelib and turtledemo import there, not here.
-_TK = "Tk: bakegen images have no Tcl/Tk; tkinter, IDLE and the turtle modules are left out (README, What you get)"
+_TK = "Tk: bakegen images have no Tcl/Tk; tkinter, IDLE and the turtle modules are left out (docs/images.md)"
 _TESTS = (
     "test modules: the test suite and its C helper modules are not shipped; sys.stdlib_module_names "
     "leaves them out (CPython Tools/build/generate_stdlib_module_names.py IGNORE @ "
@@ -508,13 +509,15 @@ print("neither %s imports" % " nor ".join(names))
 """)
 
 #: One line per python command on PATH: its name, Py_GIL_DISABLED, whether the GIL is on, sys.abiflags.
+#: The interpreter says whether it can run without the GIL (a Python without sys._is_gil_enabled has
+#: the GIL), so the check holds no list of the versions that have free threading.
 THREADING = """
 minor="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 for cmd in python python3 "python$minor" "python${minor}t"; do
   command -v "$cmd" >/dev/null 2>&1 || continue
   "$cmd" -c 'import sys, sysconfig
 disabled = sysconfig.get_config_var("Py_GIL_DISABLED") or 0
-print(sys.argv[1], disabled, int(sys._is_gil_enabled()), sys.abiflags or "-")' "$cmd"
+print(sys.argv[1], disabled, int(getattr(sys, "_is_gil_enabled", lambda: True)()), sys.abiflags or "-")' "$cmd"
 done
 """
 
@@ -646,7 +649,9 @@ CHECKS: tuple[Check, ...] = (
           official=True),
     Check("no-tkinter", "tkinter is not there (no Tcl/Tk)", InBatch(NO_TKINTER), bakegen_only=True),
     Check("free-threading", "free-threaded images run python, python3, python3.X and python3.Xt without the GIL",
-          InBatch(THREADING), judge=threading_as_expected, python=">=3.13", bakegen_only=True),
+          InBatch(THREADING), judge=threading_as_expected, python=">=3", bakegen_only=True),
+    Check("hardening", "the interpreter's and extension modules' ELF files show the hardening the label promises",
+          InBatch(hardening.scan_script()), judge=hardening.judge, bakegen_only=True),
     Check("headers", "Python.h is installed and python-config --includes names it", InBatch(HEADERS)),
     Check("python-pip-requests-ssl", f"pip install requests, then GET {HTTPS_URL}", InBatch(PIP_REQUESTS_SSL),
           official=True),

@@ -222,7 +222,7 @@ def scan(data):
         "relro": PT_GNU_RELRO in segments,
         "bindnow": any(t == DT_BIND_NOW for t, _ in dynamic) or bool(flags & DF_BIND_NOW) or bool(flags_1 & DF_1_NOW),
         "stack_chk": "__stack_chk_fail" in imports,
-        "fortified": sorted(n for n in imports if n.endswith("_chk") and n.startswith("__") and n != "__stack_chk_fail"),
+        "fortified": sorted(n for n in imports if n.startswith("__") and n.endswith("_chk") and "stack_chk" not in n),
         "fortifiable": sorted(n for n in imports if n in FORTIFIABLE),
         "x86_features": x86,
         "aarch64_features": aarch64,

@@ -16,6 +16,7 @@ from packaging.version import Version
 VERSION_LABEL = "org.opencontainers.image.version"
 VARIANT_LABEL = "io.bakegen.variant"
 FLAGS_LABEL = "io.bakegen.configure-flags"
+HARDENING_LABEL = "io.bakegen.hardening"
 
 
 class Status(enum.StrEnum):
@@ -52,6 +53,8 @@ class Expected:
     variant: str | None = None
     #: The configure flags its variant adds; None when not known.
     configure_flags: tuple[str, ...] | None = None
+    #: The hardening groups it promises, as the label says them ("all", "none", or names); None: no label.
+    hardening: str | None = None
 
     @classmethod
     def from_labels(cls, labels: Mapping[str, str] | None, version: str | None = None) -> Expected:
@@ -62,6 +65,7 @@ class Expected:
             version=labels.get(VERSION_LABEL) or version,
             variant=variant,
             configure_flags=tuple(flags.split()) if variant and flags is not None else None,
+            hardening=labels.get(HARDENING_LABEL) if variant else None,
         )
 
 

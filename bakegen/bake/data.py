@@ -19,7 +19,7 @@ from packaging.version import Version
 
 from ..errors import DataError, did_you_mean
 from ..untrusted import load_toml, quote
-from .model import FREETHREADED_SINCE, FreeThreading, Release, Tarball, Variant
+from .model import FreeThreading, Release, Tarball, Variant
 
 # Patterns end in \Z, not $ (which lets a trailing newline through), and \d is ASCII only (other
 # scripts' digits are no version packaging reads). A version number has at most 9 digits: Python
@@ -32,10 +32,13 @@ SUITE_RE = re.compile(r"^[a-z]+\Z")
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
 #: A variant name goes into tags (``3.13.15t-<name>``) of at most 128 characters.
 NAME_MAX = 64
+#: How an entry's sum was verified (bakegen/bake/signers.py): the OpenPGP key's fingerprint, the
+#: Sigstore identity and issuer, or "unverified" (only ``source`` vouches for the sum).
+VERIFIED_RE = re.compile(r"^(openpgp:[0-9A-F]{40}|sigstore:[^|\s]+\|https://\S+|unverified)\Z")
 
-_TARBALL_KEYS = {"version": str, "tarball": str, "sha256": str}
+_TARBALL_KEYS = {"version": str, "tarball": str, "sha256": str, "verified": str}
 _RELEASE_KEYS = {**_TARBALL_KEYS, "source": str, "debian": str, "previous": list}
-_RELEASE_REQUIRED = ("version", "tarball", "sha256", "source")
+_RELEASE_REQUIRED = ("version", "tarball", "sha256", "source", "verified")
 _PREVIOUS_KEYS = {**_TARBALL_KEYS, "source": str}
 _VARIANT_KEYS = {"name": str, "summary": str, "optimal": bool, "lto": bool, "cross_compile": bool, "latest": bool}
 _VARIANT_REQUIRED = ("name", "summary", "optimal", "lto")
@@ -76,7 +79,13 @@ def _tarball(path: Path, where: str, table: Mapping[str, Any]) -> Tarball:
     allowed = (f"Python-{version}.tar.xz", f"Python-{version}.tgz")
     if name not in allowed:
         raise DataError(f"{where}: field 'tarball' must be one of {' or '.join(allowed)}, got {quote(name)}")
-    return Tarball(version=version, name=name, sha256=sha256, sum_origin=str(path))
+    verified = table["verified"]
+    if not VERIFIED_RE.fullmatch(verified):
+        raise DataError(
+            f"{where}: field 'verified' is {quote(verified)}, not openpgp:<40-digit fingerprint>, "
+            "sigstore:<identity>|<issuer> or unverified (see versions/README.md)"
+        )
+    return Tarball(version=version, name=name, sha256=sha256, sum_origin=str(path), verified=verified)
 
 
 def load_release(path: Path, text: str | None = None) -> Release:
@@ -95,7 +104,7 @@ def load_release(path: Path, text: str | None = None) -> Release:
         where = f"{path}: previous[{i}]"
         if not isinstance(entry, dict):
             raise DataError(f"{where}: must be a table ([[previous]])")
-        _check_keys(where, entry, _PREVIOUS_KEYS, ("version", "tarball", "sha256", "source"))
+        _check_keys(where, entry, _PREVIOUS_KEYS, _RELEASE_REQUIRED)
         previous.append(_tarball(path, where, entry))
     return Release(
         line=line,
@@ -114,7 +123,8 @@ def load_releases(directory: Path, texts: Mapping[Path, str] | None = None) -> l
     """
     if not directory.is_dir():
         raise DataError(f"{directory}: no such directory (run bakegen from the project folder, or pass -C)")
-    files = sorted(directory.glob("*.toml"))
+    # base-images.toml is the base images' data (bake.base), not a line's.
+    files = sorted(f for f in directory.glob("*.toml") if f.name != "base-images.toml")
     if not files:
         raise DataError(f"{directory}: no release data (*.toml) found")
     releases = [load_release(f, (texts or {}).get(f)) for f in files]
@@ -187,16 +197,10 @@ def load_freethreading(path: Path | None = None) -> FreeThreading | None:
 
 
 def validate_freethreading(freethreading: FreeThreading | None, variants: list[Variant]) -> None:
-    """Free-threaded builds only where CPython has them, and only of variants that exist."""
+    """Free-threaded builds only of variants that exist."""
     if freethreading is None:
         return
     at = freethreading.origin or "[freethreaded]"
-    if Version(freethreading.since) < Version(FREETHREADED_SINCE):
-        raise DataError(
-            f"{at}: since = \"{freethreading.since}\" asks for free-threaded builds of lines below "
-            f"{FREETHREADED_SINCE}, which have no --disable-gil (PEP 703): set since = \"{FREETHREADED_SINCE}\" "
-            "or later"
-        )
     known = [v.name for v in variants]
     for name in freethreading.variants:
         if name not in known:

@@ -9,7 +9,7 @@ target into one manifest list carrying every tag of the target.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from ..errors import BakegenError, did_you_mean
@@ -60,15 +60,6 @@ class MergeEntry:
     #: Glob of the digest artifacts of this target (for actions/download-artifact's ``pattern``).
     #: Target names never hold ``--``, so ``3_13-wee``'s glob cannot match ``3_13-wee-optimized``'s.
     artifacts: str
-
-
-def split_list(values: Iterable[str] | str | None) -> list[str]:
-    """Comma-separated and/or repeated option values, blanks dropped (workflow inputs may be empty)."""
-    if values is None:
-        return []
-    if isinstance(values, str):
-        values = [values]
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
 def arch_of(platform: str) -> str:

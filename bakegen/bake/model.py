@@ -6,15 +6,14 @@ rendering (``bake.render``) are separate modules that produce or consume these t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from packaging.version import Version
 
 #: The line whose official slim recipe bakegen/compare/Dockerfile (the "reference" target) reproduces.
 REFERENCE_LINE = "3.13"
-#: The first line that configure builds free-threaded (``--disable-gil``, PEP 703):
-#: https://docs.python.org/3/using/configure.html#cmdoption-disable-gil
-FREETHREADED_SINCE = "3.13"
 #: The ABI flag of a free-threaded CPython (``sys.abiflags``). python.org's own names carry it after the
 #: version (``python3.13t``, ``lib/python3.13t``, ``cp313t`` wheels), and so do bakegen's target names
 #: and tags (``3_13t-wee``, ``3.13.15t-wee``).
@@ -41,6 +40,8 @@ class Tarball:
     sum_origin: str = field(default="", compare=False)
     #: The sum is only a mirror's word: ``versions/`` does not pin this file.
     sum_from_mirror: bool = field(default=False, compare=False)
+    #: How the sum was verified (``verified`` in ``versions/``, ``bake.data.VERIFIED_RE``); "" for a mirror's.
+    verified: str = field(default="", compare=False)
 
     @property
     def path(self) -> str:
@@ -85,7 +86,7 @@ class Release:
 
 @dataclass(frozen=True)
 class Variant:
-    """One way of building a release (``bakegen/variants.toml``)."""
+    """One way of building a release (``bakegen/bake/variants.toml``)."""
 
     #: Name used in target names and tags, e.g. ``wee-optimized-lto``.
     name: str
@@ -116,7 +117,8 @@ class FreeThreading:
     """The free-threaded builds (``[freethreaded]`` in ``bakegen/bake/variants.toml``): beside the
     usual build, each line from ``since`` on is also built with ``--disable-gil``."""
 
-    #: The oldest line built free-threaded, e.g. ``3.13``; never below :data:`FREETHREADED_SINCE`.
+    #: The oldest line built free-threaded, e.g. ``3.13``: the one statement of where CPython's
+    #: ``--disable-gil`` starts (https://docs.python.org/3/using/configure.html#cmdoption-disable-gil).
     since: str
     #: One sentence added to the image description.
     summary: str
@@ -257,6 +259,17 @@ class Plan:
     default_debian: str = "trixie"
     #: Checksums known for ``custom``: every release and previous release, by version.
     known: tuple[Tarball, ...] = field(default=())
+    #: The base image of each suite the plan uses (``bake.base.BaseImage``), pinned by digest or not.
+    base_images: tuple[Any, ...] = field(default=())
+
+    def base_image(self, suite: str) -> Any:
+        """The suite's ``bake.base.BaseImage``; None where the plan was made without them."""
+        return next((b for b in self.base_images if b.suite == suite), None)
+
+    def base_reference(self, suite: str) -> str:
+        """The default of the suite's BASE_IMAGE variable: ``image@digest`` where pinned, else by tag."""
+        base = self.base_image(suite)
+        return base.reference if base is not None else f"debian:{suite}-slim"
 
     def target(self, name: str) -> Target:
         for t in self.targets:
@@ -274,6 +287,12 @@ class Plan:
 
     def names(self) -> list[str]:
         return [t.name for t in self.targets]
+
+    def expand(self, names: Iterable[str]) -> list[str]:
+        """``names`` with each group replaced by its targets, in order, each name once; any other name
+        (a target, ``custom``, an image reference) stays as it is."""
+        groups = {g.name: g.targets for g in self.groups}
+        return list(dict.fromkeys(t for name in names for t in groups.get(name, (name,))))
 
     @property
     def mirror_summed(self) -> tuple[Release, ...]:

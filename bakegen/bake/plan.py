@@ -9,12 +9,11 @@ from dataclasses import replace
 from packaging.version import Version
 
 from ..errors import DataError
-from ..sums import preferred
+from ..sums import STRICT, MirrorTrust, preferred
 from ..untrusted import quote
 from .data import DEFAULT_DEBIAN
 from .model import (
     FREETHREADED_ABIFLAG,
-    FREETHREADED_SINCE,
     FreeThreading,
     Group,
     Plan,
@@ -24,14 +23,20 @@ from .model import (
     Variant,
 )
 
-#: Targets that build the official recipe (bakegen/compare/Dockerfile), for comparison only: never pushed.
+#: Targets that build the official recipe (bakegen/compare/Dockerfile) of the reference line's release,
+#: and the source they share.
+OFFICIAL_RECIPE = ("reference", "reference-modules", "reference-source")
+#: Targets built for comparisons only: never pushed.
 COMPARISON_TARGETS = ("reference", "reference-modules", "debian-python3")
+#: The repository below each registry that the sbom-generator target is tagged in.
+SBOM_IMAGE = "bakegen-sbom"
 #: Targets the template adds to every plan, with what each is for.
 EXTRA_TARGETS = {
     "custom": "any release, from PYTHON_VERSION, OPTIMAL, LTO and FREETHREADED",
     "sbom-generator": "the offline SBOM generator, for SBOM_GENERATOR",
     "reference": "the official python:3.13-slim recipe, for comparisons only (never pushed)",
     "reference-modules": "the same recipe without PGO and LTO, for module sets only (never pushed)",
+    "reference-source": "the reference's CPython tarball, checked: the recipe's named build context",
     "debian-python3": "Debian's own python3 from apt on the same base, for comparisons only (never pushed)",
 }
 #: Bake rejects other characters in target and group names.
@@ -108,7 +113,8 @@ def _groups(targets: list[Target], variants: list[Variant]) -> list[Group]:
 
 
 def build_plan(
-    releases: list[Release], variants: list[Variant], freethreading: FreeThreading | None = None
+    releases: list[Release], variants: list[Variant], freethreading: FreeThreading | None = None,
+    base_images: tuple = (),
 ) -> Plan:
     targets = _targets(releases, variants, freethreading)
     groups = _groups(targets, variants)
@@ -123,6 +129,7 @@ def build_plan(
         freethreading=freethreading,
         default_debian=DEFAULT_DEBIAN,
         known=tuple(known),
+        base_images=tuple(base_images),
     )
     check_plan(plan)
     return plan
@@ -157,14 +164,8 @@ def _check_tag(tag: str, target: Target) -> None:
 
 
 def check_plan(plan: Plan) -> None:
-    """Names bake accepts, no name used twice, no tag claimed by two targets, and free-threaded
-    builds only where CPython has them. Each of these comes from the data: a :class:`DataError`."""
-    for t in plan.targets:
-        if t.freethreaded and (t.release.major != "3" or Version(t.release.line) < Version(FREETHREADED_SINCE)):
-            raise DataError(
-                f"target {t.name}: CPython {t.release.line} has no free-threaded build "
-                f"(--disable-gil, PEP 703, exists from {FREETHREADED_SINCE} on)"
-            )
+    """Names bake accepts, no name used twice, and no tag claimed by two targets. Each of these
+    comes from the data: a :class:`DataError`, saying what to change."""
     _check_variant_names(plan)
     names: set[str] = set()
     for name in [*plan.names(), *(g.name for g in plan.groups), *EXTRA_TARGETS]:
@@ -183,6 +184,28 @@ def check_plan(plan: Plan) -> None:
         if tag in owners:
             raise DataError(f"tag '{tag}' is claimed by both {owners[tag]} and {name}")
         owners[tag] = name
+
+
+def image_ref(registry: str, image: str, tag: str = "") -> str:
+    """``<registry>/<image>:<tag>``: how bakegen names each image it builds, in the bake file's tags
+    and wherever it looks for one; without ``tag``, the repository ``<registry>/<image>``."""
+    return f"{registry}/{image}:{tag}" if tag else f"{registry}/{image}"
+
+
+def registries(value: str) -> list[str]:
+    """The entries of a REGISTRY value, as the bake file's ``split(",")`` and ``trimspace`` read them."""
+    return [r.strip() for r in value.split(",")]
+
+
+def releases_of(plan: Plan, names: Iterable[str]) -> list[Release]:
+    """The releases of the plan that building ``names`` (targets or groups) compiles, oldest line
+    first: each target's, and for the official recipe the reference line's. (``custom`` compiles
+    PYTHON_VERSION, sbom-generator and debian-python3 no CPython at all.)"""
+    chosen = set(plan.expand(names))
+    if chosen & set(OFFICIAL_RECIPE) and plan.reference is not None:
+        chosen.add(plan.reference.name)
+    lines = {t.release.line for t in plan.targets if t.name in chosen}
+    return [r for r in plan.releases if r.line in lines]
 
 
 def base_variable(debian: str, default_debian: str = DEFAULT_DEBIAN) -> str:
@@ -207,20 +230,23 @@ def check_pinned(releases: Iterable[Release], sums: Mapping[str, Tarball]) -> No
                 )
 
 
-def pin_to_available(releases: list[Release], available: Mapping[str, Tarball]) -> list[Release]:
+def pin_to_available(
+    releases: list[Release], available: Mapping[str, Tarball], trust: MirrorTrust = STRICT
+) -> list[Release]:
     """Build, for each line, the newest final release that a mirror's ``SHA256SUMS`` lists.
 
-    ``available`` maps file names to the mirror's tarballs (``sums.parse_sha256sums``). A file
-    that ``versions/`` pins keeps its pinned sum, and the mirror must agree with every pinned sum
-    (:func:`check_pinned`); only a file ``versions/`` does not pin (a release it does not list, or
-    the only file the mirror has of one it does) takes the mirror's sum, and is marked so
-    (``Tarball.sum_from_mirror``). Lines the mirror has nothing for keep the release from ``versions/``.
+    ``available`` maps file names to the mirror's tarballs (``sums.parse_sha256sums``). The mirror
+    must agree with every sum ``versions/`` pins (:func:`check_pinned`), and it may only choose among
+    what ``versions/`` pins, no older than the line's newest release: a file ``versions/`` does not
+    pin needs ``trust.allow_unpinned`` (it is built with the mirror's sum, and marked so:
+    ``Tarball.sum_from_mirror``), a pinned release older than the line's needs ``trust.allow_older``.
+    Lines the mirror has nothing for keep the release from ``versions/``.
     """
     check_pinned(releases, available)
-    return [_pin_line(r, available) for r in releases]
+    return [_pin_line(r, available, trust) for r in releases]
 
 
-def _pin_line(release: Release, available: Mapping[str, Tarball]) -> Release:
+def _pin_line(release: Release, available: Mapping[str, Tarball], trust: MirrorTrust) -> Release:
     line = Version(release.line).release
     candidates = [
         t
@@ -236,8 +262,25 @@ def _pin_line(release: Release, available: Mapping[str, Tarball]) -> Release:
     chosen = next((pinned[t.name] for t in listed if t.name in pinned), newest)
     if chosen == release.tarball:
         return release
+    _check_choice(release, chosen, trust)
     if chosen.sum_from_mirror:
         source = f"a mirror's SHA256SUMS ({chosen.sum_origin}: {chosen.name}); versions/ does not pin it"
     else:
         source = f"{release.origin} (the newest {release.line} release the mirror holds)"
     return replace(release, tarball=chosen, source=source)
+
+
+def _check_choice(release: Release, chosen: Tarball, trust: MirrorTrust) -> None:
+    """A mirror's choice that ``versions/`` does not back is refused unless the user allowed it."""
+    if chosen.sum_from_mirror and not trust.allow_unpinned:
+        raise DataError(
+            f"CPython {release.line}: the mirror's newest is {chosen.name} ({chosen.sum_origin}), which "
+            f"{release.origin} does not pin: add it to versions/ (bakegen versions update), or pass "
+            "--allow-unpinned to build it with the mirror's sum"
+        )
+    if Version(chosen.version) < Version(release.version) and not trust.allow_older:
+        raise DataError(
+            f"CPython {release.line}: the mirror's newest is {chosen.version}, older than {release.version}, "
+            f"which {release.origin} pins: the {release.line} tags would move back; pass --allow-older "
+            "to build the older release"
+        )

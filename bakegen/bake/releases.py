@@ -17,15 +17,26 @@ Checksums come from one of two places, never from downloading and hashing a tarb
   ``downloads/serializers.py``; ``sha256_sum`` was added by migration
   ``downloads/migrations/0014_releasefile_sha256_sum.py`` and is blank for files published before).
 
-Everything is fetched and checked before anything is written: a network failure or a malformed or
-cut-short response stops with one error and leaves every file as it was.
+Where the mirror has a ``SHA256SUMS`` and the release API answers too, the two must agree (a mirror
+cannot choose the sum alone); an API that cannot be reached is noted in ``source``, not an error.
+
+Every new release's signature is checked before its sum is written (``bake.signers``: gpgv
+against the release manager's committed key up to 3.13, the Sigstore bundle from 3.14 on), which
+means downloading the tarball and its signature from the mirror: the tarball must carry a good
+signature and hash to the published sum. ``verified`` in the data file records the check.
+
+Everything is fetched and checked before anything is written: a network failure, a malformed or
+cut-short response, or a signature that does not verify stops with one error and leaves every
+file as it was.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Sequence
@@ -40,16 +51,22 @@ from ..errors import BakegenError, DataError
 from ..files import read_text
 from ..sums import parse_sha256sums
 from ..untrusted import loads_json, loads_toml, quote
+from . import base
 from .data import SHA256_RE, VERSION_RE, load_releases, load_variants_file, validate_releases
 from .model import Release, Tarball
 from .plan import build_plan, check_pinned
+from .signers import Signers, load_signers, verify_files
 
 DEFAULT_MIRROR = "https://www.python.org/ftp/python"
 DEFAULT_API = "https://www.python.org/api/v2/downloads"
 MAX_BYTES = net.MAX_BYTES
 TIMEOUT = net.TIMEOUT
-#: Seconds the reads of one ``versions update`` may take in all, however many there are and however
-#: slowly the servers answer.
+#: Source tarballs are about 20-30 MB (Python-3.14.0.tar.xz: 23 MB); a mirror's answer beyond this is not one.
+TARBALL_MAX_BYTES = 128 * 1024 * 1024
+#: Seconds a tarball download may take in all.
+TARBALL_DEADLINE = 900.0
+#: Seconds the listings, checksum files and API answers of one ``versions update`` may take in all,
+#: however many there are and however slowly the servers answer (tarball downloads have their own).
 UPDATE_DEADLINE = 300.0
 
 RELEASE_DIR_RE = re.compile(r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\Z", re.ASCII)
@@ -63,6 +80,10 @@ class UpstreamError(DataError):
     """Upstream release data that could not be fetched or read. Nothing was written."""
 
 
+class Unreachable(UpstreamError):
+    """No server answered at all (name resolution, connection, time-out), as opposed to a bad answer."""
+
+
 @dataclass(frozen=True)
 class Response:
     url: str
@@ -71,15 +92,15 @@ class Response:
 
 
 def fetch(url: str, *, timeout: float = TIMEOUT, missing_ok: bool = False, total: float | None = None) -> Response:
-    """GET ``url`` as text, with bakegen's size and time caps (``bakegen.net``; ``total`` seconds at
-    most). A 404 is returned (status 404) only when ``missing_ok``; every other failure, and a body
-    shorter than its ``Content-Length``, raises :class:`UpstreamError`."""
+    """GET ``url`` as text, with bakegen's size and time caps (``bakegen.net``). A 404 is returned
+    (status 404) only when ``missing_ok``; every other failure, and a body shorter than its
+    ``Content-Length``, raises :class:`UpstreamError`."""
     try:
         resp = net.get(url, timeout=timeout, max_bytes=MAX_BYTES, total=total)
     except net.FetchError as exc:
         if exc.status == 404 and missing_ok:
             return Response(url, 404, "")
-        raise UpstreamError(f"{url}: {exc}") from None
+        raise (UpstreamError if exc.status else Unreachable)(f"{url}: {exc}") from None
     try:
         return Response(url, resp.status, resp.body.decode("utf-8"))
     except UnicodeDecodeError:
@@ -142,6 +163,8 @@ class LineUpdate:
     new_text: str | None = None
     tarball: Tarball | None = None
     source: str = ""
+    #: How the new release's sum was verified (``bake.signers``).
+    verified: str = ""
 
     @property
     def changed(self) -> bool:
@@ -149,7 +172,7 @@ class LineUpdate:
 
     def summary(self) -> str:
         if self.changed:
-            return f"{self.line:<6} {self.current} -> {self.newest}  ({self.source})"
+            return f"{self.line:<6} {self.current} -> {self.newest}  ({self.source}; verified: {self.verified})"
         return f"{self.line:<6} {self.current}  {self.note}"
 
     def diff(self) -> str:
@@ -170,7 +193,10 @@ class Upstream:
     mirror: str = DEFAULT_MIRROR
     api: str = DEFAULT_API
     timeout: float = TIMEOUT
-    #: Seconds all the reads may take together, from the moment this is made; None: UPDATE_DEADLINE.
+    #: Who signs each line (``bakegen/keys/signers.toml`` unless given).
+    signers: Signers | None = None
+    #: Seconds all the reads but tarball downloads may take together, from the moment this is made;
+    #: None: UPDATE_DEADLINE.
     total: float | None = None
     _deadline: float = 0.0
     _cache: dict[str, Response] = field(default_factory=dict)
@@ -181,6 +207,8 @@ class Upstream:
     def __post_init__(self) -> None:
         self.mirror = net.check_url("--mirror", self.mirror)
         self.api = net.check_url("--api", self.api)
+        if self.signers is None:
+            self.signers = load_signers()
         self.total = UPDATE_DEADLINE if self.total is None else self.total
         self._deadline = time.monotonic() + self.total
 
@@ -233,8 +261,52 @@ class Upstream:
                     f"{url} has no checksum for {found.tarball}, which {self.mirror}/ lists: "
                     "fix the mirror, or leave the line out with --line"
                 )
-            return entry.sha256, f"{url}: {found.tarball}"
+            return entry.sha256, f"{url}: {found.tarball}{self._cross_check(found, entry.sha256)}"
         return self._api_checksum(found)
+
+    def _cross_check(self, found: Found, sha256: str) -> str:
+        """The mirror's sum against the release API's: a disagreement stops, an API that no server
+        answers for is noted (air-gapped mirrors), as is one that publishes no sum for the file."""
+        try:
+            theirs, where = self._api_checksum(found)
+        except Unreachable as exc:
+            return f"; not cross-checked: the release API is unreachable ({exc})"
+        except UpstreamError as exc:
+            return f"; not cross-checked with the release API: {exc}"
+        if theirs != sha256:
+            raise UpstreamError(
+                f"{self.mirror}/SHA256SUMS lists {found.tarball} with sha256 {sha256}, but {where} is "
+                f"{theirs}: the mirror and python.org disagree; nothing was written"
+            )
+        return "; the python.org release API agrees"
+
+    def verify(self, found: Found, line: str, sha256: str, source: str) -> str:
+        """Download ``found``'s tarball and signature from the mirror; check the signature (for
+        ``line``'s signer) and that the tarball hashes to ``sha256``. Returns the ``verified`` label."""
+        assert self.signers is not None
+        signer = self.signers.for_line(line)
+        url = f"{self.mirror}/{Version(found.version).base_version}/{found.tarball}"
+        with tempfile.TemporaryDirectory(prefix="bakegen-release-") as tmp:
+            tarball, signature = Path(tmp) / found.tarball, Path(tmp) / (found.tarball + signer.suffix)
+            signature.write_bytes(self._download(url + signer.suffix, MAX_BYTES, "its signature"))
+            data = self._download(url, TARBALL_MAX_BYTES, "the tarball")
+            tarball.write_bytes(data)
+            label = verify_files(self.signers, line, tarball, signature, found.tarball)
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha256:
+            raise UpstreamError(
+                f"{url}: the signed tarball has sha256 {actual}, but {source.split(';')[0]} publishes {sha256}: "
+                "the published sum is wrong; nothing was written"
+            )
+        return label
+
+    def _download(self, url: str, max_bytes: int, what: str) -> bytes:
+        try:
+            return net.get(url, timeout=self.timeout, max_bytes=max_bytes, total=TARBALL_DEADLINE).body
+        except net.FetchError as exc:
+            hint = ": python.org publishes one beside every release; the mirror must carry it"
+            hint = hint if exc.status == 404 else ""
+            raise UpstreamError(f"{url}: cannot fetch {what} ({exc}){hint}") from None
 
     def check_pinned(self, releases: Sequence[Release]) -> None:
         """Where the mirror's ``SHA256SUMS`` was read, it must agree with every sum ``versions/`` pins."""
@@ -249,8 +321,9 @@ class Upstream:
             raise UpstreamError(str(exc)) from None
 
     def _json_list(self, url: str) -> list[dict[str, Any]]:
-        """A JSON list of objects; DRF-paginated answers (``results`` + ``next``) are followed, up
-        to MAX_PAGES pages, each once."""
+        """A JSON list of objects; DRF-paginated answers (``results`` + ``next``) are followed, on the
+        API's own scheme, host and port only (an answer cannot send bakegen to another server), up to
+        MAX_PAGES pages, each once."""
         items: list[dict[str, Any]] = []
         pages: list[str] = []
         next_url: str | None = url
@@ -304,15 +377,30 @@ class Upstream:
         return m.group(1)
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
+
+
+def _same_origin(first: str, next_url: Any) -> str | None:
+    """A page's ``next`` link, resolved against the first page; one on another origin is an error."""
+    if next_url is None:
+        return None
+    if not isinstance(next_url, str):
+        raise UpstreamError(f"{first}: 'next' is not a URL: {quote(next_url)}")
+    resolved = urllib.parse.urljoin(first, next_url)
+    if _origin(resolved) != _origin(first):
+        raise UpstreamError(f"{first}: the next page is on another server ({resolved}); not followed there")
+    return resolved
+
+
 def _page(data: Any, url: str) -> tuple[list[dict[str, Any]], str | None]:
     """One answer of a list: the objects it holds, and the next page's URL (None at the last)."""
     page, next_url = (data, None) if isinstance(data, list) else (None, None)
     if isinstance(data, dict) and isinstance(data.get("results"), list):
-        page, next_url = data["results"], data.get("next") or None
+        page, next_url = data["results"], _same_origin(url, data.get("next") or None)
     if page is None or not all(isinstance(i, dict) for i in page):
         raise UpstreamError(f"{url}: expected a JSON list of objects")
-    if next_url is not None and not isinstance(next_url, str):
-        raise UpstreamError(f"{url}: 'next' is {quote(next_url)}, not the URL of the next page")
     return page, next_url
 
 
@@ -342,7 +430,7 @@ def header_of(text: str) -> list[str]:
 def render_release_file(old_text: str, path: Path, tarball: Tarball, source: str) -> str:
     """``old_text`` with ``tarball`` as the line's release and the old release first in ``[[previous]]``."""
     data = loads_toml(old_text, str(path))
-    keys = ("version", "tarball", "sha256", "source")
+    keys = ("version", "tarball", "sha256", "source", "verified")
     previous = [{k: data[k] for k in keys}, *data.get("previous", [])]
     out = header_of(old_text)
     out += [
@@ -350,6 +438,7 @@ def render_release_file(old_text: str, path: Path, tarball: Tarball, source: str
         f"tarball = {toml_string(tarball.name)}",
         f"sha256 = {toml_string(tarball.sha256)}",
         f"source = {toml_string(source)}",
+        f"verified = {toml_string(tarball.verified)}",
     ]
     if "debian" in data:
         out.append(f"debian = {toml_string(data['debian'])}")
@@ -387,7 +476,8 @@ def find_updates(
             update.note = "up to date" if found.version == r.version else f"up to date (upstream: {found.version})"
         else:
             sha256, source = upstream.checksum(found)
-            update.tarball = Tarball(version=found.version, name=found.tarball, sha256=sha256)
+            update.verified = upstream.verify(found, r.line, sha256, source)
+            update.tarball = Tarball(version=found.version, name=found.tarball, sha256=sha256, verified=update.verified)
             update.source = source
             update.new_text = render_release_file(old_text, path, update.tarball, source)
         updates.append(update)
@@ -395,12 +485,14 @@ def find_updates(
     return updates
 
 
-def check_updates(versions_dir: Path, updates: Sequence[LineUpdate]):
-    """Load the would-be ``versions/`` exactly as ``render`` will, from the new texts. Returns the plan."""
+def check_updates(versions_dir: Path, updates: Sequence[LineUpdate], base_text: str | None = None):
+    """Load the would-be ``versions/`` exactly as ``render`` will, from the new texts (``base_text``:
+    the new base-images.toml, if it changes). Returns the plan."""
     texts = {u.path: u.new_text or "" for u in updates if u.changed}
     try:
         releases = load_releases(versions_dir, texts)
         validate_releases(releases)
+        bases = base.for_suites(base.load(versions_dir, base_text), (r.debian for r in releases))
     except DataError as exc:
         raise UpstreamError(f"the updated release data does not validate: {exc}") from None
-    return build_plan(releases, *load_variants_file())
+    return build_plan(releases, *load_variants_file(), bases)

@@ -13,7 +13,7 @@ from .. import __version__
 from ..errors import BakegenError, DataError
 from ..files import read_text
 from .model import HARDENING, Plan
-from .plan import base_variable
+from .plan import SBOM_IMAGE, base_variable, image_ref
 
 TEMPLATE = "docker-bake.hcl.j2"
 OUTPUT = "docker-bake.hcl"
@@ -77,6 +77,22 @@ def _reason(exc: BaseException) -> str:
     return f"cannot render: {type(exc).__name__}: {str(exc).strip() or 'no message'}"
 
 
+def _at_least(n: int) -> str:
+    """A regular expression for the decimal numbers n and above (n below 100)."""
+    tens, ones = divmod(n, 10)
+    parts = [f"{tens or ''}[{ones}-9]"] if tens else [f"[{ones}-9]"]
+    if tens < 9:
+        parts.append(f"[{tens + 1}-9][0-9]")
+    parts.append("[1-9][0-9]{2,}")
+    return "|".join(parts)
+
+
+def version_at_least(version: str) -> str:
+    """A regular expression matching CPython versions from ``version`` (X.Y) on, escaped for an HCL string."""
+    major, minor = (int(p) for p in version.split(".")[:2])
+    return f"^({major}\\\\.({_at_least(minor)})|{_at_least(major + 1)})\\\\."
+
+
 def render(plan: Plan, template_dir: Path, *, context: str = ".") -> str:
     """The bake file for ``plan``. Offline and deterministic: the same inputs give the same bytes.
 
@@ -93,8 +109,11 @@ def render(plan: Plan, template_dir: Path, *, context: str = ".") -> str:
         autoescape=False,
     )
     env.globals["base_variable"] = base_variable
+    env.globals["image_ref"] = image_ref
+    env.globals["sbom_image"] = SBOM_IMAGE
     env.globals["bakegen_version"] = __version__
     env.globals["hardening"] = HARDENING
+    env.globals["version_at_least"] = version_at_least
     env.filters["hcl"] = hcl_string
     where = template_dir / TEMPLATE
     try:

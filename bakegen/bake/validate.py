@@ -57,15 +57,6 @@ def variable_defaults(parsed: Mapping[str, Any]) -> dict[str, str]:
     return {name: body.get("default", "") for name, body in _blocks(parsed, "variable")}
 
 
-def settings(parsed: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
-    """The value of every bake variable as bake will see it: the environment wins over defaults."""
-    values = variable_defaults(parsed)
-    for name in values:
-        if name in environ:
-            values[name] = environ[name]
-    return values
-
-
 # --- python-hcl2: the text ------------------------------------------------------------------------
 
 

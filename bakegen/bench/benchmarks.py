@@ -2,7 +2,7 @@
 
 Each is a pyperformance benchmark that needs the standard library only (its ``pyproject.toml``
 depends on pyperf alone and it ships no ``requirements.txt``), so any image with a working pip
-and pyperf's minimum Python runs them. Why these: README, "Benchmarking images".
+and pyperf's minimum Python runs them. Why these: docs/benchmarking.md, "`bakegen bench`".
 """
 
 from __future__ import annotations

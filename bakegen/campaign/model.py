@@ -130,6 +130,21 @@ def parse(path: Path, data: dict) -> Campaign:
     return Campaign(path, tuple(sets), top.get("baseline", ""), tuple(top.get("compare", ())))
 
 
+def _validate_set(where: Path, s: FlagSet) -> None:
+    if not NAME_RE.match(s.name):
+        raise DataError(f"{where}: set name {s.name!r}: use lower-case letters, digits, '.', '_' and '-' "
+                        "(it becomes an image tag)")
+    if s.lto and not s.optimal:
+        raise DataError(f"{where}: set {s.name}: lto needs optimal (LTO is offered on top of PGO only)")
+    for pkg in s.packages:
+        if not PACKAGE_RE.match(pkg):
+            raise DataError(f"{where}: set {s.name}: {pkg!r} is not a Debian package name (NAME or NAME/SUITE)")
+    texts = (s.summary, s.hardening, s.cflags, s.ldflags, s.profile_task, *s.configure, *s.make)
+    for text in texts:
+        if any(ord(c) < 32 or ord(c) == 127 for c in text):
+            raise DataError(f"{where}: set {s.name}: control characters are not allowed ({text!r})")
+
+
 def validate(campaign: Campaign) -> None:
     """What parsing cannot see: names, packages, references between keys. Each error says how to fix it."""
     where = campaign.path
@@ -137,21 +152,10 @@ def validate(campaign: Campaign) -> None:
         raise DataError(f"{where}: no [[set]]: add at least one flag set")
     seen: set[str] = set()
     for s in campaign.sets:
-        if not NAME_RE.match(s.name):
-            raise DataError(f"{where}: set name {s.name!r}: use lower-case letters, digits, '.', '_' and '-' "
-                            "(it becomes an image tag)")
+        _validate_set(where, s)
         if s.name in seen:
             raise DataError(f"{where}: set name {s.name!r} is used twice: rename one")
         seen.add(s.name)
-        if s.lto and not s.optimal:
-            raise DataError(f"{where}: set {s.name}: lto needs optimal (LTO is offered on top of PGO only)")
-        for pkg in s.packages:
-            if not PACKAGE_RE.match(pkg):
-                raise DataError(f"{where}: set {s.name}: {pkg!r} is not a Debian package name (NAME or NAME/SUITE)")
-        for key in ("summary", "hardening", "cflags", "ldflags", "profile_task", *s.configure, *s.make):
-            text = getattr(s, key, key)
-            if any(ord(c) < 32 or ord(c) == 127 for c in text):
-                raise DataError(f"{where}: set {s.name}: control characters are not allowed ({text!r})")
     if campaign.baseline and campaign.baseline not in seen:
         raise DataError(f"{where}: baseline {campaign.baseline!r} is not a set: name one of {', '.join(sorted(seen))}")
     for target in campaign.compare:

@@ -1,9 +1,8 @@
 #!/bin/sh
 # Configure, compile (with PGO: train, then compile again) and install CPython in /usr/local. Used by
 # the Dockerfile's build stage, which hands the build args over as the environment:
-#   PYTHON_VERSION, OPTIMAL (PGO), LTO, FREETHREADED (--disable-gil), TARGET_ARCH (the Debian
-#   architecture of the image), BUILD_PYTHON (a cross build's native interpreter), HARDENING (groups
-#   of flags.sh), and a flag set's own additions: EXTRA_CONFIGURE (configure arguments, NAME=value
+#   PYTHON_VERSION, OPTIMAL (PGO), LTO, FREETHREADED (--disable-gil), TARGETARCH (the image's
+#   platform), HARDENING (groups of flags.sh), and a flag set's own additions: EXTRA_CONFIGURE (configure arguments, NAME=value
 #   among them, in shell quoting), EXTRA_CFLAGS, EXTRA_LDFLAGS, PROFILE_TASK (the PGO training run's
 #   arguments to python) and EXTRA_MAKE (make variables, in shell quoting).
 #
@@ -11,15 +10,16 @@
 set -eux
 tarball=$1
 here="$(dirname "$0")"
-host="$(dpkg --print-architecture)"
+. "$here/lib.sh"
+TARGET_ARCH="$(deb_arch "$TARGETARCH")"
 set -- --build="$(dpkg-architecture --query DEB_BUILD_GNU_TYPE)" --prefix=/usr/local \
   --enable-loadable-sqlite-extensions --with-ensurepip=no
 
-if [ "$TARGET_ARCH" != "$host" ]; then
-  host_type="$(dpkg-architecture --host-arch "$TARGET_ARCH" --query DEB_HOST_GNU_TYPE 2>/dev/null)"
+if is_cross; then
+  host_type="$(gnu_type "$TARGET_ARCH")"
   # configure cannot run target programs to probe these:
   # https://docs.python.org/3/using/configure.html#cross-compiling-options
-  set -- "$@" --host="$host_type" --with-build-python="$BUILD_PYTHON" \
+  set -- "$@" --host="$host_type" --with-build-python="$(build_python)" \
     ac_cv_file__dev_ptmx=yes ac_cv_file__dev_ptc=no ac_cv_buggy_getaddrinfo=no \
     PKG_CONFIG_LIBDIR="/usr/lib/$host_type/pkgconfig:/usr/share/pkgconfig"
 fi

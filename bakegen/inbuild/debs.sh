@@ -1,25 +1,23 @@
 #!/bin/sh
-# Download Debian packages for the target platform, on the build platform. Used by the Dockerfile.
+# Download Debian packages for the image's platform, on the build platform. Used by fetch.sh.
 #
-# apt resolves against the target image's own dpkg status (STATUS) and architecture (/target-arch),
-# so OUT receives exactly what `apt-get install` in that image would fetch: the packages and the
-# dependencies it lacks. The image then only has to run dpkg, which matters under emulation, where
-# apt's resolver is slow. Stale package lists are refreshed once and the download retried.
+# apt resolves against the dpkg status of the image they go into (STATUS) and its architecture
+# ($ARCH), so OUT receives exactly what `apt-get install` in that image would fetch: the packages
+# and the dependencies it lacks. The image then only has to run dpkg, which matters under
+# emulation, where apt's resolver is slow. The downloads go through apt's archive folder (a cache
+# mount, kept from build to build), then OUT gets the ones this install needs.
 #
-# Usage: debs.sh STATUS OUT PACKAGE...
+# Usage: ARCH=DEBIAN-ARCHITECTURE debs.sh STATUS OUT PACKAGE...
 set -eu
+. "$(dirname "$0")/lib.sh"
 status=$1 out=$2
 shift 2
 mkdir -p "$out"
 [ $# -gt 0 ] || exit 0
-mkdir -p "$out/partial"
-# apt-get with the optional CA bundle: apt.sh, mounted beside this script.
-apt="$(dirname "$0")/apt.sh"
-fetch() {
-  sh "$apt" -qq -o Dir::State::status="$status" -o APT::Architecture="$(cat /target-arch)" \
-    -o Dir::Cache::archives="$out" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
-    install -y --download-only --no-install-recommends "$@"
+apt() {
+  sh "$(dirname "$0")/apt.sh" -qq -o Dir::State::status="$status" -o APT::Architecture="$ARCH" \
+    -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= "$@"
 }
-fetch "$@" || { sh "$apt" update -qq && fetch "$@"; }
-rm -rf "$out/partial" "$out/lock"
+apt install -y --download-only --no-install-recommends "$@"
+apt install -s --no-install-recommends "$@" | copy_debs /var/cache/apt/archives "$out"
 ls "$out"

@@ -4,21 +4,22 @@ to, and images built once per session. Other engine tests build on these fixture
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from enginekit import (
+
+from bakegen import __version__, engine
+from bakegen.build import BuildRequest
+from bakegen.build import build as build_images
+from bakegen.project import Project
+from tests.kit.engine import (
     DEFAULT_STACK_FILE,
-    EXTENDED,
-    EXTENDED_TARGETS,
     MEASURED,
     REPO,
     StackFileError,
     bake_variables,
     build,
-    measure,
     public_stack,
     read_stack_file,
     stack_from_file,
@@ -27,8 +28,6 @@ from enginekit import (
     unreachable_defaults,
     version_of,
 )
-
-from bakegen import __version__, core, engine
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -61,31 +60,6 @@ def stack() -> dict[str, str]:
     if unreachable:
         unavailable(f"no offline stack at {env_file}, and the public defaults do not answer: {unreachable}")
     return public
-
-
-#: Every target the engine tests build for the engine's own platform (`build(stack, TARGET)`);
-#: tests/unit/test_suite_layout.py keeps the list and the tests in step.
-ENGINE_PLATFORM_TARGETS = (
-    "2_7-wee", "3_11-wee", "3_13-wee", "3_13-wee-optimized", "3_13-wee-optimized-lto", "3_13t-wee",
-    "3_13t-wee-optimized-lto", "reference-modules",
-)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def prebuilt(request: pytest.FixtureRequest) -> None:
-    """With BAKEGEN_TEST_PREBUILD=1 (.ci/run sets it), the images of ENGINE_PLATFORM_TARGETS come
-    from one bake call before the first engine test. BuildKit runs those builds side by side, so the
-    phases of one that keep a single core busy (configure, the PGO training run, the final link,
-    the image export) overlap another's compile. The tests' own builds then answer from the cache."""
-    if os.environ.get("BAKEGEN_TEST_PREBUILD") != "1":
-        return
-    stack = request.getfixturevalue("stack")
-    targets = [t for t in ENGINE_PLATFORM_TARGETS if EXTENDED or t not in EXTENDED_TARGETS]
-    started = time.monotonic()
-    request_ = core.BuildRequest(targets, variables=bake_variables(stack), load=True, sha256sums=stack["sums"] or None)
-    core.build(core.Project(REPO), request_, on_line=lambda line: None)
-    measure(f"{len(targets)} images ({', '.join(targets)}) built side by side "
-            f"in {time.monotonic() - started:.0f}s for {stack['PLATFORMS']}")
 
 
 @pytest.fixture(scope="session")
@@ -122,6 +96,6 @@ def sbom_generator(stack, registry) -> str:
     """The offline SBOM generator, pushed where the builder can pull it."""
     variables = {**bake_variables(stack), "REGISTRY": f"{registry}/bakegen-test"}
     # The generator itself is pushed without attestations: it is what would generate them.
-    request = core.BuildRequest(["sbom-generator"], variables=variables, push=True, attest=False)
-    core.build(core.Project(REPO), request, on_line=lambda line: None)
+    request = BuildRequest(["sbom-generator"], variables=variables, push=True, attest=False)
+    build_images(Project(REPO), request, on_line=lambda line: None)
     return f"{registry}/bakegen-test/bakegen-sbom:{__version__}"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from enginekit import accept, accepted, build
 
 from bakegen.bake.plan import EXTRA_TARGETS
+from tests.kit.engine import accept, accepted, build
 
 pytestmark = pytest.mark.engine
 

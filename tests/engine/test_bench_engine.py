@@ -15,11 +15,11 @@ import os
 from pathlib import Path
 
 import pytest
-from enginekit import measure, unavailable
 from typer.testing import CliRunner
 
 from bakegen import engine
 from bakegen.cli import app
+from tests.kit.engine import measure, unavailable
 
 pytestmark = pytest.mark.engine
 IMAGE = os.environ.get("BAKEGEN_BENCH_IMAGE", "")

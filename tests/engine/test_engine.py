@@ -13,9 +13,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from enginekit import accept, accepted, bake_variables, build, measure, plain_bake
 
-from bakegen import core
+from bakegen import bakefile
+from bakegen.project import Project
+from tests.kit.engine import accept, accepted, bake_variables, build, measure, plain_bake
 
 pytestmark = pytest.mark.engine
 REPO = Path(__file__).resolve().parents[2]
@@ -41,9 +42,9 @@ def wee_lto(stack) -> str:
 
 
 def test_bake_print_agrees_with_the_plan_on_every_buildx(stack) -> None:
-    results = core.check_with_bake(core.Project(REPO), {**os.environ, **bake_variables(stack)})
+    results = bakefile.check_with_bake(Project(REPO), {**os.environ, **bake_variables(stack)})
     versions = [r.version for r in results]
-    if Path(core.DEBIAN_BUILDX).exists():
+    if Path(bakefile.DEBIAN_BUILDX).exists():
         assert len(results) == 2, versions
     for r in results:
         assert r.problems == [], f"{r.buildx} {r.version}"

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from enginekit import REPO, bake_variables, measure, unavailable
+
+from tests.kit.engine import REPO, bake_variables, measure, unavailable
 
 pytestmark = pytest.mark.engine
 APT_STEP = "--no-install-recommends python3"  # the apt step of the small sbom-generator stage

@@ -10,9 +10,11 @@ import subprocess
 import time
 
 import pytest
-from enginekit import REPO, accept, accepted, bake_variables, isolated_builder, measure
 
-from bakegen import core
+from bakegen.build import BuildRequest
+from bakegen.build import build as build_images
+from bakegen.project import Project
+from tests.kit.engine import REPO, accept, accepted, bake_variables, isolated_builder, measure, sums_of
 
 pytestmark = pytest.mark.engine
 
@@ -45,9 +47,9 @@ def pushed(stack, registry, sbom_generator, test_version) -> list[str]:
         "SOURCE_URL": "https://example.com/bakegen",
     }
     started = time.monotonic()
-    core.build(
-        core.Project(REPO),
-        core.BuildRequest(["3_13-wee"], variables=variables, push=True, sha256sums=stack["sums"] or None),
+    build_images(
+        Project(REPO),
+        BuildRequest(["3_13-wee"], variables=variables, push=True, **sums_of(stack)),
         on_line=lambda line: None,
     )
     measure(f"3_13-wee amd64+arm64 pushed to 2 repositories in {time.monotonic() - started:.0f}s")
@@ -108,15 +110,15 @@ def test_both_platforms_pass_bakegen_test(stack, registry, pushed, test_version)
 def test_registry_cache_rebuilds_on_a_cold_builder(stack, registry) -> None:
     """A builder with an empty cache that imports the registry cache compiles nothing."""
     variables = {**bake_variables(stack), "CACHE": f"{registry}/bakegen-test/cache"}
-    request = core.BuildRequest(["3_13-wee"], variables=variables, sha256sums=stack["sums"] or None)
-    core.build(core.Project(REPO), request, on_line=lambda line: None)  # exports the cache
+    request = BuildRequest(["3_13-wee"], variables=variables, **sums_of(stack))
+    build_images(Project(REPO), request, on_line=lambda line: None)  # exports the cache
     log: list[str] = []
     with isolated_builder() as context:
         started = time.monotonic()
         # --load, so the layers are really fetched from the cache, not only found there. bake runs
         # with the environment's variables, so DOCKER_CONTEXT sends this one build to that daemon.
         cold = dataclasses.replace(request, load=True, variables={**variables, "DOCKER_CONTEXT": context})
-        core.build(core.Project(REPO), cold, on_line=log.append)
+        build_images(Project(REPO), cold, on_line=log.append)
         measure(f"3_13-wee rebuilt from registry cache on a cold builder in {time.monotonic() - started:.0f}s")
     text = "\n".join(log)
     assert "importing cache manifest" in text

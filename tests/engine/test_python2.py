@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from enginekit import accept, accepted, build, version_of
+
+from tests.kit.engine import accept, accepted, build, version_of
 
 pytestmark = pytest.mark.engine
 

@@ -12,9 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from enginekit import REPO, bake_variables, measure, unavailable
 
-from bakegen import cli, core, engine
+from bakegen import cli, engine
+from bakegen.build import BuildRequest
+from bakegen.build import build as build_images
+from bakegen.project import Project
+from tests.kit.engine import REPO, STACK_TRUST, bake_variables, measure, sums_of, unavailable
 
 pytestmark = pytest.mark.engine
 
@@ -64,17 +67,17 @@ def signed(stack, registry, sbom_generator, keys, test_version) -> dict:
         "SBOM_GENERATOR": sbom_generator,
         "SOURCE_URL": source,
     }
-    request = core.BuildRequest(
+    request = BuildRequest(
         ["3_13-wee"], variables=variables, push=True, sign=True, sign_key=str(keys["key"]),
-        sha256sums=stack["sums"] or None,
+        **sums_of(stack),
     )
     report: list[str] = []
     started = time.monotonic()
     with pytest.MonkeyPatch.context() as env:
         env.setenv("COSIGN_PASSWORD", PASSWORD)
-        core.build(core.Project(REPO), request, on_line=lambda line: None, report=report.append)
+        build_images(Project(REPO), request, on_line=lambda line: None, report=report.append)
     measure(f"3_13-wee amd64 pushed to 2 repositories and signed in {time.monotonic() - started:.0f}s")
-    plan = core.Project(REPO).plan(sha256sums=stack["sums"] or None)
+    plan = Project(REPO).plan(sha256sums=stack["sums"] or None, trust=STACK_TRUST)
     tags = next(t.tag_names for t in plan.targets if t.name == "3_13-wee")
     assert f"{test_version}-wee" in tags
     images = [f"{repo}/python:{tag}" for repo in repos for tag in tags]
@@ -137,3 +140,18 @@ def test_retagged_image_fails(signed, stack, keys, capsys) -> None:
         assert lines[1].startswith(f"OK     {repository}@{original} {original}: signed"), lines
     finally:
         subprocess.run([*retag, f"{repository}@{original}"], check=True, capture_output=True)
+
+
+def test_a_signed_image_under_another_tag_fails(signed, keys, capsys) -> None:
+    """The signatures carry the tags they were made for (bakegen/signing.py): the same signed digest,
+    tagged as another line's image, does not verify under that tag."""
+    image = signed["images"][0]
+    repository = image.rsplit(":", 1)[0]
+    digest = engine.image_digest(image)
+    moved = f"{repository}:3.0-wee"
+    subprocess.run(["docker", "buildx", "imagetools", "create", "--tag", moved, f"{repository}@{digest}"],
+                   check=True, capture_output=True)
+    code, lines = verify(capsys, moved, "--key", str(keys["pub"]), "--source", signed["source"])
+    assert code == 4
+    tags = ", ".join(sorted(signed["tags"]))
+    assert lines[0] == f"FAILED {moved} {digest}: signed, but not for the tag 3.0-wee (signed for: {tags})"

@@ -4,9 +4,9 @@ A run of `workflow_dispatch` with lines=3.13 and variants=wee: the matrix job's 
 matrix, where the images go, the creation time), one build job per platform (bake with the step's
 `set:` lines and bake's metadata file, the digest step, `bakegen test` on the pushed image, the
 hand-over of the tested digest, the artifact), then the merge job's shells (bake --print for the
-tags, `imagetools create`, the check of what is signed). Every `run:` step is the workflow's own
-text with its `env:` evaluated (tests/engine/workflowkit.py), so this test breaks when the
-workflow does. Three runs:
+tags, the dry run, `imagetools create` and its checks, signing the digest it hands on). Every `run:`
+step is the workflow's own text with its `env:` evaluated (tests/kit/workflow.py), so this
+test breaks when the workflow does. Three runs:
 
 - on the default branch with IMAGE_NAME=Python: lowercase tags holding linux/amd64 and the
   cross-compiled linux/arm64 image with their attestations, created and revision set as
@@ -25,6 +25,10 @@ What differs from GitHub, exactly:
   Its digest is still read from bake's metadata file by the workflow's own step.
 - Cache. `type=gha` needs GitHub's cache service: `type=gha,scope=S` becomes
   `type=registry,ref=localhost:5000/workflow-test/cache:S` with the same options.
+- No-cache. A publishing run's bake step has `no-cache: true`. The replay records the evaluated
+  input (the tests check it) but does not pass `--no-cache`: the two default-branch runs would each
+  compile both platforms again, minutes that a cold CI run does not have. The engine's docker driver
+  keeps its own layer cache either way, which a hosted runner's new builder does not have.
 - SBOM. BuildKit's default generator (docker/buildkit-syft-scanner) cannot be pulled here:
   `sbom: true` becomes `--sbom generator=` bakegen's own (the `sbom-generator` target, pushed here).
   `provenance: mode=max` becomes `--provenance mode=max`, as bake-action passes it.
@@ -65,11 +69,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from enginekit import REPO, measure
-from workflowkit import JobRun, Replay, Step, StepFailed, interpolate, load_workflow
 
-from bakegen import core
-from bakegen.core import build_metadata
+from bakegen.project import Project, build_metadata
+from tests.kit.engine import REPO, STACK_TRUST, measure
+from tests.kit.workflow import JobRun, Replay, Step, StepFailed, interpolate, load_workflow
 
 pytestmark = pytest.mark.engine
 
@@ -127,6 +130,7 @@ def bake_action(local: Local):
         w = step.with_
         lines = [line.strip() for line in w["set"].splitlines() if line.strip()]
         step.job.notes["set"] = lines
+        step.job.notes["no-cache"] = w.get("no-cache")  # recorded, not passed (see the module's docstring)
         scope = step.job.matrix["cache_scope"]
         cmd = ["docker", "buildx", "bake"]
         for f in str(w["files"]).split():
@@ -323,8 +327,8 @@ def local(stack, test_version, registry, sbom_generator, tmp_path_factory) -> Lo
     for entry in REPO.iterdir():
         if entry.name != "docker-bake.hcl":
             (workspace / entry.name).symlink_to(entry)
-    project = core.Project(REPO)
-    pinned = project.plan(sha256sums=stack["sums"])
+    project = Project(REPO)
+    pinned = project.plan(sha256sums=stack["sums"], trust=STACK_TRUST)
     (workspace / "docker-bake.hcl").write_text(project.render_text(pinned, context=str(REPO)))
     stack_env = {k: stack[k] for k in ("BASE_IMAGE", "PYTHON_MIRROR", "CA_BUNDLE") if stack.get(k)}
     cosign_dir = tmp_path_factory.mktemp("cosign")
@@ -398,6 +402,9 @@ def test_default_branch_publishes_lowercase_tags_with_both_platforms(local, publ
     for build in published.builds:
         assert build.result == "success", build.failure
         scope = build.matrix["cache_scope"]
+        # Reads no cache, reuses no layer, writes the cache for runs from other refs.
+        assert build.notes["set"][2] == "*.cache-from="
+        assert build.notes["no-cache"] is True
         assert build.notes["set"][3] == f"*.cache-to=type=gha,scope={scope},mode=max,ignore-error=true"
     (merge,) = published.merges
     assert merge.result == "success", merge.failure
@@ -428,7 +435,7 @@ def test_default_branch_images_carry_commit_time_and_revision(local, published) 
 
 
 def test_latest_only_from_the_default_branch(local, published, scratch) -> None:
-    plan = core.Project(REPO).plan()
+    plan = Project(REPO).plan()
     (latest_target,) = [t.name for t in plan.targets if t.latest_alias]
     for run, expected in ((published, True), (scratch[0], False)):
         env = interpolate(run.replay.job("merge")["env"], run.replay.context())
@@ -449,6 +456,8 @@ def test_other_branch_publishes_only_to_scratch(local, published, scratch) -> No
     for build in run.builds:
         assert build.result == "success", build.failure
         assert "*.cache-to=" in build.notes["set"]  # reads the cache, never writes it
+        assert f"*.cache-from=type=gha,scope={build.matrix['cache_scope']}" in build.notes["set"]
+        assert build.notes["no-cache"] is False
     (merge,) = run.merges
     assert merge.result == "success", merge.failure
     # The published repository: not one tag added, moved or removed.

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bakegen import core, engine
+from bakegen import engine
 from bakegen.acceptance import checks, runner
 from bakegen.acceptance.checks import (
     ALLOWED_MISSING,
@@ -25,9 +25,12 @@ from bakegen.acceptance.checks import (
     FromFacts,
     OwnContainer,
 )
+from bakegen.acceptance.command import AcceptanceRequest, ImageResolver, check_images
 from bakegen.acceptance.model import Evidence, Expected, Facts, ModuleImports, RunResult, Status, Subject
 from bakegen.cli import app
 from bakegen.errors import BakegenError, ChecksFailed, EngineError
+from bakegen.project import Project
+from bakegen.sums import MirrorTrust
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 VERSIONS = ["2.7.18", "3.10.4", "3.11.2", "3.12.0", "3.13.15", "3.14.0", "3.15.0a1"]
@@ -287,6 +290,13 @@ def test_checks_with_the_same_script_share_one_step() -> None:
 # --- the runner with a fake engine -------------------------------------------------------------------------------
 
 
+#: What elfscan.py reports of a hardened image: an interpreter and one extension module.
+HARDENED_SCAN = "\n".join(json.dumps({
+    "path": path, "machine": "x86_64", "type": "dyn", "interp": interp, "relro": True, "bindnow": True,
+    "stack_chk": True, "fortified": ["__memcpy_chk"], "fortifiable": ["memcpy"], "no_landing_pad": [],
+}) for path, interp in (("/usr/local/bin/python3.13", True), ("/usr/local/lib/python3.13/lib-dynload/m.so", False)))
+
+
 @dataclass
 class FakeImage:
     version: str = "3.13.15"
@@ -326,7 +336,8 @@ class FakeEngine:
     def batch(self, img: FakeImage, script: str) -> str:
         out = []
         for marker, name in re.findall(r"printf '\\n%s begin %s\\n' (\S+) (\S+)", script):
-            default = (0, imports_output(img.imports_failed, img.version)) if name == "module-parity" else (0, "ok")
+            default = {"module-parity": (0, imports_output(img.imports_failed, img.version)),
+                       "hardening": (0, HARDENED_SCAN)}.get(name, (0, "ok"))
             code, text = img.steps.get(name, default)
             out += [f"{marker} begin {name}", text, f"{marker} end {name} {code}"]
         return "\n".join(out) + "\n"
@@ -348,7 +359,7 @@ def fake(monkeypatch: pytest.MonkeyPatch):
 
 
 WEE_LABELS = {"org.opencontainers.image.version": "3.13.15", "io.bakegen.variant": "wee",
-              "io.bakegen.configure-flags": ""}
+              "io.bakegen.configure-flags": "", "io.bakegen.hardening": "all"}
 
 
 def test_a_passing_image_runs_four_containers_per_platform(fake, tmp_path: Path) -> None:
@@ -368,7 +379,7 @@ def test_a_passing_image_runs_four_containers_per_platform(fake, tmp_path: Path)
     assert "PASS  configure-flags          no PGO, no LTO" in lines
     assert "PASS  machine                  aarch64" in lines
     assert "SKIP  module-parity-reference  no --reference image given" in lines
-    assert re.fullmatch(r"-- r/py:wee linux/arm64: 20 passed, 0 failed, 1 skipped in \d+s", lines[-1])
+    assert re.fullmatch(r"-- r/py:wee linux/arm64: 21 passed, 0 failed, 1 skipped in \d+s", lines[-1])
 
 
 def test_a_failing_check_is_one_line_that_names_it(fake) -> None:
@@ -378,7 +389,7 @@ def test_a_failing_check_is_one_line_that_names_it(fake) -> None:
     reports = runner.run([runner.Named("r/py:wee", "r/py:wee")], runner.Options(["linux/amd64"]), lines.append)
     assert reports[0].failed == ["python-imports"]
     assert f"FAIL  python-imports           {dbm}" in lines
-    assert lines[-1].startswith("-- r/py:wee linux/amd64: 19 passed, 1 failed, 1 skipped")
+    assert lines[-1].startswith("-- r/py:wee linux/amd64: 20 passed, 1 failed, 1 skipped")
 
 
 def test_a_python2_image_gets_its_checks(fake) -> None:
@@ -415,15 +426,15 @@ def test_the_reference_is_imported_once_per_platform(fake) -> None:
 # --- core: targets as bakegen build tags them ---------------------------------------------------------------
 
 
-def resolver(project_dir: Path, environ: dict | None = None, **request) -> core.ImageResolver:
-    return core.ImageResolver(core.Project(project_dir), core.AcceptanceRequest(names=[], **request), environ or {})
+def resolver(project_dir: Path, environ: dict | None = None, **request) -> ImageResolver:
+    return ImageResolver(Project(project_dir), AcceptanceRequest(names=[], **request), environ or {})
 
 
 def test_a_target_is_its_first_tag_in_the_first_registry(project_dir: Path, clean_env) -> None:
     r = resolver(project_dir, registries=["localhost:5000/a,ghcr.io/b"], image_name="py")
     named = r.resolve("3_13-wee-optimized-lto")
     assert named.image == "localhost:5000/a/py:3.13.15-wee-optimized-lto"
-    assert named.expected == Expected("3.13.15", "wee-optimized-lto", ("--enable-optimizations", "--with-lto"))
+    assert named.expected == Expected("3.13.15", "wee-optimized-lto", ("--enable-optimizations", "--with-lto"), "all")
 
 
 def test_registry_and_image_name_come_from_the_environment_then_the_defaults(project_dir: Path, clean_env) -> None:
@@ -436,7 +447,9 @@ def test_registry_and_image_name_come_from_the_environment_then_the_defaults(pro
 
 def test_mirror_sums_pin_the_tag_as_for_the_build(project_dir: Path, clean_env) -> None:
     sums = str(FIXTURES / "upstream" / "SHA256SUMS")
-    assert resolver(project_dir, sha256sums=sums).resolve("3_13-wee").image.endswith(":3.13.17-wee")
+    trust = MirrorTrust(allow_unpinned=True)  # the fixture SHA256SUMS lists 3.13.17, which versions/ does not pin
+    assert resolver(project_dir, sha256sums=sums, mirror_trust=trust).resolve("3_13-wee").image.endswith(
+        ":3.13.17-wee")
 
 
 def test_groups_expand_and_images_pass_through(project_dir: Path, clean_env) -> None:
@@ -472,13 +485,29 @@ def test_a_target_outside_the_plan_is_read_from_bake_print(project_dir: Path, cl
 
 def test_check_images_raises_checks_failed_naming_image_and_check(fake, project_dir: Path, clean_env) -> None:
     fake({"docker.io/bakegen/python:3.13.15-wee": FakeImage(steps={"utc": (1, "date +%Z gives CET, not UTC")})})
-    request = core.AcceptanceRequest(names=["3_13-wee"])
+    request = AcceptanceRequest(names=["3_13-wee"])
     lines: list[str] = []
     with pytest.raises(ChecksFailed) as exc:
-        core.check_images(core.Project(project_dir), request, lines.append, environ={})
+        check_images(Project(project_dir), request, lines.append, environ={})
     assert exc.value.exit_code == 4
     assert str(exc.value) == "1 check(s) failed: 3_13-wee on linux/amd64 (utc)"
     assert "FAIL  utc                      date +%Z gives CET, not UTC" in lines
+
+
+def test_platforms_and_ca_bundle_come_from_the_options_else_the_environment(
+    fake, project_dir: Path, clean_env, tmp_path: Path
+) -> None:
+    fe = fake({"docker.io/bakegen/python:3.13.15-wee": FakeImage()})
+    env_ca, option_ca = tmp_path / "env.pem", tmp_path / "option.pem"
+    for ca in (env_ca, option_ca):
+        ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    environ = {"CA_BUNDLE": str(env_ca), "PLATFORMS": "linux/arm64"}
+    check_images(Project(project_dir), AcceptanceRequest(["3_13-wee"]), lambda line: None, environ=environ)
+    assert {(c["platform"], c["volumes"][0][0]) for c in fe.calls} == {("linux/arm64", str(env_ca.resolve()))}
+    fe.calls.clear()
+    request = AcceptanceRequest(["3_13-wee"], platforms="linux/amd64", ca_bundle=option_ca)
+    check_images(Project(project_dir), request, lambda line: None, environ=environ)
+    assert {(c["platform"], c["volumes"][0][0]) for c in fe.calls} == {("linux/amd64", str(option_ca.resolve()))}
 
 
 # --- the CLI ------------------------------------------------------------------------------------------------------
@@ -506,7 +535,7 @@ def test_cli_passes(fake, project_dir: Path, clean_env) -> None:
     fake({"docker.io/bakegen/python:3.13.15-wee": FakeImage()})
     result = cli.invoke(app, ["test", "-C", str(project_dir), "3_13-wee"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1].startswith("-- 3_13-wee linux/amd64: 20 passed, 0 failed, 1 skipped")
+    assert result.stdout.splitlines()[-1].startswith("-- 3_13-wee linux/amd64: 21 passed, 0 failed, 1 skipped")
 
 
 def test_cli_lists_the_checks() -> None:

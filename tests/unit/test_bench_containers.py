@@ -11,12 +11,11 @@ import tarfile
 from types import SimpleNamespace
 
 import pytest
-from fakes import FakeDocker as FakeBinding
-from python_on_whales.exceptions import DockerException
 
 from bakegen import engine
 from bakegen.bench import containers
 from bakegen.errors import BakegenError, EngineError
+from tests.kit.fakes import FakeDocker, chunks, docker_error
 
 
 def tar_bytes(files: dict[str, bytes]) -> bytes:
@@ -27,14 +26,6 @@ def tar_bytes(files: dict[str, bytes]) -> bytes:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
-
-
-def chunks(data: bytes, n: int = 7000):
-    return (data[i:i + n] for i in range(0, len(data), n))
-
-
-def docker_error(message: bytes) -> DockerException:
-    return DockerException(["docker"], 1, stderr=message)
 
 
 def containerd_save() -> tuple[bytes, int, int]:
@@ -92,45 +83,11 @@ def test_split_reference() -> None:
     assert containers.split_reference("python@sha256:abc") == "python"
 
 
-class FakeDocker:
-    """The parts of python-on-whales' DockerClient that the bench backend reaches through the engine."""
-
-    def __init__(self, refuse: bool = False, saved: bytes = b"", save_fails: bool = False) -> None:
-        self.refuse = refuse
-        self.calls: list[tuple] = []
-        self.container = SimpleNamespace(remove=lambda *a, **k: self.calls.append(("remove", a, k)))
-        self.system = SimpleNamespace(info=lambda: SimpleNamespace(n_cpu=None))
-        self.image = SimpleNamespace(
-            exists=lambda image: image == "img",
-            inspect=lambda image: SimpleNamespace(os="linux", architecture="arm64", variant="v8"),
-            save=self._save,
-        )
-        self.saved, self.save_fails = saved, save_fails
-
-    def _save(self, image):
-        yield from chunks(self.saved[:1000])
-        if self.save_fails:
-            raise docker_error(b"Error response from daemon: write /dev/stdout: broken pipe")
-        yield from chunks(self.saved[1000:])
-
-    def run(self, image, command, **kwargs):
-        self.calls.append(("run", image, command, kwargs))
-        if self.refuse and kwargs.get("cpuset_cpus"):
-            raise docker_error(b"docker: Error response from daemon: error: cpuset.cpus: invalid argument.")
-        return SimpleNamespace(id="c0ffee")
-
-    def execute(self, container, command, envs):
-        self.calls.append(("exec", container, command, envs))
-        if command[0] == "false":
-            raise docker_error(b"some output\nValueError: boom\n")
-        return None
-
-
 def test_docker_backend_start(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeDocker()
     monkeypatch.setattr(engine, "docker", fake)
     backend = containers.DockerBackend()
-    assert backend.start("img", name="n", cpus=(1,), ca_bundle="/ca.pem") == "c0ffee"
+    backend.start("img", name="n", cpus=(1,), ca_bundle="/ca.pem")
     (_, image, command, kwargs) = fake.calls[0]
     assert (image, command, kwargs["entrypoint"], kwargs["detach"]) == ("img", ["infinity"], "sleep", True)
     assert kwargs["cpuset_cpus"] == [1] and kwargs["pull"] == "never"
@@ -140,7 +97,7 @@ def test_docker_backend_start(monkeypatch: pytest.MonkeyPatch) -> None:
     assert fake.calls[-1][3]["cpuset_cpus"] is None and fake.calls[-1][3]["volumes"] == []
     backend.start("img", name="n", cpus=(0, 1))  # --threads 2
     assert fake.calls[-1][3]["cpuset_cpus"] == [0, 1]
-    refused = FakeDocker(refuse=True)
+    refused = FakeDocker(refuse_cpuset=True)
     monkeypatch.setattr(engine, "docker", refused)
     with pytest.raises(EngineError, match="cannot start a container from img: .*cpuset.cpus: invalid argument"):
         backend.start("img", name="n", cpus=(0, 1))
@@ -213,7 +170,6 @@ def test_an_image_reference_docker_could_read_otherwise_is_refused(
         lambda: engine.image_platform(reference),
         lambda: list(engine.image_save(reference)),
         lambda: engine.start_container(reference, ["infinity"], name="n"),
-        lambda: engine.run(reference, ["true"]),
         lambda: engine.registry_manifest(reference),
         lambda: engine.image_labels(reference),
         lambda: engine.run_container(reference, ["true"]),
@@ -229,7 +185,7 @@ def test_docker_run_argv_ends_its_options_before_the_image(monkeypatch: pytest.M
         seen.append(args)
         return subprocess.CompletedProcess(args, 0, "", "")
 
-    monkeypatch.setattr(engine, "docker", FakeBinding())
+    monkeypatch.setattr(engine, "docker", FakeDocker())
     monkeypatch.setattr(subprocess, "run", fake_run)
     engine.run_container("python:3.13", ["python", "-V"], env={"A": "1"}, volumes=[("/ca", "/ca")], stdin="")
     args = seen[0]

@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from benchkit import sample_results, size
 
 from bakegen.bench import containers, report, text
 from bakegen.bench.chart import render_svg
 from bakegen.errors import BakegenError
+from tests.kit.bench import sample_results, size
 
 
 def test_format_time_and_size() -> None:

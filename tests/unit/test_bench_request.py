@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bakegen import core
 from bakegen.bench.benchmarks import BENCHMARKS, benchmark_list, select_benchmarks
+from bakegen.bench.command import bench
 from bakegen.bench.report import REPORT_FILES
 from bakegen.bench.request import BenchRequest, check, choose_cpus
 from bakegen.errors import BakegenError
@@ -118,6 +118,10 @@ def test_check_refuses_a_fifo_as_ca_bundle(tmp_path: Path) -> None:
         check(BenchRequest(["a"], ca_bundle=fifo))
 
 
+def quiet(line: str) -> None:
+    """Where the report and the progress go in these tests: nowhere."""
+
+
 class NoEngine:
     """A backend any use of which fails the test: the request was to be refused before the engine."""
 
@@ -129,7 +133,7 @@ class NoEngine:
 def test_a_refused_request_never_reaches_the_engine(fields: dict, message: str, tmp_path: Path) -> None:
     request = BenchRequest(**{"images": ["a"], "output": tmp_path / "out", **fields})
     with pytest.raises(BakegenError, match=message):
-        core.bench(request, progress=lambda line: None, backend=NoEngine())  # type: ignore[arg-type]
+        bench(request, report=quiet, progress=quiet, backend=NoEngine(), environ={})  # type: ignore[arg-type]
     assert not (tmp_path / "out").exists()
 
 
@@ -144,5 +148,5 @@ def test_an_output_that_cannot_take_a_report_file_is_refused_first(tmp_path: Pat
         (output / name).write_text("old")
         (output / name).chmod(0o444)
     with pytest.raises(BakegenError, match=f"^--output {output}: cannot write the report there: .*{name}"):
-        core.bench(BenchRequest(["a"], output=output), progress=lambda line: None, backend=NoEngine())  # type: ignore[arg-type]
+        bench(BenchRequest(["a"], output=output), report=quiet, progress=quiet, backend=NoEngine(), environ={})  # type: ignore[arg-type]
     assert sorted(p.name for p in output.iterdir()) == [name]

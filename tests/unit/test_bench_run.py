@@ -7,15 +7,26 @@ import signal
 from pathlib import Path
 
 import pytest
-from benchkit import FakeBackend
 from typer.testing import CliRunner
 
-from bakegen import cli, core
-from bakegen.bench import containers, runner
+from bakegen import cli
+from bakegen.bench import command, containers, runner
 from bakegen.bench.report import REPORT_FILES
 from bakegen.bench.request import BenchRequest
 from bakegen.cli import app
 from bakegen.errors import BakegenError, EngineError, Terminated
+from tests.kit.bench import FakeBackend
+
+
+def test_the_ca_bundle_comes_from_the_option_else_the_environment(tmp_path: Path) -> None:
+    env_ca, option_ca = tmp_path / "env.pem", tmp_path / "option.pem"
+    for ca in (env_ca, option_ca):
+        ca.write_text("pem")
+    for given, mounted in ((None, env_ca), (option_ca, option_ca)):
+        backend = FakeBackend()
+        request = BenchRequest(["a"], ["nbody"], rounds=1, fast=True, ca_bundle=given, output=tmp_path / "out")
+        command.bench(request, print, print, backend=backend, environ={"CA_BUNDLE": str(env_ca)})
+        assert {s["ca_bundle"] for s in backend.started} == {str(mounted.resolve())}
 
 
 def test_run_interleaves_images_and_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,7 +120,7 @@ def test_bench_checks_everything_before_starting(
     backend = FakeBackend()
     request = BenchRequest(**{"images": ["a", "b"], "output": tmp_path / "out", **fields})
     with pytest.raises(error, match=message):
-        core.bench(request, progress=lambda line: None, backend=backend)
+        command.bench(request, print, print, backend=backend, environ={})
     assert backend.started == [] and backend.sized == []
     assert not (tmp_path / "out").exists()
 
@@ -117,7 +128,7 @@ def test_bench_checks_everything_before_starting(
 def test_bench_without_a_daemon_starts_nothing(tmp_path: Path) -> None:
     backend = FakeBackend(daemon=False)
     with pytest.raises(EngineError, match="cannot reach the Docker daemon"):
-        core.bench(BenchRequest(["a"], output=tmp_path), progress=lambda line: None, backend=backend)
+        command.bench(BenchRequest(["a"], output=tmp_path), print, print, backend=backend, environ={})
     assert backend.started == [] and backend.sized == []
 
 
@@ -125,7 +136,9 @@ def test_core_bench_writes_the_report(tmp_path: Path) -> None:
     backend = FakeBackend()
     out = tmp_path / "new" / "out"
     request = BenchRequest(["a", "b"], ["nbody"], rounds=1, fast=True, base="a", output=out)
-    text = core.bench(request, progress=lambda line: None, backend=backend)
+    printed: list[str] = []
+    command.bench(request, printed.append, lambda line: None, backend=backend, environ={})
+    (text,) = printed
     assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_FILES)
     assert text.startswith((out / "bench.txt").read_text())
     assert text.splitlines()[-1] == "wrote " + " ".join(str(out / name) for name in REPORT_FILES)
@@ -135,7 +148,7 @@ def test_core_bench_writes_the_report(tmp_path: Path) -> None:
 
 def test_cli_bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env) -> None:
     backend = FakeBackend()
-    monkeypatch.setattr(core, "DockerBackend", lambda: backend)
+    monkeypatch.setattr(command, "DockerBackend", lambda: backend)
     out = tmp_path / "out"
     result = CliRunner().invoke(
         app, ["bench", "a", "b", "--fast", "--rounds", "1", "-b", "nbody", "-o", str(out), "--base", "a"],
@@ -158,7 +171,7 @@ def one_error_line(result) -> str:
 
 def test_cli_bench_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env) -> None:
     backend = FakeBackend(fail_on="nbody")
-    monkeypatch.setattr(core, "DockerBackend", lambda: backend)
+    monkeypatch.setattr(command, "DockerBackend", lambda: backend)
     runner_ = CliRunner()
     result = runner_.invoke(app, ["bench", "a", "-b", "nbody", "-o", str(tmp_path / "o")], catch_exceptions=False)
     assert result.exit_code == 3
@@ -195,7 +208,7 @@ def test_cli_bench_usage_errors_are_one_line(
     args: list[str], message: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, clean_env
 ) -> None:
     backend = FakeBackend()
-    monkeypatch.setattr(core, "DockerBackend", lambda: backend)
+    monkeypatch.setattr(command, "DockerBackend", lambda: backend)
     assert cli.run(["bench", "a", *args]) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("bakegen: error: ") and message in err[0]

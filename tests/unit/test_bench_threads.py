@@ -10,17 +10,17 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from benchkit import FakeBackend, sample_results, sample_thread_results
 from typer.testing import CliRunner
 
-from bakegen import cli, core
-from bakegen.bench import report, runner, stats, threads, threadwork
+from bakegen import cli
+from bakegen.bench import command, report, runner, stats, threads, threadwork
 from bakegen.bench.chart import render_svg
 from bakegen.bench.request import DEFAULT_WORK, THREAD_RUNS, BenchRequest, check
 from bakegen.bench.results import ThreadSettings
 from bakegen.bench.workload import Pyperformance
 from bakegen.cli import app
 from bakegen.errors import BakegenError, EngineError
+from tests.kit.bench import FakeBackend, sample_results, sample_thread_results
 
 SCRIPT = Path(threadwork.__file__)
 
@@ -133,7 +133,7 @@ def test_engine_checks_start_nothing(tmp_path: Path, fields: dict, message: str)
     backend = FakeBackend(cpus=2)
     request = BenchRequest(**{"images": ["a", "b"], "output": tmp_path / "out", **fields})
     with pytest.raises(BakegenError, match=message):
-        core.bench(request, progress=lambda line: None, backend=backend)
+        command.bench(request, print, print, backend=backend, environ={})
     assert backend.started == [] and backend.sized == []
     assert not (tmp_path / "out").exists()
 
@@ -307,7 +307,7 @@ def test_report_of_one_image_has_no_comparison() -> None:
 
 def test_cli_bench_threads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env) -> None:
     backend = FakeBackend()
-    monkeypatch.setattr(core, "DockerBackend", lambda: backend)
+    monkeypatch.setattr(command, "DockerBackend", lambda: backend)
     out = tmp_path / "out"
     result = CliRunner().invoke(
         app, ["bench", "a", "b", "--threads", "2", "--work", "3", "--rounds", "1", "-o", str(out)],
@@ -337,7 +337,7 @@ def test_cli_bench_threads_errors_are_one_line(
     capsys: pytest.CaptureFixture, clean_env,
 ) -> None:
     backend = FakeBackend()
-    monkeypatch.setattr(core, "DockerBackend", lambda: backend)
+    monkeypatch.setattr(command, "DockerBackend", lambda: backend)
     assert cli.run(["bench", "a", *args, "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("bakegen: error: ") and message in err[0]

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 import typer
-from fakes import FakeDocker
-from suitekit import BAKEGEN_ENVIRONMENT, REPO, bake_variable_names
 from typer.testing import CliRunner
 
 from bakegen import engine
+from bakegen.acceptance.command import AcceptanceRequest, ImageResolver
 from bakegen.cli import app
+from bakegen.project import Project
+from tests.kit.fakes import FakeDocker
 
 runner = CliRunner()
 
@@ -97,22 +98,6 @@ def test_list(project_dir: Path, clean_env) -> None:
     assert "never pushed" in rows["reference"] and "never pushed" in rows["reference-modules"]
 
 
-def test_unknown_target(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = FakeDocker()
-    monkeypatch.setattr(engine, "docker", fake)
-    result = invoke("build", "3_13-wee-optimised", "-C", str(project_dir))
-    assert result.exit_code == 1
-    assert "unknown target '3_13-wee-optimised'; did you mean 3_13-wee-optimized?" in one_line_error(result)
-    assert fake.buildx.calls == []
-
-
-def test_no_daemon(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "docker", FakeDocker(daemon=False))
-    result = invoke("build", "3_13-wee", "-C", str(project_dir))
-    assert result.exit_code == 3
-    assert "cannot reach the Docker daemon" in one_line_error(result)
-
-
 def test_failed_build(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeDocker(fail_with="#5 ERROR: process did not complete\nERROR: failed to solve: exit code 2\n")
     monkeypatch.setattr(engine, "docker", fake)
@@ -142,7 +127,7 @@ def test_build_maps_options_to_bake(
         "--base-image", "mirror.example/debian:trixie-slim", "--mirror", "http://mirror.example/python/",
         "--base-image", "bullseye=mirror.example/debian:bullseye-slim",
         "--proxy", "http://127.0.0.1:3128", "--network", "none",
-        "--mirror-sums", str(sums), "--ca-bundle", str(ca), "--cache", "reg.example/cache",
+        "--mirror-sums", str(sums), "--allow-older", "--ca-bundle", str(ca), "--cache", "reg.example/cache",
     )
     assert result.exit_code == 0, result.output
     assert "load local bake definitions" in result.stderr  # progress is shown
@@ -169,13 +154,6 @@ def test_build_maps_options_to_bake(
     assert 'PYTHON_VERSION = "3.13.5"' in text and '"3.13.5-wee"' in text
     assert f'context    = "{project_dir.resolve()}"' in text
     assert not Path(call["files"][0]).exists()  # the temporary bake file is gone
-
-
-def test_load_and_push_exclude_each_other(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "docker", FakeDocker())
-    result = invoke("build", "--load", "--push", "-C", str(project_dir))
-    assert result.exit_code == 1
-    assert "exclude each other" in one_line_error(result)
 
 
 @pytest.mark.parametrize("target", ["reference", "reference-modules"])
@@ -267,11 +245,11 @@ def test_no_cache_reaches_bake(project_dir: Path, clean_env, monkeypatch: pytest
 
 
 def test_host_network_needs_an_entitlement() -> None:
-    from bakegen import core
+    from bakegen.build import entitlements
 
-    assert core.entitlements({"NETWORK": "host"}, {}) == ("network.host",)
-    assert core.entitlements({}, {"NETWORK": "host"}) == ("network.host",)
-    assert core.entitlements({"NETWORK": "default"}, {"NETWORK": "host"}) == ()
+    assert entitlements({"NETWORK": "host"}, {}) == ("network.host",)
+    assert entitlements({}, {"NETWORK": "host"}) == ("network.host",)
+    assert entitlements({"NETWORK": "default"}, {"NETWORK": "host"}) == ()
 
 
 MADE_UP = "f" * 64
@@ -282,7 +260,7 @@ def test_list_shows_where_each_sum_comes_from(project_dir: Path, clean_env, tmp_
     sums = tmp_path / "SHA256SUMS"
     sums.write_text(f"{'a' * 64}  Python-3.13.99.tar.xz\n")
     args, env = (["--mirror-sums", str(sums)], {}) if how == "option" else ([], {"PYTHON_MIRROR_SHA256SUMS": str(sums)})
-    result = invoke("list", "-C", str(project_dir), *args, env=env)
+    result = invoke("list", "-C", str(project_dir), *args, "--allow-unpinned", env=env)
     assert result.exit_code == 0, result.output
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
     assert rows["TARGET"][:5] == ["TARGET", "VERSION", "SUM", "BASE", "TAGS"]
@@ -323,7 +301,10 @@ def test_build_says_when_a_sum_is_the_mirrors(
     monkeypatch.setattr(engine, "docker", fake)
     sums = tmp_path / "SHA256SUMS"
     sums.write_text(f"{'a' * 64}  Python-3.13.99.tar.xz\n{'b' * 64}  Python-2.7.99.tgz\n")
-    result = invoke("build", "3_13-wee", "-C", str(project_dir), "--mirror-sums", str(sums))
+    refused = invoke("build", "3_13-wee", "-C", str(project_dir), "--mirror-sums", str(sums))
+    assert refused.exit_code == 2 and "--allow-unpinned" in one_line_error(refused)
+    assert fake.buildx.calls == []
+    result = invoke("build", "3_13-wee", "-C", str(project_dir), "--mirror-sums", str(sums), "--allow-unpinned")
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
     # Before the build's progress, and only about the release being built.
@@ -334,30 +315,26 @@ def test_build_says_when_a_sum_is_the_mirrors(
     assert lines[1] == "#1 [internal] load local bake definitions"
     assert "2.7.99" not in result.stderr
     assert 'PYTHON_SHA256  = "' + "a" * 64 + '"' in fake.buildx.calls[0]["file_text"]
-    both = invoke("build", "wee", "-C", str(project_dir), "--mirror-sums", str(sums))
+    both = invoke("build", "wee", "-C", str(project_dir), "--mirror-sums", str(sums), "--allow-unpinned")
     assert [line.split()[1] for line in both.stderr.splitlines() if line.startswith("note:")] == [
         "Python-2.7.99.tgz:", "Python-3.13.99.tar.xz:"
     ]
 
 
-def test_clean_env_clears_every_bake_variable(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    names = [*bake_variable_names(), *BAKEGEN_ENVIRONMENT]
-    assert {"REGISTRY", "ATTEST", "LATEST", "CREATED", "SOURCE_DATE_EPOCH"} <= set(names)
-    for name in names:
-        monkeypatch.setenv(name, "junk")
-    request.getfixturevalue("clean_env")
-    assert [name for name in names if name in os.environ] == []
-
-
-def test_readme_layout_names_every_module() -> None:
-    """README's "How it fits together" and the package tree agree, both ways."""
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("## How it fits together", 1)[1].split("\n## ", 1)[0]
-    files = [
-        p for p in (REPO / "bakegen").rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.name not in ("__init__.py", "__main__.py")
-    ]
-    missing = sorted(str(p.relative_to(REPO)) for p in files if p.name not in section)
-    assert missing == [], "not in README's How it fits together"
-    named = re.findall(r"bakegen/[\w/.]+", section)
-    assert [n for n in named if not (REPO / n.rstrip("/")).exists()] == []
+def test_build_and_test_read_registry_and_image_name_alike(
+    project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "docker", FakeDocker())
+    monkeypatch.setenv("REGISTRY", "reg.example/team")
+    monkeypatch.setenv("IMAGE_NAME", "cpython")
+    built = invoke("build", "3_13-wee", "-C", str(project_dir), env=dict(os.environ))
+    assert built.stdout.strip().endswith("docker run --rm -it reg.example/team/cpython:3.13-wee"), built.output
+    tested = ImageResolver(Project(project_dir), AcceptanceRequest([]), os.environ).resolve("3_13-wee")
+    assert tested.image == "reg.example/team/cpython:3.13.15-wee"
+    # An option wins over the environment, in both.
+    built = invoke("build", "3_13-wee", "-C", str(project_dir), "--registry", "other.example", env=dict(os.environ))
+    assert built.stdout.strip().endswith("other.example/cpython:3.13-wee"), built.output
+    request = AcceptanceRequest([], registries=["other.example"])
+    assert ImageResolver(Project(project_dir), request, os.environ).resolve("3_13-wee").image.startswith(
+        "other.example/cpython:"
+    )

@@ -23,6 +23,7 @@ version = "3.13.15"
 tarball = "Python-3.13.15.tar.xz"
 sha256 = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
 source = "test"
+verified = "unverified"
 """
 
 
@@ -62,6 +63,14 @@ def test_the_shipped_data_loads_and_validates() -> None:
         (GOOD + 'debian = "Trixie 13"\n', "field 'debian'"),
         (GOOD + "version = [\n", "not valid TOML"),
         (GOOD + '[[previous]]\nversion = "3.13.5"\n', "previous[0]: missing field"),
+        (GOOD.replace('verified = "unverified"\n', ""), "missing field 'verified'"),
+        (GOOD.replace('"unverified"', '"yes"'), "field 'verified' is 'yes', not openpgp:"),
+        (GOOD.replace('"unverified"', '"openpgp:7169605f62c751356d054a26a821e680e5fa6305"'), "field 'verified'"),
+        (GOOD.replace('"unverified"', '"openpgp:A821E680E5FA6305"'), "field 'verified'"),
+        (GOOD.replace('"unverified"', '"sigstore:hugo@python.org"'), "field 'verified'"),
+        (GOOD.replace('"unverified"', '"sigstore:hugo@python.org|http://issuer"'), "field 'verified'"),
+        (GOOD + '[[previous]]\nversion = "3.13.5"\ntarball = "Python-3.13.5.tar.xz"\nsha256 = "' + "a" * 64
+         + '"\nsource = "t"\n', "previous[0]: missing field 'verified'"),
     ],
 )
 def test_bad_data_names_file_and_field(tmp_path: Path, text: str, message: str) -> None:
@@ -71,6 +80,16 @@ def test_bad_data_names_file_and_field(tmp_path: Path, text: str, message: str) 
     assert str(path) in str(exc.value)
     assert message in str(exc.value)
     assert "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "verified",
+    ["openpgp:7169605F62C751356D054A26A821E680E5FA6305", "sigstore:hugo@python.org|https://github.com/login/oauth",
+     "unverified"],
+)
+def test_each_way_of_verifying_parses(tmp_path: Path, verified: str) -> None:
+    release = load_release(write(tmp_path, GOOD.replace('"unverified"', f'"{verified}"')))
+    assert release.tarball.verified == verified
 
 
 def test_file_name_must_be_a_line(tmp_path: Path) -> None:
@@ -85,7 +104,8 @@ def test_version_of_another_line_is_caught_by_validation(tmp_path: Path) -> None
 
 
 def test_previous_must_be_older_and_sorted(tmp_path: Path) -> None:
-    prev = '[[previous]]\nversion = "{v}"\ntarball = "Python-{v}.tar.xz"\nsha256 = "{s}"\nsource = "t"\n'
+    prev = ('[[previous]]\nversion = "{v}"\ntarball = "Python-{v}.tar.xz"\nsha256 = "{s}"\nsource = "t"\n'
+            'verified = "unverified"\n')
     newer = GOOD + prev.format(v="3.13.16", s="a" * 64)
     with pytest.raises(DataError, match="not older than 3.13.15"):
         validate_releases([load_release(write(tmp_path, newer))])
@@ -153,17 +173,6 @@ def test_bad_free_threaded_table_names_file_and_field(tmp_path: Path, table: str
         load_variants_file(path)
     assert str(exc.value).startswith(f"{path}: ") and message in str(exc.value)
     assert "\n" not in str(exc.value)
-
-
-@pytest.mark.parametrize("since", ["3.12", "3.9", "2.7"])
-def test_free_threaded_builds_below_3_13_are_refused_with_the_fix(tmp_path: Path, since: str) -> None:
-    path = write(tmp_path, VARIANTS + f'[freethreaded]\nsince = "{since}"\nsummary = "x"\n', "variants.toml")
-    with pytest.raises(DataError) as exc:
-        load_variants_file(path)
-    assert str(exc.value) == (
-        f'{path}: [freethreaded]: since = "{since}" asks for free-threaded builds of lines below 3.13, which '
-        'have no --disable-gil (PEP 703): set since = "3.13" or later'
-    )
 
 
 def test_free_threaded_variants_must_exist(tmp_path: Path) -> None:

@@ -7,11 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from fakes import FakeDocker, FakeNet
 
-from bakegen import core, doctor, engine, net
+from bakegen import doctor, engine, net
+from bakegen.build import BuildRequest, Built
+from bakegen.build import build as build_images
 from bakegen.cli import run
 from bakegen.options import BuildSettings
+from bakegen.project import Project
+from tests.kit.fakes import FakeDocker, FakeNet
 
 
 @pytest.fixture
@@ -94,9 +97,9 @@ def test_disk_space_thresholds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 # --- what `bakegen build` does by default ------------------------------------------------------------
 
 
-def build(project_dir: Path, *targets: str, **kwargs) -> core.Built:
+def build(project_dir: Path, *targets: str, **kwargs) -> Built:
     settings = kwargs.pop("settings", BuildSettings())
-    return core.build(core.Project(project_dir), core.BuildRequest(list(targets), settings=settings, **kwargs))
+    return build_images(Project(project_dir), BuildRequest(list(targets), settings=settings, **kwargs))
 
 
 def test_without_push_or_platform_the_image_is_loaded_for_this_platform(project_dir: Path, clean_env, fake) -> None:
@@ -148,3 +151,52 @@ def test_a_failing_check_stops_the_build_before_bake(project_dir: Path, clean_en
         "QEMU for it (docker run --privileged --rm tonistiigi/binfmt --install arm64, or apt-get install "
         "qemu-user-static), or use a builder with a native node (--builder) (and 1 more: bakegen doctor lists them)"
     ]
+
+
+# --- only what the named targets need ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["sbom-generator", "debian-python3"])
+def test_targets_without_cpython_sources_do_not_need_the_mirror(
+    target: str, project_dir: Path, clean_env, fake, monkeypatch, capsys
+) -> None:
+    probes = FakeNet({"https://www.python.org": None})
+    monkeypatch.setattr(net, "probe", probes)
+    assert run(["doctor", target, "-C", str(project_dir)]) == 0, capsys.readouterr()
+    assert not any("python.org" in url for url in probes.urls)
+    assert "ok    base image BASE_IMAGE: debian:trixie-slim" in capsys.readouterr().out
+    assert run(["build", target, "-C", str(project_dir)]) == 0
+    assert fake.buildx.calls[0]["targets"] == [target]
+
+
+def needs(project_dir: Path, *targets: str, **values: str) -> doctor.Needs:
+    plan = Project(project_dir).plan()
+    defaults = {"REGISTRY": "r.example/ns", "IMAGE_NAME": "python", "PYTHON_MIRROR": "https://m.example",
+                "BASE_IMAGE": "debian:trixie-slim", "BASE_IMAGE_BULLSEYE": "debian:bullseye-slim"}
+    return doctor.needs_for(plan, targets, {**defaults, **values}, load=False, push=True, builder=None)
+
+
+def test_base_images_and_sources_of_the_named_targets_only(project_dir: Path) -> None:
+    trixie = needs(project_dir, "3_13-wee")
+    assert trixie.base_images == {"BASE_IMAGE": "debian:trixie-slim"}
+    assert trixie.tarballs == ["3.13.15/Python-3.13.15.tar.xz"] and trixie.mirror == "https://m.example"
+    bullseye = needs(project_dir, "2_7")
+    assert bullseye.base_images == {"BASE_IMAGE_BULLSEYE": "debian:bullseye-slim"}
+    assert bullseye.tarballs == ["2.7.18/Python-2.7.18.tgz"]
+    none = needs(project_dir, "sbom-generator", "debian-python3")
+    assert none.tarballs == [] and none.mirror == "" and none.base_images == {"BASE_IMAGE": "debian:trixie-slim"}
+
+
+def test_the_official_recipe_and_custom_fetch_their_own_sources(project_dir: Path) -> None:
+    assert needs(project_dir, "reference-modules").tarballs == ["3.13.15/Python-3.13.15.tar.xz"]
+    assert needs(project_dir, "custom", PYTHON_VERSION="3.13.5").tarballs == ["3.13.5/Python-3.13.5.tar.xz"]
+    # A release versions/ does not list: the mirror itself is asked.
+    assert needs(project_dir, "custom", PYTHON_VERSION="3.99.1").tarballs == [""]
+
+
+def test_each_target_is_pushed_to_its_own_repository(project_dir: Path) -> None:
+    assert needs(project_dir, "3_13-wee").repositories == ["r.example/ns/python"]
+    assert needs(project_dir, "sbom-generator").repositories == ["r.example/ns/bakegen-sbom"]
+    both = needs(project_dir, "3_13-wee", "sbom-generator", REGISTRY="a.example, b.example")
+    assert both.repositories == ["a.example/bakegen-sbom", "a.example/python", "b.example/bakegen-sbom",
+                                 "b.example/python"]

@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from bakegen import core
 from bakegen.bake.render import hcl_string, render
 from bakegen.bake.validate import check_text, parse, print_escaped
+from bakegen.bakefile import DEBIAN_BUILDX
+from bakegen.project import Project
 
 HOSTILE = 'dir ${IMAGE_NAME} %{ if true }x%{ endif } "q" \\b\x01\x1b[31m\x7f\u2028end'
 
 
 def hostile_plan(project_dir: Path):
-    plan = core.Project(project_dir).plan()
+    plan = Project(project_dir).plan()
     variants = tuple(dataclasses.replace(v, summary=f"summary\x07 {HOSTILE}") for v in plan.variants)
     targets = tuple(dataclasses.replace(t, variant=variants[plan.variants.index(t.variant)]) for t in plan.targets)
     return dataclasses.replace(plan, variants=variants, targets=targets)
@@ -34,7 +35,7 @@ def test_control_characters_are_written_as_escapes() -> None:
 def test_a_hostile_context_and_summary_parse_back_verbatim(project_dir: Path) -> None:
     plan = hostile_plan(project_dir)
     text = render(plan, project_dir, context=f"/tmp/{HOSTILE}")
-    assert len(text.splitlines()) == len(render(core.Project(project_dir).plan(), project_dir).splitlines())
+    assert len(text.splitlines()) == len(render(Project(project_dir).plan(), project_dir).splitlines())
     check_text(text, plan)
     target = next(body for block in parse(text)["target"] for name, body in block.items() if name == "3_13-wee")
     # python-hcl2 keeps escapes as written (bake, below, reads them back to the text itself)
@@ -43,7 +44,7 @@ def test_a_hostile_context_and_summary_parse_back_verbatim(project_dir: Path) ->
 
 def buildx_binaries() -> list[list[str]]:
     found = [["docker", "buildx"]] if shutil.which("docker") else []
-    return found + ([[core.DEBIAN_BUILDX]] if Path(core.DEBIAN_BUILDX).exists() else [])
+    return found + ([[DEBIAN_BUILDX]] if Path(DEBIAN_BUILDX).exists() else [])
 
 
 @pytest.mark.parametrize("buildx", buildx_binaries() or [pytest.param([], marks=pytest.mark.skip("no buildx"))])

@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hostilekit import REPO, Case, Setup, edit, judge, replace, run_case
-from upstreamkit import Answer, listing, redirect
 
 from bakegen import net
 from bakegen.bake import releases
+from tests.kit.hostile import REPO, Case, Setup, edit, judge, replace, run_case
+from tests.kit.upstream import Answer, listing, redirect
 
 FIXTURES = REPO / "tests" / "fixtures"
 V313 = "versions/3.13.toml"
@@ -252,7 +252,6 @@ def variants_cases() -> Iterator[Case]:
     freethreaded = {
         "since-int": "since = 3\nsummary = 'x'",
         "since-word": "since = 'soon'\nsummary = 'x'",
-        "since-old": "since = '3.12'\nsummary = 'x'",
         "since-newline": "since = '''3.13\n'''\nsummary = 'x'",
         "variants-unknown": "since = '3.13'\nsummary = 'x'\nvariants = ['huge']",
         "variants-ints": "since = '3.13'\nsummary = 'x'\nvariants = [1]",
@@ -265,6 +264,51 @@ def variants_cases() -> Iterator[Case]:
         yield Case(f"variants-freethreaded-{name}", LIST, 2, variants=text)
     for depth in (33, 5000):
         yield Case(f"variants-deep-{depth}", LIST, 2, variants=one_variant() + f"x = {deep('[', ']', depth)}\n".encode())
+
+
+# --- versions/base-images.toml and campaign files ---------------------------------------------------
+
+BASES = "versions/base-images.toml"
+BASE_ENTRY = '[trixie]\nimage = "{image}"\ndigest = "{digest}"\nplatforms = ["linux/amd64"]\nsource = "{source}"\n'
+
+
+def base_entry(image: str = "debian:trixie-slim", digest: str = "unpinned", source: str = "x") -> bytes:
+    return BASE_ENTRY.format(image=image, digest=digest, source=source).encode()
+
+
+CAMPAIGN = ["campaign", "{T}/c.toml", "-C", "{P}", "-o", "{T}/out"]
+
+
+def other_data_cases() -> Iterator[Case]:
+    yield Case("bases-one-is-fine", LIST, 0, setup=replace(BASES, base_entry()))
+    bad_bases = {
+        "garbage": garbage(11, 2000), "utf16": codecs.BOM_UTF16_LE + "x = 1\n".encode("utf-16-le"),
+        "deep": f"x = {deep('[', ']', 5000)}\n".encode(), "dotted": ("a" + ".a" * 5000 + " = 1\n").encode(),
+        "image-newline": base_entry(image="debian\\n"), "source-escape": base_entry(source="\\u001b[2J"),
+        "digest-newline": base_entry(digest="sha256:" + "a" * 64 + "\\n"), "digest-short": base_entry(digest="sha256:ab"),
+        "image-dash": base_entry(image="-v/:/host"), "image-space": base_entry(image="debian trixie"),
+        "not-a-table": b'trixie = "debian"\n', "suite-upper": base_entry().replace(b"[trixie]", b"[Trixie]"),
+        "suite-newline": base_entry().replace(b"[trixie]", b'["trixie\\n"]'), "platforms-int": base_entry().replace(b'["linux/amd64"]', b"3"),
+    }
+    for name, content in bad_bases.items():
+        yield Case(f"bases-{name}", LIST, 2, setup=replace(BASES, content))
+    for name, setup in {"dir": replace(BASES, kind="dir"), "fifo": replace(BASES, kind="fifo"),
+                        "dangling": replace(BASES, kind="symlink", to="{T}/nowhere"),
+                        "sparse": sparse(BASES, 1 << 30)}.items():
+        yield Case(f"bases-{name}", LIST, 2, setup=setup)
+    bad_campaigns = {
+        "garbage": garbage(12, 3000), "empty": b"", "deep": f"x = {deep('[', ']', 5000)}\n".encode(),
+        "dotted": ("a" + ".a" * 100_000 + " = 1\n").encode(), "name-newline": b'[[set]]\nname = "fast\\n"\n',
+        "name-dash": b'[[set]]\nname = "-v"\n', "cflags-escape": b'[[set]]\nname = "a"\ncflags = "\\u001b[2J"\n',
+        "configure-bidi": b'[[set]]\nname = "a"\nconfigure = ["--x\\u202e"]\n', "set-not-table": b"set = [1]\n",
+        "unknown-key": b'[[set]]\nname = "a"\ncolour = 1\n', "package-injection": b'[[set]]\nname = "a"\npackages = ["x; rm -rf /"]\n',
+        "utf16": codecs.BOM_UTF16_LE + "x = 1\n".encode("utf-16-le"),
+    }
+    for name, content in bad_campaigns.items():
+        yield Case(f"campaign-{name}", CAMPAIGN, 2, setup=replace("T/c.toml", content), no_engine=True)
+    for name, setup in {"missing": None, "dir": replace("T/c.toml", kind="dir"), "fifo": replace("T/c.toml", kind="fifo"),
+                        "sparse": sparse("T/c.toml", 1 << 30)}.items():
+        yield Case(f"campaign-file-{name}", CAMPAIGN, 2, setup=setup, no_engine=True)
 
 
 # --- the template -----------------------------------------------------------------------------------
@@ -363,6 +407,7 @@ RELEASES = "/api/v2/downloads/release/?is_published=true"
 FILES = "/api/v2/downloads/release_file/?release=1017"
 SUMS = "/ftp/python/SHA256SUMS"
 FAST = {(net, "DEADLINE"): 1.0}
+SIGNATURE = "cannot fetch its signature"
 
 
 def json_answer(value) -> Answer:
@@ -378,7 +423,9 @@ def release_file(sha: object = "ab" * 32, url: str = "https://www.python.org/ftp
 
 
 def network_cases() -> Iterator[Case]:
-    yield Case("update-recorded-is-fine", UPDATE, 0)
+    # An answer that passes every check reaches the release's signature, which the stand-in does not
+    # serve (tests/unit/test_releases.py has the signed runs): that line shows the input was taken.
+    yield Case("update-recorded-reaches-the-signature", UPDATE, 2, SIGNATURE)
     index_answers = {
         "drip": Answer(drip=0.05), "drip-headers": Answer(drip_headers=0.05), "hang": Answer(drip=600),
         "404": Answer(b"no", status=404), "500": Answer(b"no", status=500), "403": Answer(b"no", status=403),
@@ -425,8 +472,8 @@ def network_cases() -> Iterator[Case]:
             "nul": "\x00" * 64, "bidi": "ab" * 31 + "\u202eab", "empty": ""}
     for name, sha in shas.items():
         yield Case(f"update-api-sha-{name}", UPDATE, 2, upstream={FILES: json_answer([release_file(sha)])})
-    yield Case("update-api-sha-trailing-space-is-fine", UPDATE, 0, upstream={FILES: json_answer([release_file("ab" * 32 + " \n")])})
-    yield Case("update-api-sha-upper-is-fine", UPDATE, 0, upstream={FILES: json_answer([release_file("AB" * 32)])})
+    yield Case("update-api-sha-trailing-space-is-taken", UPDATE, 2, SIGNATURE, upstream={FILES: json_answer([release_file("ab" * 32 + " \n")])})
+    yield Case("update-api-sha-upper-is-taken", UPDATE, 2, SIGNATURE, upstream={FILES: json_answer([release_file("AB" * 32)])})
     yield Case("update-api-files-two-sums", UPDATE, 2, upstream={FILES: json_answer([release_file(), release_file("cd" * 32)])})
     yield Case("update-api-files-none", UPDATE, 2, upstream={FILES: json_answer([])})
     yield Case("update-api-files-404", UPDATE, 2, upstream={FILES: Answer(b"", status=404)})
@@ -448,7 +495,7 @@ def network_cases() -> Iterator[Case]:
         yield Case(f"update-line-{i}", [*UPDATE, "--line", line], 1)
     # Blank entries are dropped by design (workflow inputs may be empty): all lines, or the named ones.
     for i, line in enumerate(["", "3.13,,3.16", "\n", " 3.13 "]):
-        yield Case(f"update-line-blank-{i}", [*UPDATE, "--line", line], 0)
+        yield Case(f"update-line-blank-{i}", [*UPDATE, "--line", line], 2, SIGNATURE)
 
 
 # --- the environment and the command line -------------------------------------------------------------
@@ -527,6 +574,7 @@ def cli_cases() -> Iterator[Case]:
 FAMILIES = {
     "versions/ files": versions_cases,
     "variants.toml": variants_cases,
+    "base-images.toml, campaign files": other_data_cases,
     "the template": template_cases,
     "bench arguments": bench_cases,
     "network (versions update)": network_cases,

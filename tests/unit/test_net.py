@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from upstreamkit import Answer, FakeUpstream, redirect, serving
 
 from bakegen import files, net
 from bakegen.errors import DataError
+from tests.kit.upstream import Answer, FakeUpstream, redirect, serving
 
 #: The conftest swaps net.probe for a fake in every test; this test is about the real one.
 REAL_PROBE = net.probe
@@ -66,11 +66,11 @@ def test_a_probe_reads_a_little_and_reports_the_status(server: str) -> None:
 
 
 def test_mirror_sums_url_is_read_with_the_caps(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bakegen import core
+    from bakegen.project import read_location
 
     monkeypatch.setattr(net, "MAX_BYTES", 100_000)
     with pytest.raises(DataError, match="larger than 100000 bytes"):
-        core.read_text(f"{server}/endless")
+        read_location(f"{server}/endless")
 
 
 def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
@@ -175,14 +175,12 @@ def test_redirect_loops_and_chains_end_in_one_line(hostile: FakeUpstream, routes
     "url", ["ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://127.0.0.1/", "http://mirror.example/x", "//x/y"]
 )
 def test_a_read_outside_the_policy_is_refused_before_connecting(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(net, "_named_http", set())
     monkeypatch.setattr(net, "_get", lambda *args: pytest.fail("connected"))
     with pytest.raises(net.FetchError, match="^not read: "):
         net.get(url)
 
 
 def test_plain_http_is_read_from_loopback_and_from_an_origin_the_user_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(net, "_named_http", set())
     for url in ("http://127.0.0.1:8000/x", "http://[::1]/x", "http://localhost/", "https://mirror.example/x"):
         assert net.refusal(url) == "", url
     assert net.refusal("http://mirror.internal/python/SHA256SUMS")

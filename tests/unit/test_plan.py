@@ -11,7 +11,7 @@ from bakegen.bake.data import load_releases, load_variants, load_variants_file
 from bakegen.bake.model import Tarball, Target, Variant
 from bakegen.bake.plan import BAKE_NAME_RE, build_plan, check_plan, pin_to_available
 from bakegen.errors import BakegenError, DataError
-from bakegen.sums import parse_sha256sums
+from bakegen.sums import MirrorTrust, parse_sha256sums
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
@@ -116,7 +116,10 @@ def test_sha256sums_and_pinning() -> None:
     assert sums["Python-3.11.2.tgz"] == Tarball("3.11.2", "Python-3.11.2.tgz", sha)
     assert sums["Python-3.11.2.tgz"].sum_from_mirror and sums["Python-3.11.2.tgz"].sum_origin == "SHA256SUMS"
     releases = load_releases(REPO / "versions")
-    pinned = {r.line: r for r in pin_to_available(releases, sums)}
+    # The mirror lags behind versions/: its releases are pinned, but older than each line's newest.
+    with pytest.raises(DataError, match=r"CPython 3\.11: the mirror's newest is 3\.11\.2, older than 3\.11\.17"):
+        pin_to_available(releases, sums)
+    pinned = {r.line: r for r in pin_to_available(releases, sums, MirrorTrust(allow_older=True))}
     assert pinned["3.13"].version == "3.13.15"  # newest final release, the rc is skipped
     assert pinned["3.13"].tarball.name == "Python-3.13.15.tar.xz"  # .tar.xz preferred over .tgz
     assert pinned["3.11"].version == "3.11.2"
@@ -172,9 +175,46 @@ def test_a_mirror_never_replaces_a_pinned_sum(listed: str, why: str) -> None:
     assert "\n" not in message
 
 
+def test_a_release_versions_does_not_pin_is_refused_by_default() -> None:
+    sums = parse_sha256sums("a" * 64 + "  Python-3.13.99.tar.xz\n", "http://mirror/SHA256SUMS")
+    with pytest.raises(DataError) as exc:
+        pin_to_available(load_releases(FIXTURES / "versions"), sums)
+    assert str(exc.value) == (
+        "CPython 3.13: the mirror's newest is Python-3.13.99.tar.xz (http://mirror/SHA256SUMS), which "
+        f"{FIXTURE_313} does not pin: add it to versions/ (bakegen versions update), or pass --allow-unpinned "
+        "to build it with the mirror's sum"
+    )
+    # --allow-older does not stand in for --allow-unpinned.
+    with pytest.raises(DataError, match="--allow-unpinned"):
+        pin_to_available(load_releases(FIXTURES / "versions"), sums, MirrorTrust(allow_older=True))
+
+
+def test_an_older_pinned_release_is_refused_by_default() -> None:
+    """The rollback of a floating tag: versions/ pins 3.13.15 as newest and 3.13.5 as previous."""
+    sums = parse_sha256sums("93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640  "
+                            "Python-3.13.5.tar.xz\n", "SUMS")
+    releases = load_releases(FIXTURES / "versions")
+    with pytest.raises(DataError) as exc:
+        pin_to_available(releases, sums)
+    assert str(exc.value) == (
+        f"CPython 3.13: the mirror's newest is 3.13.5, older than 3.13.15, which {FIXTURE_313} pins: "
+        "the 3.13 tags would move back; pass --allow-older to build the older release"
+    )
+    pinned = {r.line: r for r in pin_to_available(releases, sums, MirrorTrust(allow_older=True))}
+    assert pinned["3.13"].version == "3.13.5" and not pinned["3.13"].tarball.sum_from_mirror
+    # An older release that is not pinned either needs both flags.
+    older = parse_sha256sums("b" * 64 + "  Python-3.13.4.tar.xz\n", "SUMS")
+    with pytest.raises(DataError, match="--allow-unpinned"):
+        pin_to_available(releases, older, MirrorTrust(allow_older=True))
+    with pytest.raises(DataError, match="--allow-older"):
+        pin_to_available(releases, older, MirrorTrust(allow_unpinned=True))
+    both = MirrorTrust(allow_older=True, allow_unpinned=True)
+    assert {r.line: r for r in pin_to_available(releases, older, both)}["3.13"].version == "3.13.4"
+
+
 def test_a_release_versions_does_not_pin_takes_the_mirrors_sum_and_says_so() -> None:
     sums = parse_sha256sums("a" * 64 + "  Python-3.13.99.tar.xz\n", "http://mirror/SHA256SUMS")
-    releases = pin_to_available(load_releases(FIXTURES / "versions"), sums)
+    releases = pin_to_available(load_releases(FIXTURES / "versions"), sums, MirrorTrust(allow_unpinned=True))
     plan = build_plan(releases, load_variants())
     (release,) = plan.mirror_summed
     assert release.version == "3.13.99" and release.tarball.sha256 == "a" * 64
@@ -205,7 +245,8 @@ def test_reference_and_stages(plan) -> None:
 def test_a_pinned_release_keeps_its_pinned_file() -> None:
     # The mirror lists 2.7.18 as .tar.xz and as .tgz; versions/ pins the .tgz, so that is built.
     sums = parse_sha256sums((FIXTURES / "upstream" / "SHA256SUMS").read_text(), "SHA256SUMS")
-    pinned = {r.line: r for r in pin_to_available(load_releases(FIXTURES / "versions"), sums)}
+    trust = MirrorTrust(allow_unpinned=True)
+    pinned = {r.line: r for r in pin_to_available(load_releases(FIXTURES / "versions"), sums, trust)}
     assert pinned["2.7"].tarball.name == "Python-2.7.18.tgz" and not pinned["2.7"].tarball.sum_from_mirror
     assert pinned["3.13"].version == "3.13.17" and pinned["3.13"].tarball.sum_from_mirror
     assert pinned["3.16"].version == "3.16.0a1"  # pre-releases on the mirror are not taken
@@ -214,7 +255,9 @@ def test_a_pinned_release_keeps_its_pinned_file() -> None:
 def test_another_file_of_a_pinned_release_is_the_mirrors_word() -> None:
     # versions/ pins 2.7.18 as .tgz; a mirror holding only the .tar.xz cannot be checked against it.
     sums = parse_sha256sums("b" * 64 + "  Python-2.7.18.tar.xz\n", "SUMS")
-    (release, *_) = pin_to_available(load_releases(FIXTURES / "versions"), sums)
+    with pytest.raises(DataError, match="CPython 2.7: .* does not pin: .*--allow-unpinned"):
+        pin_to_available(load_releases(FIXTURES / "versions"), sums)
+    (release, *_) = pin_to_available(load_releases(FIXTURES / "versions"), sums, MirrorTrust(allow_unpinned=True))
     assert release.tarball == Tarball("2.7.18", "Python-2.7.18.tar.xz", "b" * 64)
     assert release.tarball.sum_from_mirror and release.tarball.sum_origin == "SUMS"
 
@@ -281,13 +324,14 @@ def test_free_threaded_builds_of_some_variants_and_lines(ft_plan) -> None:
     assert "3_13t" not in {g.name for g in plan.groups}
 
 
-def test_the_plan_refuses_a_free_threaded_build_below_3_13(ft_plan) -> None:
-    t = ft_plan.target("3_13t-wee")
-    old = replace(t, release=replace(t.release, line="3.12"), tag_names=("3.12.9t-wee",))
-    with pytest.raises(BakegenError, match=r"target 3_12t-wee: CPython 3\.12 has no free-threaded build"):
-        check_plan(replace(ft_plan, targets=(*ft_plan.targets, old)))
-    # the data never gets there: a line below FreeThreading.since is not built free-threaded at all
-    assert not ft_plan.freethreading.builds(ft_plan.target("2_7-wee").release, t.variant)
+def test_since_alone_decides_which_lines_are_built_free_threaded(ft_plan) -> None:
+    wee = ft_plan.variants[0]
+    assert not ft_plan.freethreading.builds(ft_plan.target("2_7-wee").release, wee)
+    assert ft_plan.freethreading.builds(ft_plan.target("3_13-wee").release, wee)
+    later = replace(ft_plan.freethreading, since="3.14")
+    assert not later.builds(ft_plan.target("3_13-wee").release, wee)
+    # Python 2 is never built free-threaded, whatever the data says.
+    assert not replace(ft_plan.freethreading, since="2.7").builds(ft_plan.target("2_7-wee").release, wee)
 
 
 def test_no_free_threaded_build_without_the_data() -> None:

@@ -14,17 +14,19 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
-from upstreamkit import UPSTREAM, Answer, FakeUpstream, recorded, serving
 
-from bakegen import core
+from bakegen.bake import signers
 from bakegen.bake.data import load_release
 from bakegen.bake.model import Tarball
 from bakegen.bake.releases import (
@@ -36,17 +38,124 @@ from bakegen.bake.releases import (
     render_release_file,
     toml_string,
 )
+from bakegen.bakefile import render_project, stale_diff
 from bakegen.cli import app
 from bakegen.errors import BakegenError, Terminated
+from bakegen.project import Project
+from bakegen.versions import VersionsRequest, VersionsUpdate, update_versions
 
 REPO = Path(__file__).resolve().parents[2]
+UPSTREAM = Path(__file__).resolve().parents[1] / "fixtures" / "upstream"
 runner = CliRunner()
 
 
+@dataclass
+class Answer:
+    body: bytes
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    #: A Content-Length larger than the body: the connection closes before the answer is complete.
+    declared_length: int | None = None
+
+
+def recorded(name: str, **kwargs) -> Answer:
+    content_type = "application/json" if name.endswith(".json") else "text/plain; charset=utf-8"
+    if name.endswith(".html"):
+        content_type = "text/html; charset=utf-8"
+    return Answer((UPSTREAM / name).read_bytes(), content_type=content_type, **kwargs)
+
+
+@dataclass
+class FakeUpstream:
+    """A python.org stand-in: /ftp/python/ (the mirror) and /api/v2/downloads/ (the release API)."""
+
+    base: str = ""
+    routes: dict[str, Answer] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+
+    @property
+    def mirror(self) -> str:
+        return f"{self.base}/ftp/python"
+
+    @property
+    def api(self) -> str:
+        return f"{self.base}/api/v2/downloads"
+
+
+def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            upstream.requests.append(self.path)
+            answer = upstream.routes.get(self.path, Answer(b"<html>404 Not Found</html>", status=404))
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.content_type)
+            self.send_header("Content-Length", str(answer.declared_length or len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+            self.close_connection = True
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler
+
+
+#: The lines of the fixture project whose releases the fixture key signs (tests/kit/sign.py).
+SIGNED_LINES = ["2.7", "3.13", "3.14", "3.16"]
+#: The tarballs the tests' updates pick, served with their signatures.
+PUBLISHED = ["3.13.17/Python-3.13.17.tar.xz", "3.16.0/Python-3.16.0a2.tar.xz"]
+
+
+@pytest.fixture(scope="module")
+def signatures(gpg_keys) -> dict[str, bytes]:
+    """The fixture key's signature of each published tarball, made once."""
+    return {path: gpg_keys.sign(tarball_bytes(path.rsplit("/", 1)[1])) for path in PUBLISHED}
+
+
+@pytest.fixture(autouse=True)
+def fixture_signers(gpg_keys, tmp_path_factory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """bakegen trusts the fixture key for the fixture lines instead of the real release managers'."""
+    path = gpg_keys.signers_file(tmp_path_factory.mktemp("keys"), SIGNED_LINES)
+    monkeypatch.setattr(signers, "SIGNERS_FILE", path)
+    return path
+
+
+def tarball_bytes(name: str) -> bytes:
+    """What the fake mirror serves as a tarball: the bytes whose sha256 the fixture sums list (fake_sha)."""
+    return f"bakegen fixture {name}".encode()
+
+
+def publish(fake: FakeUpstream, path: str, signature: bytes, suffix: str = ".asc") -> None:
+    """Serve a tarball (``X.Y.Z/<name>``) and its signature on the fake mirror."""
+    binary = "application/octet-stream"
+    fake.routes[f"/ftp/python/{path}"] = Answer(tarball_bytes(path.rsplit("/", 1)[1]), content_type=binary)
+    fake.routes[f"/ftp/python/{path}{suffix}"] = Answer(signature, content_type=binary)
+
+
 @pytest.fixture
-def upstream() -> Iterator[FakeUpstream]:
-    with serving() as fake:
-        yield fake
+def upstream(signatures: dict[str, bytes]) -> Iterator[FakeUpstream]:
+    fake = FakeUpstream()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.base = f"http://127.0.0.1:{server.server_address[1]}"
+    fake.routes.update(
+        {
+            "/ftp/python/": recorded("ftp-index.html"),
+            "/ftp/python/2.7.18/": recorded("ftp-2.7.18.html"),
+            "/ftp/python/3.13.17/": recorded("ftp-3.13.17.html"),
+            "/ftp/python/3.16.0/": recorded("ftp-3.16.0.html"),
+            "/api/v2/downloads/release/?is_published=true": recorded("api-release.json"),
+            "/api/v2/downloads/release_file/?release=1017": recorded("api-release_file-1017.json"),
+            "/api/v2/downloads/release_file/?release=1162": recorded("api-release_file-1162.json"),
+        }
+    )
+    for path, signature in signatures.items():
+        publish(fake, path, signature)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -58,7 +167,7 @@ def with_sums(upstream: FakeUpstream) -> FakeUpstream:
 
 @pytest.fixture
 def project(project_dir: Path, clean_env) -> Path:
-    core.render_project(core.Project(project_dir))
+    render_project(Project(project_dir), lambda line: None)
     return project_dir
 
 
@@ -66,8 +175,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def update(project: Path, up: FakeUpstream, **kwargs) -> core.VersionsUpdate:
-    return core.update_versions(core.Project(project), mirror=up.mirror, api=up.api, **kwargs)
+def update(project: Path, up: FakeUpstream, **kwargs) -> VersionsUpdate:
+    return update_versions(Project(project), VersionsRequest(mirror=up.mirror, api=up.api, **kwargs), environ={})
 
 
 def fake_sha(name: str) -> str:
@@ -123,12 +232,14 @@ def test_broken_index(fixture: str, message: str) -> None:
 def test_render_release_file_moves_the_old_release_to_previous(tmp_path: Path) -> None:
     path = tmp_path / "3.13.toml"
     old = (Path(__file__).resolve().parents[1] / "fixtures" / "versions" / "3.13.toml").read_text()
-    new = Tarball("3.13.17", "Python-3.13.17.tar.xz", "ab" * 32)
+    new = Tarball("3.13.17", "Python-3.13.17.tar.xz", "ab" * 32, verified="openpgp:" + "A" * 40)
     path.write_text(render_release_file(old, path, new, 'somewhere "quoted"'))
     text = path.read_text()
     assert text.startswith("# Fixture: the newest stable 3.x line, with a previous release.\nversion = ")
     release = load_release(path)
     assert release.tarball == new and release.source == 'somewhere "quoted"'
+    assert release.tarball.verified == "openpgp:" + "A" * 40
+    assert [p.verified for p in release.previous] == ["unverified", "unverified"]  # kept as they were
     assert [p.version for p in release.previous] == ["3.13.15", "3.13.5"]
     previous = tomllib.loads(text)["previous"]
     assert previous[0]["source"] == previous[1]["source"] == "test fixture"
@@ -137,7 +248,8 @@ def test_render_release_file_moves_the_old_release_to_previous(tmp_path: Path) -
 def test_render_release_file_keeps_debian(tmp_path: Path) -> None:
     path = tmp_path / "2.7.toml"
     old = (Path(__file__).resolve().parents[1] / "fixtures" / "versions" / "2.7.toml").read_text()
-    path.write_text(render_release_file(old, path, Tarball("2.7.19", "Python-2.7.19.tgz", "cd" * 32), "s"))
+    new = Tarball("2.7.19", "Python-2.7.19.tgz", "cd" * 32, verified="unverified")
+    path.write_text(render_release_file(old, path, new, "s"))
     assert load_release(path).debian == "bullseye"
 
 
@@ -149,7 +261,7 @@ def test_toml_string_round_trips(value: str) -> None:
 # --- versions update, end to end ------------------------------------------------------------------
 
 
-def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstream) -> None:
+def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstream, gpg_keys) -> None:
     before = snapshot(project)
     result = update(project, with_sums)
     by_line = {u.line: u for u in result.updates}
@@ -158,16 +270,20 @@ def test_update_from_the_mirrors_sha256sums(project: Path, with_sums: FakeUpstre
     assert not by_line["3.16"].changed and "no final release" in by_line["3.16"].note
     release = load_release(project / "versions" / "3.13.toml")
     assert release.tarball == Tarball("3.13.17", "Python-3.13.17.tar.xz", fake_sha("Python-3.13.17.tar.xz"))
-    assert release.source == f"{with_sums.mirror}/SHA256SUMS: Python-3.13.17.tar.xz"
+    assert release.source == f"{with_sums.mirror}/SHA256SUMS: Python-3.13.17.tar.xz; the python.org release API agrees"
+    assert release.tarball.verified == f"openpgp:{gpg_keys.fingerprints['signer']}"
     assert [p.version for p in release.previous] == ["3.13.15", "3.13.5"]
     # Only 3.13's data file and the bake file changed; the bake file is what a render gives.
     after = snapshot(project)
     assert {k for k in after if after[k] != before.get(k)} == {"versions/3.13.toml", "docker-bake.hcl"}
     assert result.bake_changed and project / "docker-bake.hcl" in result.written
-    assert core.check_project(core.Project(project)) == ""
+    assert stale_diff(Project(project)) == ""
     assert 'PYTHON_VERSION = "3.13.17"' in after["docker-bake.hcl"].decode()
-    # SHA256SUMS answered, so the release API was never asked.
-    assert not [r for r in with_sums.requests if r.startswith("/api/")]
+    # SHA256SUMS answered, and the release API was asked to cross-check it.
+    assert "/api/v2/downloads/release_file/?release=1017" in with_sums.requests
+    # The tarball and its signature were fetched from the mirror, to check them.
+    assert {"/ftp/python/3.13.17/Python-3.13.17.tar.xz", "/ftp/python/3.13.17/Python-3.13.17.tar.xz.asc"} <= set(
+        with_sums.requests)
     # Folders older than the current release are never listed.
     assert "/ftp/python/3.13.16/" not in with_sums.requests
 
@@ -226,8 +342,9 @@ def test_cli_update(project: Path, with_sums: FakeUpstream) -> None:
 def test_a_line_the_mirror_does_not_carry(project: Path, with_sums: FakeUpstream) -> None:
     (project / "versions" / "3.14.toml").write_text(
         'version = "3.14.1"\ntarball = "Python-3.14.1.tar.xz"\nsha256 = "' + "e" * 64 + '"\nsource = "test"\n'
+        'verified = "unverified"\n'
     )
-    core.render_project(core.Project(project))
+    render_project(Project(project), lambda line: None)
     by_line = {u.line: u for u in update(project, with_sums).updates}
     assert by_line["3.14"].note == "no release of this line on the mirror" and not by_line["3.14"].changed
 
@@ -240,7 +357,7 @@ def test_unknown_line(project: Path, with_sums: FakeUpstream) -> None:
 
 def test_mirror_must_be_http(project: Path) -> None:
     with pytest.raises(BakegenError, match="not an http"):
-        core.update_versions(core.Project(project), mirror="/srv/python")
+        update_versions(Project(project), VersionsRequest(mirror="/srv/python"))
 
 
 # --- Failures leave every file as it was ----------------------------------------------------------
@@ -490,7 +607,7 @@ def test_symlinked_files_are_written_through(project: Path, with_sums: FakeUpstr
         assert (project / name).is_symlink(), name
         assert (shared / Path(name).name).read_bytes() == new[name]
     assert sorted(p.name for p in shared.iterdir()) == ["3.13.toml", "docker-bake.hcl"]
-    assert core.check_project(core.Project(project)) == ""
+    assert stale_diff(Project(project)) == ""
 
 
 def test_a_stale_bake_file_is_re_rendered_when_versions_is_up_to_date(
@@ -515,7 +632,7 @@ def _signal_at(monkeypatch: pytest.MonkeyPatch, where: str, signum: int) -> None
     Nth ``os.CALL`` of the writing (staging, committing, cleaning up).
     """
     if where in ("fetching", "rendering"):
-        obj, name = (Upstream, "get") if where == "fetching" else (core.Project, "render_text")
+        obj, name = (Upstream, "get") if where == "fetching" else (Project, "render_text")
         real = getattr(obj, name)
 
         def then_signal(*args, **kwargs):
@@ -526,7 +643,7 @@ def _signal_at(monkeypatch: pytest.MonkeyPatch, where: str, signum: int) -> None
         monkeypatch.setattr(obj, name, then_signal)
         return
     call, nth = where.split("#")
-    real_call, real_render, calls = getattr(os, call), core.Project.render_text, []
+    real_call, real_render, calls = getattr(os, call), Project.render_text, []
 
     def writing(*args, **kwargs):
         text = real_render(*args, **kwargs)
@@ -542,15 +659,13 @@ def _signal_at(monkeypatch: pytest.MonkeyPatch, where: str, signum: int) -> None
             if len(calls) == int(nth) + 1:
                 signal.raise_signal(signum)
 
-    monkeypatch.setattr(core.Project, "render_text", writing)
+    monkeypatch.setattr(Project, "render_text", writing)
     monkeypatch.setattr(os, call, step)
 
 
 #: Before the writes, then in each phase of them: staging (its fsyncs too), the renames, cleaning up.
 #: (tests/unit/test_files.py sends a signal after every single step of the writing.)
 MOMENTS = ["fetching", "rendering", "write#2", "fsync#1", "fsync#3", "replace#1", "replace#2", "replace#3", "unlink#4"]
-
-
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -589,7 +704,11 @@ for name in ("open", "write", "fsync", "link", "replace", "unlink"):
         finally:
             time.sleep(delay)
     setattr(os, name, slow)
-from bakegen import core
+from pathlib import Path
+from bakegen.bake import signers
+from bakegen.bake.releases import Upstream
+from bakegen.project import Project
+signers.SIGNERS_FILE = Path(os.environ["BAKEGEN_TEST_SIGNERS"])  # the fixture key, as in-process
 def marked(name, real):
     def call(*args, **kwargs):
         result = real(*args, **kwargs)
@@ -597,9 +716,8 @@ def marked(name, real):
         sys.stderr.flush()
         return result
     return call
-core.upstream_newest = marked("update", core.Upstream.newest)
-core.Upstream.newest = core.upstream_newest
-core.Project.render_text = marked("rendered", core.Project.render_text)
+Upstream.newest = marked("update", Upstream.newest)
+Project.render_text = marked("rendered", Project.render_text)
 from bakegen.cli import main
 sys.argv[0] = "bakegen"
 main()
@@ -609,7 +727,8 @@ SLOW = 0.02
 
 def _run_and_signal(project: Path, up: FakeUpstream, marker: str, delay: float, signum: int, tmp: Path):
     """Start ``bakegen versions update`` slowed down; ``delay`` s after ``marker``, send ``signum``."""
-    env = {**os.environ, "BAKEGEN_TEST_SLOW": str(SLOW), "TMPDIR": str(tmp)}
+    env = {**os.environ, "BAKEGEN_TEST_SLOW": str(SLOW), "TMPDIR": str(tmp),
+           "BAKEGEN_TEST_SIGNERS": str(signers.SIGNERS_FILE)}
     args = ["versions", "update", "-C", str(project), "--mirror", up.mirror, "--api", up.api, "--pre"]
     proc = subprocess.Popen(
         [sys.executable, "-c", SLOW_WRAPPER, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -659,3 +778,150 @@ def test_real_signals_at_many_moments(project: Path, with_sums: FakeUpstream, st
     outcomes = {(signum, results[i][0] == new) for i, (signum, _, _) in enumerate(runs)}
     # Each signal came once before the writes (all old) and once during them (held back: all new).
     assert outcomes == {(s, done) for s in STOP_SIGNALS for done in (False, True)}
+
+
+# --- Release signatures: a release that does not verify is refused, and nothing is written --------
+
+
+def _refused(project: Path, up: FakeUpstream, *extra: str) -> str:
+    """Run ``versions update``; it must fail with exit 2 and one line, and leave every file as it was."""
+    before = snapshot(project)
+    result = invoke("versions", "update", "-C", str(project), "--mirror", up.mirror, "--api", up.api, *extra)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("bakegen: error: "), result.stderr
+    assert snapshot(project) == before
+    return lines[0].removeprefix("bakegen: error: ")
+
+
+def test_a_tampered_tarball_is_refused(project: Path, with_sums: FakeUpstream) -> None:
+    path = "/ftp/python/3.13.17/Python-3.13.17.tar.xz"
+    with_sums.routes[path] = Answer(b"bakegen fixture Python-3.13.17.tar.xz, with a backdoor")
+    message = _refused(project, with_sums)
+    assert message.startswith("Python-3.13.17.tar.xz: BAD signature by Fixture signer's key ")
+    assert message.endswith(": the file is not the one that was signed")
+
+
+def test_a_signature_by_another_key_is_refused(project: Path, with_sums: FakeUpstream, gpg_keys) -> None:
+    publish(with_sums, PUBLISHED[0], gpg_keys.sign(tarball_bytes("Python-3.13.17.tar.xz"), "stranger"))
+    message = _refused(project, with_sums)
+    assert message == (
+        f"Python-3.13.17.tar.xz: signed by key {gpg_keys.fingerprints['stranger']}, which is not the signer's: "
+        f"not Fixture signer's key {gpg_keys.fingerprints['signer']}"
+    )
+
+
+@pytest.mark.parametrize("garbage", [b"not a signature\n", b"", b"-----BEGIN PGP SIGNATURE-----\n\nAAAA\n"])
+def test_a_signature_file_that_is_not_a_signature_is_refused(
+    project: Path, with_sums: FakeUpstream, garbage: bytes
+) -> None:
+    publish(with_sums, PUBLISHED[0], garbage)
+    assert _refused(project, with_sums) == "Python-3.13.17.tar.xz.asc is not an OpenPGP signature"
+
+
+def test_a_missing_signature_is_refused(project: Path, with_sums: FakeUpstream) -> None:
+    del with_sums.routes["/ftp/python/3.13.17/Python-3.13.17.tar.xz.asc"]
+    message = _refused(project, with_sums)
+    assert message == (
+        f"{with_sums.mirror}/3.13.17/Python-3.13.17.tar.xz.asc: cannot fetch its signature (HTTP 404 Not Found): "
+        "python.org publishes one beside every release; the mirror must carry it"
+    )
+
+
+def test_a_missing_key_is_refused(project: Path, with_sums: FakeUpstream, fixture_signers: Path, gpg_keys) -> None:
+    (fixture_signers.parent / "signer.asc").unlink()
+    message = _refused(project, with_sums)
+    assert message == (
+        f"Python-3.13.17.tar.xz: missing key: Fixture signer's key {gpg_keys.fingerprints['signer']} is not in "
+        f"{fixture_signers.parent / 'signer.asc'} (see {fixture_signers}), so the signature cannot be checked"
+    )
+
+
+def test_a_key_that_expired_before_the_signature_is_refused(
+    project: Path, with_sums: FakeUpstream, gpg_keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy of the key here expired on 2020-01-10; the release manager extended it and signed later."""
+    stale = gpg_keys.signers_file(tmp_path / "stale", SIGNED_LINES, "extended")
+    monkeypatch.setattr(signers, "SIGNERS_FILE", stale)
+    data = tarball_bytes("Python-3.13.17.tar.xz")
+    publish(with_sums, PUBLISHED[0], gpg_keys.sign(data, "extended", faked="20200201T000000"))
+    message = _refused(project, with_sums)
+    assert message == (
+        f"Python-3.13.17.tar.xz: signed on 2020-02-01 by Fixture extended's key {gpg_keys.fingerprints['extended']}, "
+        "which expired on 2020-01-10, before the signature was made: refresh the key file in bakegen/keys "
+        "(a newer copy carries the extended expiry)"
+    )
+    # Signed while the key was valid: good, though the key has expired by now (as the real 3.13 key has).
+    publish(with_sums, PUBLISHED[0], gpg_keys.sign(data, "extended", faked="20200105T000000"))
+    result = update(project, with_sums, lines=["3.13"])
+    assert result.updates[0].verified == f"openpgp:{gpg_keys.fingerprints['extended']}"
+
+
+def test_a_line_without_a_signer_is_refused(project: Path, with_sums: FakeUpstream, gpg_keys, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    only_2_7 = gpg_keys.signers_file(tmp_path / "keys", ["2.7"])
+    monkeypatch.setattr(signers, "SIGNERS_FILE", only_2_7)
+    assert _refused(project, with_sums) == (
+        f"CPython 3.13: {only_2_7} names no signer for this line, so its releases cannot be verified: "
+        "add the release manager's key or Sigstore identity there"
+    )
+
+
+def test_a_signed_tarball_with_another_published_sum_is_refused(project: Path, upstream: FakeUpstream) -> None:
+    """The signature holds, but the sum the release API publishes is not the tarball's."""
+    upstream.routes["/api/v2/downloads/release_file/?release=1017"] = _api_file_listed_twice("e" * 64)
+    files = json.loads(upstream.routes["/api/v2/downloads/release_file/?release=1017"].body)
+    upstream.routes["/api/v2/downloads/release_file/?release=1017"] = _json_answer(files[:1])
+    message = _refused(project, upstream)
+    assert message.startswith(f"{upstream.mirror}/3.13.17/Python-3.13.17.tar.xz: the signed tarball has sha256 "
+                              f"{fake_sha('Python-3.13.17.tar.xz')}, but python.org release API ")
+    assert message.endswith(f"publishes {'e' * 64}: the published sum is wrong; nothing was written")
+
+
+def test_the_mirror_and_the_release_api_must_agree(project: Path, with_sums: FakeUpstream) -> None:
+    files = json.loads((UPSTREAM / "api-release_file-1017.json").read_text())
+    for entry in files:
+        if entry["url"].endswith("/Python-3.13.17.tar.xz"):
+            entry["sha256_sum"] = "d" * 64
+    with_sums.routes["/api/v2/downloads/release_file/?release=1017"] = _json_answer(files)
+    message = _refused(project, with_sums)
+    assert message == (
+        f"{with_sums.mirror}/SHA256SUMS lists Python-3.13.17.tar.xz with sha256 {fake_sha('Python-3.13.17.tar.xz')}, "
+        f"but python.org release API {with_sums.api}/release_file/?release=1017: sha256_sum of Python-3.13.17.tar.xz "
+        f"is {'d' * 64}: the mirror and python.org disagree; nothing was written"
+    )
+
+
+def test_an_unreachable_release_api_is_noted_not_fatal(project: Path, with_sums: FakeUpstream) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port with nothing listening: no server answers
+        s.bind(("127.0.0.1", 0))
+        api = f"http://127.0.0.1:{s.getsockname()[1]}/api/v2/downloads"
+    update_versions(Project(project), VersionsRequest(mirror=with_sums.mirror, api=api, lines=["3.13"]))
+    release = load_release(project / "versions" / "3.13.toml")
+    assert release.source.startswith(f"{with_sums.mirror}/SHA256SUMS: Python-3.13.17.tar.xz; not cross-checked: "
+                                      f"the release API is unreachable ({api}/release/?is_published=true: cannot fetch")
+
+
+@pytest.mark.parametrize(
+    ("next_url", "followed"),
+    [("/api/v2/downloads/release/?page=2", True), ("http://127.0.0.1:1/api/v2/downloads/release/?page=2", False),
+     ("https://evil.example/api/v2/downloads/release/?page=2", False)],
+)
+def test_pagination_is_followed_on_the_same_server_only(
+    project: Path, upstream: FakeUpstream, next_url: str, followed: bool
+) -> None:
+    releases = json.loads((UPSTREAM / "api-release.json").read_text())
+    first = [r for r in releases if r["name"] != "Python 3.13.17"]
+    second = [r for r in releases if r["name"] == "Python 3.13.17"]
+    # A relative link stays on the API's server; 127.0.0.1:1 is the same host on another port.
+    upstream.routes["/api/v2/downloads/release/?is_published=true"] = _json_answer({"results": first, "next": next_url})
+    upstream.routes["/api/v2/downloads/release/?page=2"] = _json_answer({"results": second, "next": None})
+    if followed:
+        assert update(project, upstream, lines=["3.13"]).updates[0].changed
+        assert "/api/v2/downloads/release/?page=2" in upstream.requests
+        return
+    message = _refused(project, upstream)
+    assert "the next page is on another server" in message and "not followed there" in message
+    assert "/api/v2/downloads/release/?page=2" not in upstream.requests

@@ -1,7 +1,7 @@
 """Rendering: the golden file, determinism, escaping, atomic writes, and the checks on the text.
 
 Regenerate the golden file after an intended change with:
-    BAKEGEN_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_render.py
+    BAKEGEN_UPDATE_GOLDEN=1 .venv/bin/pytest tests/unit
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from bakegen import core
+from bakegen import bakefile
 from bakegen.bake.render import hcl_string
-from bakegen.bake.validate import ValidationError, check_text, compare_printed, parse, print_escaped, settings
+from bakegen.bake.validate import ValidationError, check_text, compare_printed, parse, print_escaped, variable_defaults
 from bakegen.errors import BakegenError
 from bakegen.files import write_atomic
+from bakegen.options import merged
+from bakegen.project import Project
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "docker-bake.hcl"
 PRINTED = Path(__file__).resolve().parents[1] / "golden" / "bake-print.json"
@@ -28,15 +30,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_golden(project_dir: Path) -> None:
-    text = core.Project(project_dir).render_text()
+    text = Project(project_dir).render_text()
     if os.environ.get("BAKEGEN_UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(text)
     assert text == GOLDEN.read_text(), "rendering changed: see the docstring of this module to regenerate"
 
 
 RENDER = (
-    "import sys; from pathlib import Path; from bakegen import core; "
-    "sys.stdout.write(core.Project(Path(sys.argv[1])).render_text())"
+    "import sys; from pathlib import Path; from bakegen.project import Project; "
+    "sys.stdout.write(Project(Path(sys.argv[1])).render_text())"
 )
 
 
@@ -52,7 +54,7 @@ def test_rendering_is_deterministic(project_dir: Path) -> None:
 
 
 def test_committed_bake_file_is_fresh() -> None:
-    assert core.check_project(core.Project(REPO)) == "", "run `bakegen render`"
+    assert bakefile.stale_diff(Project(REPO)) == "", "run `bakegen render`"
 
 
 def dockerfile_stages(path: Path) -> set[str]:
@@ -77,19 +79,6 @@ def test_every_target_builds_a_stage_of_its_own_dockerfile() -> None:
     assert "reference" not in dockerfile_stages(REPO / "Dockerfile")
 
 
-def test_public_defaults(project_dir: Path) -> None:
-    defaults = settings(parse(core.Project(project_dir).render_text()), {})
-    assert defaults["BASE_IMAGE"] == "debian:trixie-slim"
-    assert defaults["BASE_IMAGE_BULLSEYE"] == "debian:bullseye-slim"
-    assert defaults["PYTHON_MIRROR"] == "https://www.python.org/ftp/python"
-    assert defaults["PLATFORMS"] == ""  # the builder's own platform
-    assert "localhost" not in core.Project(project_dir).render_text()
-
-
-def test_header_says_do_not_edit(project_dir: Path) -> None:
-    assert "DO NOT EDIT" in core.Project(project_dir).render_text().splitlines()[1]
-
-
 NASTY = 'quote " backslash \\ ${REGISTRY} %{ if true }x%{ endif } tab\t newline\n unicode \u00e9 end'
 
 
@@ -99,7 +88,7 @@ def test_hcl_string_escapes_templates() -> None:
 
 def buildx_binaries() -> list[list[str]]:
     found = [["docker", "buildx"]] if shutil.which("docker") else []
-    return found + ([[core.DEBIAN_BUILDX]] if Path(core.DEBIAN_BUILDX).exists() else [])
+    return found + ([[bakefile.DEBIAN_BUILDX]] if Path(bakefile.DEBIAN_BUILDX).exists() else [])
 
 
 @pytest.mark.parametrize("buildx", buildx_binaries() or [pytest.param([], marks=pytest.mark.skip("no buildx"))])
@@ -134,7 +123,7 @@ def test_write_atomic_replaces_or_leaves_untouched(tmp_path: Path, monkeypatch: 
 
 
 def test_check_text_finds_what_the_plan_misses(project_dir: Path) -> None:
-    project = core.Project(project_dir)
+    project = Project(project_dir)
     plan = project.plan()
     text = project.render_text()
     check_text(text, plan)
@@ -156,7 +145,7 @@ PRINT_ENV = {"REGISTRY": "r1/ns, r2", "CACHE": "gha", "LATEST": "1", "ATTEST": "
              "PLATFORMS": "linux/amd64,linux/arm64", "NETWORK": "host"}
 
 
-def recorded_print(project: core.Project, tmp_path: Path) -> dict:
+def recorded_print(project: Project, tmp_path: Path) -> dict:
     """Real ``docker buildx bake --print`` of the fixture project, recorded in tests/fixtures.
 
     Regenerated with the golden file (BAKEGEN_UPDATE_GOLDEN=1), which needs docker buildx.
@@ -175,10 +164,10 @@ def recorded_print(project: core.Project, tmp_path: Path) -> dict:
 
 
 def test_compare_printed_accepts_what_bake_printed(project_dir: Path, tmp_path: Path) -> None:
-    project = core.Project(project_dir)
+    project = Project(project_dir)
     plan = project.plan()
     printed = recorded_print(project, tmp_path)
-    values = settings(parse(project.render_text()), PRINT_ENV)
+    values = merged(variable_defaults(parse(project.render_text())), PRINT_ENV)
     assert compare_printed(printed, plan, values) == []
     t = printed["target"]["3_13-wee"]
     assert t["tags"][0] == "r1/ns/python:3.13.15-wee" and "r2/python:3-wee" in t["tags"]
@@ -205,9 +194,9 @@ def test_compare_printed_accepts_what_bake_printed(project_dir: Path, tmp_path: 
     ],
 )
 def test_compare_printed_finds_each_difference(project_dir: Path, tmp_path: Path, mutate, problem) -> None:
-    project = core.Project(project_dir)
+    project = Project(project_dir)
     printed = recorded_print(project, tmp_path)
-    values = settings(parse(project.render_text()), PRINT_ENV)
+    values = merged(variable_defaults(parse(project.render_text())), PRINT_ENV)
     mutate(printed)
     problems = compare_printed(printed, project.plan(), values)
     assert any(problem in p for p in problems), problems

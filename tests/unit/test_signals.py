@@ -12,10 +12,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from fakes import FakeDocker
 
-from bakegen import core, engine
+from bakegen import engine
 from bakegen.cli import run
+from bakegen.project import Project
+from tests.kit.fakes import FakeDocker
 
 #: Runs ``bakegen`` (its real entry point) with the first fsync of a write held up: stderr says
 #: "fsync" when the new docker-bake.hcl is staged, then the process waits there a moment.
@@ -60,7 +61,7 @@ def leftovers(folder: Path) -> list[str]:
 def test_a_signal_during_renders_fsync_leaves_the_old_or_the_new_file(project_dir: Path, signum: int) -> None:
     output = project_dir / "docker-bake.hcl"
     output.write_text("# old\n")
-    new = core.Project(project_dir).render_text()
+    new = Project(project_dir).render_text()
     proc = subprocess.Popen(
         [sys.executable, "-c", SLOW_FSYNC, "render", "-C", str(project_dir)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -9,12 +9,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from fakes import FakeDocker
 from typer.testing import CliRunner
 
 from bakegen import cosign, engine, signing
 from bakegen.cli import app
 from bakegen.errors import BakegenError, EngineError
+from tests.kit.fakes import FakeDocker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "provenance"
 DIGEST = "sha256:" + "a" * 64
@@ -22,7 +22,7 @@ OTHER = "sha256:" + "b" * 64
 SOURCE = "https://github.com/example/bakegen"
 
 
-def payload(digest: str) -> dict:
+def payload(digest: str, annotations: dict[str, str] | None = None) -> dict:
     """What ``cosign verify --output json`` prints per verified signature."""
     return {
         "critical": {
@@ -30,18 +30,26 @@ def payload(digest: str) -> dict:
             "image": {"docker-manifest-digest": digest},
             "type": "cosign container image signature",
         },
-        "optional": None,
+        "optional": annotations or None,
     }
 
 
 class FakeCosign:
     """Answers like cosign 2.5: a bad key password, signatures per digest, and failures on demand."""
 
-    def __init__(self, *, password_ok: bool = True, signed: set[str] | None = None, fail_sign: str = "") -> None:
+    def __init__(self, *, password_ok: bool = True, fail_sign: str = "") -> None:
         self.calls: list[list[str]] = []
         self.password_ok = password_ok
-        self.signed = set() if signed is None else signed
+        #: reference -> the annotations of each signature made for it
+        self.signed: dict[str, list[dict[str, str]]] = {}
         self.fail_sign = fail_sign
+        #: Who signed, for keyless verification: the workflow of the repository the tests clone.
+        self.identity = "https://github.com/example/bakegen/.github/workflows/build.yml@refs/heads/main"
+
+    def sign_as(self, reference: str, tag: str = "", version: str = "") -> None:
+        """A signature made earlier, for ``tag`` and ``version`` (none: annotations left out)."""
+        notes = {k: v for k, v in (("tag", tag), ("python-version", version)) if v}
+        self.signed.setdefault(reference, []).append(notes)
 
     def run(self, args):
         args = list(args)
@@ -55,11 +63,16 @@ class FakeCosign:
         if command == "sign":
             if self.fail_sign and self.fail_sign in reference:
                 return cosign.Result(1, "", "Error: signing: PUT https://reg.example/v2/: 401 Unauthorized\n")
-            self.signed.add(reference)
+            notes = dict(args[i + 1].split("=", 1) for i, a in enumerate(args) if a == "-a")
+            self.signed.setdefault(reference, []).append(notes)
             return cosign.Result(0, "", "Pushing signature to: reg.example\n")
         if command == "verify":
+            if "--certificate-identity" in args and args[args.index("--certificate-identity") + 1] != self.identity:
+                return cosign.Result(1, "", "Error: no matching signatures: none of the expected identities matched "
+                                            f"what was in the certificate, got subjects [{self.identity}]\n")
             if reference in self.signed:
-                return cosign.Result(0, json.dumps([payload(reference.split("@")[1])]), "")
+                digest = reference.split("@")[1]
+                return cosign.Result(0, json.dumps([payload(digest, n) for n in self.signed[reference]]), "")
             return cosign.Result(1, "", "Error: no matching signatures: \nmain.go:74: error during command execution\n")
         raise AssertionError(args)
 
@@ -184,24 +197,6 @@ def test_sign_pushed_stops_and_names_what_is_left(tmp_path: Path, monkeypatch: p
 # --- build --push --sign through the CLI ---------------------------------------------------------------
 
 
-class FakeBakeDocker(FakeDocker):
-    """Docker whose bake 'pushes' each target to every registry and writes bake's metadata file."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[dict] = []
-        self.buildx.bake = self.bake
-
-    def bake(self, targets, **kwargs):
-        self.calls.append({"targets": targets, **kwargs})
-        registries = kwargs["variables"]["REGISTRY"].split(",")
-        tags = ["3.13.15-wee", "3.13-wee", "3-wee"]
-        if kwargs.get("metadata_file"):
-            names = [f"{r}/python:{t}" for r in registries for t in tags]
-            Path(kwargs["metadata_file"]).write_text(json.dumps(metadata(**{t: (DIGEST, names) for t in targets})))
-        return iter(["#1 [internal] load local bake definitions\n"])
-
-
 def invoke(*args: str, env: dict | None = None):
     return CliRunner().invoke(app, list(args), env=env or {}, catch_exceptions=False, prog_name="bakegen")
 
@@ -215,31 +210,35 @@ def error_line(result) -> str:
 def test_build_push_sign_signs_each_registry_by_digest(
     project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch, fake_cosign: FakeCosign
 ) -> None:
-    docker = FakeBakeDocker()
+    docker = FakeDocker()
     monkeypatch.setattr(engine, "docker", docker)
     result = invoke(
         "build", "3_13-wee", "--push", "--sign", "-C", str(project_dir),
         "--registry", "r1.example/ns,r2.example:5000", env={"COSIGN_KEY": "env.key"},
     )
     assert result.exit_code == 0, result.output
-    assert docker.calls[0]["push"] is True and docker.calls[0]["metadata_file"] is not None
+    assert docker.buildx.calls[0]["push"] is True and docker.buildx.calls[0]["metadata_file"] is not None
     signs = [c for c in fake_cosign.calls if c[0] == "sign"]
-    assert [c[-1] for c in signs] == [f"r1.example/ns/python@{DIGEST}", f"r2.example:5000/python@{DIGEST}"]
+    # One signature per tag in each repository, annotated with the tag and the CPython version.
+    assert [(c[-1], c[-5:-1]) for c in signs] == [
+        (f"{repo}@{DIGEST}", ["-a", "python-version=3.13.15", "-a", f"tag={tag}"])
+        for repo in ("r1.example/ns/python", "r2.example:5000/python") for tag in ("3.13.15-wee", "3.13-wee", "3-wee")
+    ]
     assert all(c[1:3] == ["--key", "env.key"] for c in signs)
     assert result.stdout.splitlines() == [
         f"signed r1.example/ns/python@{DIGEST} (3.13.15-wee, 3.13-wee, 3-wee)",
         f"signed r2.example:5000/python@{DIGEST} (3.13.15-wee, 3.13-wee, 3-wee)",
         "built 3_13-wee: pushed",
     ]
-    assert not Path(docker.calls[0]["metadata_file"]).exists()  # the temporary folder is gone
+    assert not Path(docker.buildx.calls[0]["metadata_file"]).exists()  # the temporary folder is gone
 
 
-def test_build_without_sign_asks_for_no_metadata(project_dir: Path, clean_env, monkeypatch, fake_cosign) -> None:
-    docker = FakeBakeDocker()
+def test_build_without_sign_signs_nothing(project_dir: Path, clean_env, monkeypatch, fake_cosign) -> None:
+    docker = FakeDocker()
     monkeypatch.setattr(engine, "docker", docker)
     result = invoke("build", "3_13-wee", "--push", "-C", str(project_dir), "--registry", "r1.example")
     assert result.exit_code == 0, result.output
-    assert docker.calls[0]["metadata_file"] is None and fake_cosign.calls == []
+    assert fake_cosign.calls == []
 
 
 @pytest.mark.parametrize(
@@ -255,18 +254,18 @@ def test_build_without_sign_asks_for_no_metadata(project_dir: Path, clean_env, m
 def test_build_sign_mistakes_fail_before_the_build(
     project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch, args, env, code, message
 ) -> None:
-    docker = FakeBakeDocker()
+    docker = FakeDocker()
     monkeypatch.setattr(engine, "docker", docker)
     binding = {"no-password": FakeCosign(password_ok=False), "no-cosign": cosign.CosignCLI("/nonexistent/cosign")}
     monkeypatch.setattr(cosign, "binding", binding.get(env.get("FAKE"), FakeCosign()))
     result = invoke("build", "3_13-wee", "-C", str(project_dir), *args)
     assert result.exit_code == code
     assert message in error_line(result)
-    assert docker.calls == []
+    assert docker.buildx.calls == []
 
 
 def test_build_sign_failure_after_push(project_dir: Path, clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "docker", FakeBakeDocker())
+    monkeypatch.setattr(engine, "docker", FakeDocker())
     monkeypatch.setattr(cosign, "binding", FakeCosign(fail_sign="r2.example"))
     result = invoke(
         "build", "3_13-wee", "--push", "--sign", "--sign-key", "k.key", "-C", str(project_dir),
@@ -393,7 +392,7 @@ def public_key(tmp_path: Path) -> Path:
 
 
 def test_verify_lines_and_exit_status(registry, fake_cosign, public_key: Path, clean_env) -> None:
-    fake_cosign.signed.add(f"reg.example/a/python@{DIGEST}")
+    fake_cosign.sign_as(f"reg.example/a/python@{DIGEST}", "3.13-wee", "3.13.15")
     result = invoke(
         "verify", "reg.example/a/python:3.13-wee", "reg.example/a/python:3.12-wee", "reg.example/a/python:gone",
         "--key", str(public_key), "--source", SOURCE,
@@ -401,7 +400,7 @@ def test_verify_lines_and_exit_status(registry, fake_cosign, public_key: Path, c
     assert result.exit_code == 4
     ok, unsigned, missing = result.stdout.splitlines()
     assert ok == (
-        f"OK     reg.example/a/python:3.13-wee {DIGEST}: signed ({public_key}); "
+        f"OK     reg.example/a/python:3.13-wee {DIGEST}: signed ({public_key}) for 3.13-wee, CPython 3.13.15; "
         f"provenance names {SOURCE} at 0123456789ab"
     )
     assert unsigned.startswith(f"FAILED reg.example/a/python:3.12-wee {OTHER}: no signature verifies with {public_key}")
@@ -412,7 +411,7 @@ def test_verify_lines_and_exit_status(registry, fake_cosign, public_key: Path, c
 
 
 def test_verify_signed_but_built_elsewhere(registry, fake_cosign, public_key: Path, clean_env) -> None:
-    fake_cosign.signed.add(f"reg.example/a/python@{DIGEST}")
+    fake_cosign.sign_as(f"reg.example/a/python@{DIGEST}", "3.13-wee", "3.13.15")
     result = invoke("verify", "reg.example/a/python:3.13-wee", "--key", str(public_key), "--source",
                     "https://github.com/someone/bakegen")
     assert result.exit_code == 4
@@ -424,7 +423,7 @@ def test_verify_signed_but_built_elsewhere(registry, fake_cosign, public_key: Pa
 def test_verify_source_from_environment_and_git(
     registry, fake_cosign, public_key: Path, clean_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake_cosign.signed.add(f"reg.example/a/python@{DIGEST}")
+    fake_cosign.sign_as(f"reg.example/a/python@{DIGEST}", "3.13-wee", "3.13.15")
     image = "reg.example/a/python:3.13-wee"
     assert invoke("verify", image, "--key", str(public_key), env={"SOURCE_URL": SOURCE}).exit_code == 0
     clone = tmp_path / "clone"
@@ -485,3 +484,117 @@ def test_image_inspection_failures(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     fake_docker_cli(tmp_path, monkeypatch, "{}")
     with pytest.raises(EngineError, match="named no sha256 digest"):
         engine.image_digest("reg.example/a/python:x")
+
+
+# --- verify: the tag a signature was made for, and keyless signatures (issue 18, item 4) -----------
+
+
+def test_a_signature_for_another_tag_fails(registry, fake_cosign, public_key: Path, clean_env) -> None:
+    """A signed 3.12 image moved under the 3.13-wee tag: its signature says 3.12-wee."""
+    fake_cosign.sign_as(f"reg.example/a/python@{DIGEST}", "3.12-wee", "3.12.11")
+    result = invoke("verify", "reg.example/a/python:3.13-wee", "--key", str(public_key), "--source", SOURCE)
+    assert result.exit_code == 4
+    assert result.stdout == (
+        f"FAILED reg.example/a/python:3.13-wee {DIGEST}: signed, but not for the tag 3.13-wee (signed for: 3.12-wee)\n"
+    )
+    assert error_line(result) == "bakegen: error: 1 of 1 image(s) failed verification"
+
+
+def test_a_signature_without_annotations_fails_for_a_tag_but_not_by_digest(
+    registry, fake_cosign, public_key: Path, clean_env
+) -> None:
+    fake_cosign.sign_as(f"reg.example/a/python@{DIGEST}")  # signed before --sign annotated
+    by_tag = invoke("verify", "reg.example/a/python:3.13-wee", "--key", str(public_key), "--source", SOURCE)
+    assert by_tag.exit_code == 4 and "signed, but not for the tag 3.13-wee (signed for: no tag)" in by_tag.stdout
+    by_digest = invoke("verify", f"reg.example/a/python@{DIGEST}", "--key", str(public_key), "--source", SOURCE)
+    assert by_digest.exit_code == 0, by_digest.output
+    assert by_digest.stdout.startswith(f"OK     reg.example/a/python@{DIGEST} {DIGEST}: signed ({public_key}); ")
+
+
+def test_a_signature_for_the_tag_but_another_version_fails(registry, fake_cosign, public_key: Path, clean_env) -> None:
+    registry.tags["reg.example/a/python:3.13.15-wee"] = DIGEST
+    fake_cosign.sign_as(f"reg.example/a/python@{DIGEST}", "3.13.15-wee", "3.12.11")
+    result = invoke("verify", "reg.example/a/python:3.13.15-wee", "--key", str(public_key), "--source", SOURCE)
+    assert result.exit_code == 4
+    assert "signed for 3.13.15-wee, but as CPython 3.12.11, not 3.13.15" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("tag", "version"),
+    [("3.13.18-wee", "3.13.18"), ("3.13t-wee-optimized-lto", "3.13"), ("3t-wee", "3"), ("3.15.0a2-wee", "3.15.0a2"),
+     ("2.7-wee", "2.7"), ("latest", ""), ("sha256-abc.sig", "")],
+)
+def test_tag_version(tag: str, version: str) -> None:
+    assert signing.tag_version(tag) == version
+
+
+@pytest.mark.parametrize(
+    ("url", "repository"),
+    [("git@github.com:Example/Bakegen.git", "Example/Bakegen"),
+     ("https://github.com/example/bakegen", "example/bakegen"),
+     ("https://github.com/example/bakegen.git/", "example/bakegen"), ("ssh://git@github.com/o/r.git", "o/r"),
+     ("https://gitlab.com/o/r", ""), ("https://github.com.evil.example/o/r", ""), ("/srv/git/bakegen", "")],
+)
+def test_github_repository(url: str, repository: str) -> None:
+    assert signing.github_repository(url) == repository
+
+
+@pytest.fixture
+def clone(tmp_path: Path) -> Path:
+    """A clone whose origin is example/bakegen on GitHub."""
+    path = tmp_path / "clone"
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    origin = "git@github.com:example/bakegen.git"
+    subprocess.run(["git", "-C", str(path), "remote", "add", "origin", origin], check=True)
+    return path
+
+
+def test_keyless_by_default_names_this_repositorys_workflow(registry, fake_cosign, clone: Path, clean_env) -> None:
+    fake_cosign.sign_as(f"reg.example/a/python@{DIGEST}", "3.13-wee", "3.13.15")
+    result = invoke("verify", "reg.example/a/python:3.13-wee", "-C", str(clone), "--source", SOURCE)
+    assert result.exit_code == 0, result.output
+    identity = "https://github.com/example/bakegen/.github/workflows/build.yml@refs/heads/main"
+    assert fake_cosign.calls == [[
+        "verify", "--certificate-identity", identity, "--certificate-oidc-issuer",
+        "https://token.actions.githubusercontent.com", "--output", "json", f"reg.example/a/python@{DIGEST}",
+    ]]  # keyless signatures are looked up in Rekor: no --insecure-ignore-tlog
+    assert f"signed ({identity} (https://token.actions.githubusercontent.com)) for 3.13-wee" in result.stdout
+
+
+def test_keyless_with_another_identity_or_a_regexp(registry, fake_cosign, clone: Path, clean_env) -> None:
+    fake_cosign.sign_as(f"reg.example/a/python@{DIGEST}", "3.13-wee", "3.13.15")
+    other = invoke("verify", "reg.example/a/python:3.13-wee", "-C", str(clone), "--source", SOURCE,
+                   "--certificate-identity", "https://github.com/mallory/bakegen/.github/workflows/build.yml@refs/heads/main")
+    assert other.exit_code == 4
+    assert "no signature verifies with https://github.com/mallory/bakegen/" in other.stdout
+    assert "none of the expected identities matched" in other.stdout
+    regexp = invoke("verify", "reg.example/a/python:3.13-wee", "-C", str(clone), "--source", SOURCE,
+                    "--certificate-identity-regexp", "^https://github\\.com/example/", "--certificate-oidc-issuer",
+                    "https://issuer.example")
+    assert regexp.exit_code == 0, regexp.output
+    assert fake_cosign.calls[-1][1:5] == [
+        "--certificate-identity-regexp", "^https://github\\.com/example/", "--certificate-oidc-issuer",
+        "https://issuer.example",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "origin", "message"),
+    [
+        (["--key", "k.pub", "--certificate-identity", "x"], "git@github.com:o/r.git", "exclude each other"),
+        (["--certificate-identity", "x", "--certificate-identity-regexp", "y"], "git@github.com:o/r.git",
+         "exclude each other; give one"),
+        ([], "https://gitlab.example/o/r.git", "its git remote 'origin' (https://gitlab.example/o/r.git) is not on "
+         "github.com; pass --certificate-identity https://github.com/OWNER/REPO/.github/workflows/build.yml@refs/heads/main"),
+    ],
+)
+def test_verify_trust_mistakes(
+    registry, fake_cosign, tmp_path: Path, clean_env, args: list[str], origin: str, message: str
+) -> None:
+    path = tmp_path / "clone"
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    subprocess.run(["git", "-C", str(path), "remote", "add", "origin", origin], check=True)
+    result = invoke("verify", "reg.example/a/python:3.13-wee", "-C", str(path), "--source", SOURCE, *args)
+    assert result.exit_code == 1
+    assert message in error_line(result)
+    assert fake_cosign.calls == []

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from fakes import FakeDocker, FakeNet
-from upstreamkit import Answer, FakeUpstream, serving
 
 from bakegen import engine, net
 from bakegen.bake import data
 from bakegen.cli import run
+from tests.kit.fakes import FakeDocker, FakeNet
+from tests.kit.upstream import Answer, FakeUpstream, serving
 
 REPO = Path(__file__).resolve().parents[2]
 Setup = Callable[[Path, Path], None]

@@ -1,6 +1,5 @@
 """What the unit and engine tests share besides fixtures (tests/conftest.py): the repository, the
-fixture data, the environment bakegen reads. A module of its own so that tests import it by a name
-no other folder's module has (every folder's conftest.py is a ``conftest``)."""
+fixture data, the environment bakegen reads."""
 
 from __future__ import annotations
 
@@ -9,8 +8,8 @@ from pathlib import Path
 
 from bakegen.bake.validate import parse, variable_defaults
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
 
 #: Environment variables bakegen reads besides the bake file's own variables.
 BAKEGEN_ENVIRONMENT = ("BAKEGEN_PROJECT_DIR", "PYTHON_MIRROR_SHA256SUMS", "SOURCE_DATE_EPOCH", "COSIGN_KEY")

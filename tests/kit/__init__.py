@@ -1,0 +1,1 @@
+"""What the unit and engine tests share: the project and fixtures, fakes, and the engine tests' stack."""
