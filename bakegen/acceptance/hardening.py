@@ -13,8 +13,8 @@ code) must show them, and the extension modules as a whole:
 - ``relro``: a PT_GNU_RELRO segment, in every file;
 - ``bindnow``: BIND_NOW in the dynamic section, in every file;
 - ``branch-protection``: in every file, every exported function begins with a landing pad (ENDBR64
-  on x86-64, BTI C or PACIASP on AArch64); the C runtime's ``_start``, ``_init`` and ``_fini``,
-  which Debian's libc6-dev builds without, are not counted;
+  on x86-64, BTI C or PACIASP on AArch64); the few that no compiler flag reaches (the C runtime's,
+  and Python 2.7's bundled libffi assembly: ``UNCOMPILED_FUNCTIONS``) are not counted;
 - ``pie``: the interpreter is a position-independent executable;
 - ``stack-protector``: the interpreter imports ``__stack_chk_fail``, and so do at least half of the
   extension modules (59 of 62 in a hardened 3.13 wee; Debian's gcc adds none by default);
@@ -115,8 +115,13 @@ def parse_report(output: str) -> list[ElfFacts]:
     return found
 
 
-#: Functions the C runtime's objects (Scrt1.o, crti.o, crtn.o) put in an executable.
-CRT_FUNCTIONS = frozenset({"_start", "_init", "_fini"})
+#: Exported functions that no compiler flag reaches, so they never begin with a landing pad: the C
+#: runtime's (Scrt1.o, crti.o, crtn.o, and glibc 2.31's libc_nonshared.a on bullseye), and the
+#: hand-written assembly of the libffi copy that Python 2.7 bundles in _ctypes
+#: (Modules/_ctypes/libffi/src/x86/unix64.S); Python 3 links Debian's libffi instead.
+UNCOMPILED_FUNCTIONS = frozenset({
+    "_start", "_init", "_fini", "__libc_csu_init", "__libc_csu_fini", "ffi_call_unix64", "ffi_closure_unix64",
+})
 
 
 def _shown(names: list[str]) -> str:
@@ -131,7 +136,7 @@ def _per_file(files: list[ElfFacts], group: str, lacks) -> str | None:
 
 
 def _unpadded(f: ElfFacts) -> bool:
-    return f.machine in ("x86_64", "aarch64") and bool(set(f.no_landing_pad) - CRT_FUNCTIONS)
+    return f.machine in ("x86_64", "aarch64") and bool(set(f.no_landing_pad) - UNCOMPILED_FUNCTIONS)
 
 
 def _per_function(interpreters: list[ElfFacts], modules: list[ElfFacts], group: str, has, share: float) -> str | None:

@@ -35,11 +35,13 @@ build_python() {
   fi
 }
 
-# Copy the .debs of the packages an `apt-get -s install` would install ("Inst NAME (VERSION ...
-# [ARCH])" lines on standard input) from the folders SRC... into OUT, the last argument. A .deb's file
+# Copy the .debs of the packages an `apt-get -s install` would install ("Inst NAME[:ARCH] [OLD]
+# (VERSION ... [ARCH])" lines on standard input) from the folders SRC... into OUT, the last argument. A .deb's file
 # name spells the version's epoch colon as %3a.
 copy_debs() {
-  sed -n 's/^Inst \([^ :]*\)[^ ]* (\([^ ]*\) .*\[\([a-z0-9]*\)\].*/\1 \2 \3/p' | {
+  # An upgrade has its old version in brackets first, and a foreign architecture's line may end
+  # in a bracketed list: the architecture is the one inside the parentheses.
+  sed -n 's/^Inst \([^ :]*\)[^ ]* \(\[[^]]*\] \)\{0,1\}(\([^ ]*\) [^)]*\[\([a-z0-9]*\)\]).*/\1 \3 \4/p' | {
     ok=0
     while read -r name version arch; do
       file="${name}_$(echo "$version" | sed 's/:/%3a/')_$arch.deb"
