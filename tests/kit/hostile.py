@@ -3,7 +3,7 @@
 Shared by the project's hostile table (test_hostile.py) and the wider corpus (test_hostile_corpus.py).
 A case runs on a throw-away project (P), with a scratch folder (T); Docker is the fake binding of
 ``fakes.py`` (or one that fails on any use); reachability probes answer through ``fakes.FakeNet``;
-``versions update`` reads a python.org stand-in on 127.0.0.1 (``upstreamkit``), whose answers a
+``versions update`` reads a python.org stand-in on 127.0.0.1 (tests/kit/upstream.py), whose answers a
 case may replace ({M}: its mirror, {A}: its API, {U}: its root).
 """
 

@@ -16,7 +16,7 @@ from bakegen.bake.validate import check_text, parse, print_escaped
 from bakegen.bakefile import DEBIAN_BUILDX
 from bakegen.project import Project
 
-HOSTILE = 'dir ${IMAGE_NAME} %{ if true }x%{ endif } "q" \\b\x01\x1b[31m\x7f\u2028end'
+HOSTILE = 'dir ${IMAGE_NAME} %{ if true }x%{ endif } "q" \\b\x01\x08\x0c\x1b[31m\x7f\u2028end'
 
 
 def hostile_plan(project_dir: Path):
@@ -28,8 +28,10 @@ def hostile_plan(project_dir: Path):
 
 def test_control_characters_are_written_as_escapes() -> None:
     quoted = hcl_string(HOSTILE)
-    assert all(c not in quoted for c in "\x01\x1b\x7f\u2028\n")
+    assert all(c not in quoted for c in "\x01\x08\x0c\x1b\x7f\u2028\n")
     assert "\\u0001" in quoted and "\\u2028" in quoted and "$${IMAGE_NAME}" in quoted
+    # HCL has no \b or \f escape (JSON's): bake refuses them as "Invalid escape sequence".
+    assert "\\u0008" in quoted and "\\u000c" in quoted and "\\f" not in quoted
 
 
 def test_a_hostile_context_and_summary_parse_back_verbatim(project_dir: Path) -> None:

@@ -1,13 +1,13 @@
 """A wide hostile corpus, generated: what a new user mistypes or an attacker serves, family by family.
 
-Every case runs through the real entry point (hostilekit.run_case) and is handled when there is no
+Every case runs through the real entry point (tests/kit/hostile.py) and is handled when there is no
 traceback and either the right success (exit 0) or exactly one ``bakegen: error:`` line and the
 right exit code (1 usage, 2 bad data, 3 engine). The families: data files truncated, garbage,
 huge, of the wrong kind, type or encoding, with control and other odd characters, nested deep;
-variants; the template; bench arguments; the network (servers that drip, hang, redirect, answer
-garbage); the environment; command-line arguments.
+variants, base images and campaign files; the template; bench arguments; the network (servers that drip,
+hang, redirect, answer garbage); the environment; command-line arguments.
 
-``python tests/unit/test_hostile_corpus.py`` prints how many cases there are per family; pytest
+``python -m tests.unit.test_hostile_corpus`` prints how many cases there are per family; pytest
 runs them (one test per case, so its summary line gives the count handled).
 """
 
