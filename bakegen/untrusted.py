@@ -1,11 +1,12 @@
 """Reading what bakegen did not write: data files (TOML), servers' answers (JSON), and their strings.
 
-Every reader of ``versions/``, ``variants.toml``, campaign files and the release API's JSON goes
-through :func:`load_toml`, :func:`loads_toml` or :func:`loads_json`, so that no document, however
-large, deep or strange, ends in anything but a one-line :class:`DataError`:
+Every reader of ``versions/`` (``base-images.toml`` too), ``variants.toml``, ``signers.toml`` and
+campaign files, and of the JSON of the release API, registries and Docker's config, goes through
+:func:`load_toml`, :func:`loads_toml` or :func:`loads_json`, so that no document, however large,
+deep or strange, ends in anything but a one-line :class:`DataError`:
 
-* *size*: a data file holds at most :data:`MAX_TOML_BYTES`; a JSON answer is capped by the network
-  reader (``net.MAX_BYTES``) before it gets here;
+* *size*: a data file holds at most :data:`MAX_TOML_BYTES`, a JSON document :data:`MAX_JSON_CHARS`
+  (the network reader caps answers at as much before they get here);
 * *depth*: at most :data:`MAX_DEPTH` levels of nested arrays and tables. Python's TOML and JSON
   parsers recurse, so a deeper document would otherwise end in ``RecursionError``, and a model
   walked recursively later would fail the same way;
@@ -30,6 +31,8 @@ from .files import read_text
 MAX_DEPTH = 32
 #: A versions/ file is a few hundred bytes, variants.toml a few kilobytes.
 MAX_TOML_BYTES = 1024 * 1024
+#: The release API's longest list is a few hundred kilobytes (as the network reader's own cap).
+MAX_JSON_CHARS = 32 * 1024 * 1024
 
 #: C0 and C1 controls (tab, newline, backspace, form feed, escape, ...), DEL, the line and
 #: paragraph separators, the bidirectional marks and overrides that make text read otherwise than
@@ -132,6 +135,8 @@ def loads_json(text: str, where: str) -> Any:
     Its strings are not checked here: an answer may carry free text (release notes) that bakegen
     never uses; the values it does use are checked where they are read.
     """
+    if len(text) > MAX_JSON_CHARS:
+        raise DataError(f"{where}: larger than {MAX_JSON_CHARS} characters; not an answer bakegen reads")
     try:
         data = json.loads(text)
     except RecursionError:

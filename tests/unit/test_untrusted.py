@@ -132,6 +132,13 @@ def test_the_first_bad_string_in_document_order_is_named() -> None:
         loads_toml('a = "1\\n"\nb = "2\\n"\n', "f.toml")
 
 
+def test_json_over_the_size_limit_is_refused_unparsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(untrusted, "MAX_JSON_CHARS", 100)
+    monkeypatch.setattr(untrusted.json, "loads", lambda text: pytest.fail("parsed"))
+    with pytest.raises(DataError, match="^u: larger than 100 characters"):
+        loads_json("[" + "1," * 60 + "1]", "u")
+
+
 def test_json_strings_are_left_to_the_reader() -> None:
     """An API answer may carry free text bakegen never uses; only the values it uses are checked."""
     assert loads_json('[{"notes": "line 1\\nline 2", "name": "Python 3.13.5"}]', "u")[0]["name"] == "Python 3.13.5"
