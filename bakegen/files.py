@@ -14,8 +14,9 @@ new, and no temporary file is left behind. The steps:
 4. *Clean up*: temporary files and backups are removed, whatever happened.
 
 SIGINT, SIGTERM and SIGHUP are held back for the whole transaction (fsync included) and delivered
-when it is over, so an interrupt lands before it (all old) or after it (all new). Only a crash of the machine or SIGKILL
-during the commit (a few renames) can leave a mix; that needs a journal, which this is not.
+when it is over, so an interrupt lands before it (all old) or after it (all new). Only a crash of
+the machine or SIGKILL during the commit (a few renames) can leave a mix; that needs a journal,
+which this is not.
 
 :func:`read_text` reads a user's text file and turns every way it can be wrong (missing, a
 directory, a FIFO, too large, not UTF-8) into one line.
