@@ -204,7 +204,9 @@ def parse_batch(output: str, marker: str) -> dict[str, RunResult]:
         elif len(words) == 4 and words[:2] == [marker, "end"] and words[2] == current:
             if lines and not lines[-1]:
                 lines.pop()  # the newline the end marker starts with, so it is on a line of its own
-            results[current] = RunResult(int(words[3]) if words[3].isdigit() else 255, "\n".join(lines))
+            # ASCII digits only: str.isdigit also takes "²", which int() refuses.
+            code = int(words[3]) if words[3].isascii() and words[3].isdigit() and len(words[3]) < 4 else 255
+            results[current] = RunResult(code, "\n".join(lines))
             current = None
         elif current is not None:
             lines.append(line)

@@ -15,9 +15,9 @@ from ..errors import DataError
 from ..untrusted import load_toml
 
 #: A set's name becomes an image tag and a file name: letters, digits, '.', '_' and '-'.
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
 #: A Debian package, optionally from another suite: clang-21/sid.
-PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]*(/[a-z][a-z0-9-]*)?$")
+PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]*(/[a-z][a-z0-9-]*)?\Z")
 #: Bake targets a campaign may compare with.
 COMPARABLE = ("reference", "debian-python3")
 

@@ -543,3 +543,9 @@ def test_cli_lists_the_checks() -> None:
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == len(CHECKS)
     assert result.stdout.startswith("override-cmd")
+
+
+def test_a_hostile_exit_status_in_the_batch_is_a_failure_not_a_crash() -> None:
+    output = "@@m begin a\nout\n@@m end a ²\n@@m begin b\n@@m end b 99999999999999999999\n"
+    results = runner.parse_batch(output, "@@m")
+    assert (results["a"].exit_code, results["b"].exit_code) == (255, 255)
