@@ -19,15 +19,17 @@ rm -f /etc/apt/apt.conf.d/docker-clean
 [ "$target" = "$native" ] || dpkg --add-architecture "$target"
 
 # A flag set's own tools may name another Debian suite (clang-21/sid): add it beside the base's own,
-# from the same archive. apt takes from it only what such a package needs and the base suite lacks.
-# Its Release file is not refused for its age (check-valid-until=no), as a mirror's copy of sid may
+# from the same archive. Its Release file is not refused for its age (check-valid-until=no), as a mirror's copy of sid may
 # lag behind: such tools only build a campaign's images, never the published ones.
 uri="$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)"
 [ -n "$uri" ] || uri="$(sed -n 's/^deb \([^ ]*\) .*/\1/p' /etc/apt/sources.list 2>/dev/null | head -n 1)"
 for pkg in $EXTRA_PACKAGES; do
   case "$pkg" in */*)
     echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg check-valid-until=no] ${uri:-http://deb.debian.org/debian} ${pkg#*/} main" \
-      > "/etc/apt/sources.list.d/extra-${pkg#*/}.list" ;;
+      > "/etc/apt/sources.list.d/extra-${pkg#*/}.list"
+    # Below the base suite (500): its packages never replace the base's, in the toolchain or in the
+    # image (runtime-debs.sh resolves against these lists too), unless one needs them.
+    printf 'Package: *\nPin: release n=%s\nPin-Priority: 100\n' "${pkg#*/}" > "/etc/apt/preferences.d/extra-${pkg#*/}" ;;
   esac
 done
 sh "$here/apt.sh" update -qq
