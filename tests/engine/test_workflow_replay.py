@@ -207,8 +207,8 @@ class Run:
     matrix: JobRun
     builds: list[JobRun]
     merges: list[JobRun]
-    #: The references the merge jobs had cosign sign.
-    signed: list[str]
+    #: What the merge jobs had cosign sign: (reference, annotations), one entry per `cosign sign`.
+    signed: list[tuple[str, dict[str, str]]]
 
     @property
     def outputs(self) -> dict[str, str]:
@@ -267,8 +267,15 @@ def replay_run(local: Local, *, ref: str, sha: str, build_path: tuple[str, ...] 
     if replay.job_condition("merge"):
         merge_path = (str(local.cosign_dir), *path)
         merges = [replay.run_job("merge", e, path_prepend=merge_path) for e in replay.matrix_entries("merge")]
-    signed = local.signed.read_text().split() if local.signed.exists() else []
-    return Run(replay, matrix, builds, merges, signed)
+    lines = local.signed.read_text().splitlines() if local.signed.exists() else []
+    return Run(replay, matrix, builds, merges, [parse_sign(line) for line in lines])
+
+
+def parse_sign(line: str) -> tuple[str, dict[str, str]]:
+    """One recorded `cosign sign --yes` call: `-a KEY=VALUE` pairs, then the reference."""
+    *options, reference = line.split()
+    assert len(options) % 2 == 0 and set(options[::2]) <= {"-a"}, line
+    return reference, dict(option.split("=", 1) for option in options[1::2])
 
 
 # --- registry helpers ------------------------------------------------------------------------------
@@ -333,7 +340,7 @@ def local(stack, test_version, registry, sbom_generator, tmp_path_factory) -> Lo
     stack_env = {k: stack[k] for k in ("BASE_IMAGE", "PYTHON_MIRROR", "CA_BUNDLE") if stack.get(k)}
     cosign_dir = tmp_path_factory.mktemp("cosign")
     (cosign_dir / "cosign").write_text(
-        f'#!/bin/sh\n[ "$1 $2" = "sign --yes" ] || exit 64\necho "$3" >> {cosign_dir / "signed"}\n')
+        f'#!/bin/sh\n[ "$1 $2" = "sign --yes" ] || exit 64\nshift 2\necho "$*" >> {cosign_dir / "signed"}\n')
     (cosign_dir / "cosign").chmod(0o755)
     yield Local(registry, sbom_generator, stack_env, stack["CA_BUNDLE"], workspace,
                 tmp_path_factory.mktemp("artifacts"), cosign_dir, test_version)
@@ -416,7 +423,10 @@ def test_default_branch_publishes_lowercase_tags_with_both_platforms(local, publ
         assert len(attestations) == 2, ref  # provenance and SBOM, one attestation manifest per platform
         digests.add(index_digest(ref))
     assert len(digests) == 1  # both tags name the one manifest list
-    assert published.signed == [f"{local.namespace}/python@{digests.pop()}"]  # by digest, what the tags name
+    # By digest, what the tags name: one signature per tag, annotated with that tag and the version.
+    reference = f"{local.namespace}/python@{digests.pop()}"
+    assert sorted(published.signed) == sorted(
+        (reference, {"tag": tag, "python-version": local.version}) for tag in (f"{local.version}-wee", "3.13-wee"))
 
 
 def test_default_branch_images_carry_commit_time_and_revision(local, published) -> None:
@@ -471,7 +481,8 @@ def test_other_branch_publishes_only_to_scratch(local, published, scratch) -> No
     revision = platform_manifest(ref, "amd64")["annotations"]["org.opencontainers.image.revision"]
     assert revision == run.replay.github["sha"]
     assert index_digest(ref) != before["digests"]["3.13-wee"]
-    assert run.signed == [f"{local.namespace}/python-scratch@{index_digest(ref)}"]
+    assert {reference for reference, _ in run.signed} == {f"{local.namespace}/python-scratch@{index_digest(ref)}"}
+    assert "3.13-wee" in {annotations["tag"] for _, annotations in run.signed}
 
 
 def test_rerun_of_a_build_job_uploads_again(scratch) -> None:
