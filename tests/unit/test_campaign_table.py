@@ -54,7 +54,7 @@ def test_replace_table_rewrites_between_the_markers(tmp_path: Path) -> None:
     readme = f"intro\n{table.BEGIN.format(folder='OLD')}\nstale\n{table.END}\noutro\n"
     updated = table.replace_table(readme, generated)
     assert updated == f"intro\n{generated}outro\n"
-    with pytest.raises(DataError, match="no speed table markers"):
+    with pytest.raises(DataError, match="no table markers"):
         table.replace_table("no markers here\n", generated)
 
 
@@ -63,3 +63,47 @@ def test_a_folder_that_is_not_a_campaigns_results_is_one_line(tmp_path: Path) ->
     (tmp_path / "campaign.json").write_text("{}")
     with pytest.raises(DataError, match="not a campaign's results"):
         table.render_table(tmp_path)
+
+
+def threads_results(folder: Path) -> Path:
+    """A --threads 2 run over two images of the campaign above: one with the GIL, one without."""
+    (folder / "threads").mkdir()
+    images = [{"image": "bakegen-campaign/base:t", "gil_enabled": True},
+              {"image": "bakegen-campaign/ft:t", "gil_enabled": False}]
+    entries = [
+        {"image": "bakegen-campaign/base:t", "one_thread_ratio": 1.0, "ratio": 1.0, "scaling": 1.01,
+         "scaling_round_min": 0.99, "scaling_round_max": 1.02},
+        {"image": "bakegen-campaign/ft:t", "one_thread_ratio": 0.8, "ratio": 1.55, "scaling": 1.94,
+         "scaling_round_min": 1.9, "scaling_round_max": 1.97},
+    ]
+    data = {"images": images, "threads": {"threads": 2, "images": entries}}
+    (folder / "threads" / "bench.json").write_text(json.dumps(data))
+    return folder
+
+
+def test_threads_table_names_images_as_the_campaign_does(tmp_path: Path) -> None:
+    text = table.render_threads_table(threads_results(results(tmp_path)), "RUN")
+    rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows[0][3] == "2 threads vs first"
+    assert rows[1][:5] == ["| base", "on", "1.00x", "1.00x", "1.01x"]
+    # An image the campaign does not know keeps its reference; the GIL column comes from the run.
+    assert rows[2][:5] == ["| bakegen-campaign/ft:t", "off", "0.80x", "1.55x", "1.94x"]
+    assert rows[2][5] == "1.90x to 1.97x |"
+
+
+def test_update_readme_rewrites_both_tables_and_keeps_the_rest(tmp_path: Path) -> None:
+    folder = threads_results(results(tmp_path))
+    readme = (f"a\n{table.BEGIN.format(folder='X')}\nold\n{table.END}\nb\n"
+              f"{table.THREADS_BEGIN.format(folder='X')}\nold\n{table.THREADS_END}\nc\n")
+    updated = table.update_readme(readme, folder, "RUN")
+    assert updated == (f"a\n{table.render_table(folder, 'RUN')}b\n{table.render_threads_table(folder, 'RUN')}c\n")
+    assert table.update_readme(updated, folder, "RUN") == updated
+
+
+def test_the_readme_tables_are_the_committed_results() -> None:
+    """README.md's tables are what the committed campaign results give: edit the data, not the README
+    (regenerate: python -m bakegen.campaign.table .github/bench/campaign README.md)."""
+    folder = REPO / ".github" / "bench" / "campaign"
+    readme = (REPO / "README.md").read_text()
+    assert (folder / "bench.json").is_file() and (folder / "threads" / "bench.json").is_file()
+    assert table.update_readme(readme, folder, ".github/bench/campaign") == readme
