@@ -181,14 +181,17 @@ def batch_script(steps: Sequence[Step], command: str, marker: str) -> str:
     parts = [f"PY={command}"]
     background = [s for s in steps if s.alongside]
     for i, step in enumerate(background):
-        parts.append(f"(\nset -eu\n{step.script.strip()}\n) </dev/null >/tmp/bakegen-step-{i} 2>&1 &")
+        # mktemp, not a fixed name: two batches sharing a /tmp (the unit tests run this script on the
+        # host) would otherwise read each other's output.
+        parts.append(f"bakegen_out_{i}=$(mktemp)")
+        parts.append(f'(\nset -eu\n{step.script.strip()}\n) </dev/null >"$bakegen_out_{i}" 2>&1 &')
         parts.append(f"bakegen_step_{i}=$!")
     for step in steps:
         if not step.alongside:
             parts += _marked(marker, step.name, f"(\nset -eu\n{step.script.strip()}\n) </dev/null 2>&1", '"$?"')
     for i, step in enumerate(background):
         parts += [f'wait "$bakegen_step_{i}"; status=$?']
-        parts += _marked(marker, step.name, f"cat /tmp/bakegen-step-{i}", '"$status"')
+        parts += _marked(marker, step.name, f'cat "$bakegen_out_{i}"; rm -f "$bakegen_out_{i}"', '"$status"')
     return "\n".join(parts) + "\n"
 
 
