@@ -514,6 +514,10 @@ def acceptance_test(
     pull: Annotated[
         str, typer.Option("--pull", help="Pull the images: missing, always (e.g. freshly pushed ones) or never.")
     ] = "missing",
+    check: Annotated[
+        list[str] | None,
+        typer.Option("--check", help="Only these checks (repeat or comma-separate); see `bakegen test --list`."),
+    ] = None,
     list_checks: Annotated[
         bool, typer.Option("--list", help="Print the checks (origin, which images, what they prove) and exit.")
     ] = False,
@@ -530,6 +534,7 @@ def acceptance_test(
     request = AcceptanceRequest(
         names=list(images or []), platforms=platform, registries=registry or [], image_name=image_name,
         sha256sums=mirror_sums, ca_bundle=ca_bundle, reference=reference, pull=pull, list_checks=list_checks,
+        only=options.split_items(check),
         mirror_trust=mirror_trust(allow_older, allow_unpinned, allow_http_sums),
     )
     check_images(Project(project_dir), request, typer.echo)

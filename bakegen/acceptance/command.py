@@ -45,6 +45,8 @@ class AcceptanceRequest:
     pull: str = "missing"
     #: Print the checks instead of running them.
     list_checks: bool = False
+    #: Only these checks (names as ``--list`` prints them); empty: every check.
+    only: Sequence[str] = ()
 
 
 @dataclass
@@ -131,6 +133,10 @@ def check_images(
         raise BakegenError("name a target or an image to test (see `bakegen list`)")
     if request.pull not in PULL_POLICIES:
         raise BakegenError(f"--pull {request.pull}: expected one of {', '.join(PULL_POLICIES)}")
+    known = list(dict.fromkeys(c.name for c in checks.CHECKS))
+    for name in request.only:
+        if name not in known:
+            raise BakegenError(f"--check {name}: no such check{did_you_mean(name, known)} (see `bakegen test --list`)")
     platforms = merged({"PLATFORMS": ""}, environ, {"PLATFORMS": request.platforms})["PLATFORMS"]
     ca = ca_bundle(request.ca_bundle, environ)
     if ca is not None:
@@ -139,7 +145,8 @@ def check_images(
     images = [resolver.resolve(name) for name in resolver.expand(request.names)]
     reference = resolver.resolve(request.reference) if request.reference else None
     own = engine.server().platform  # also: a missing daemon is one line here, before any container
-    reports = run(images, Options(split_items([platforms]) or [own], ca, reference, request.pull, environ), report)
+    options = Options(split_items([platforms]) or [own], ca, reference, request.pull, environ, frozenset(request.only))
+    reports = run(images, options, report)
     bad = [f"{r.subject.name} on {r.subject.platform} ({', '.join(r.failed)})" for r in reports if r.failed]
     if bad:
         raise ChecksFailed(f"{sum(len(r.failed) for r in reports)} check(s) failed: {'; '.join(bad)}")

@@ -59,6 +59,8 @@ class Options:
     reference: Named | None = None
     pull: str = "missing"
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: Only the checks of these names run and are reported; empty: every check.
+    only: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -124,13 +126,16 @@ class Runner:
         return found
 
 
-def selected(facts: Facts, variant: str | None) -> list[tuple[Check, str | None]]:
-    """Every check with the reason it does not apply to this image (None: it applies).
+def selected(facts: Facts, variant: str | None, only: frozenset[str] = frozenset()) -> list[tuple[Check, str | None]]:
+    """Every check (or those named in ``only``) with the reason it does not apply to this image
+    (None: it applies).
 
     Rows of the same name (one per Python range) report once: the one that applies, else the first.
     """
     chosen: dict[str, tuple[Check, str | None]] = {}
     for check in CHECKS:
+        if only and check.name not in only:
+            continue
         reason = check.skip_reason(facts, variant)
         if check.name not in chosen or (reason is None and chosen[check.name][1] is not None):
             chosen[check.name] = (check, reason)
@@ -244,7 +249,8 @@ def check_subject(runner: Runner, named: Named, platform: str, reference: Module
     report = Report(subject)
     if facts is None:
         report.outcomes = [("probe", failed(f"the image's Python did not report itself: {probed.reason()}"))]
-        report.outcomes += [(name, skipped("needs the probe")) for name in dict.fromkeys(c.name for c in CHECKS)]
+        names = dict.fromkeys(c.name for c in CHECKS if not runner.options.only or c.name in runner.options.only)
+        report.outcomes += [(name, skipped("needs the probe")) for name in names]
     else:
         report.outcomes = run_checks(runner, subject, facts, reference)
     report.seconds = time.monotonic() - started
@@ -253,7 +259,7 @@ def check_subject(runner: Runner, named: Named, platform: str, reference: Module
 
 def run_checks(runner: Runner, subject: Subject, facts: Facts, reference: ModuleImports | None) -> list:
     token = secrets.token_hex(6)
-    chosen = selected(facts, subject.expected.variant)
+    chosen = selected(facts, subject.expected.variant, runner.options.only)
     applicable = [c for c, reason in chosen if reason is None]
     results: dict[str, RunResult] = {}
     for check in applicable:

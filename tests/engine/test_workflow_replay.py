@@ -12,7 +12,9 @@ test breaks when the workflow does. Three runs:
   cross-compiled linux/arm64 image with their attestations, created and revision set as
   `bakegen build --push` sets them;
 - from another branch (the ref guard): everything goes to `<image>-scratch`; the published tags
-  and the repository's tag list stay as they were; a re-run of a build job uploads its artifact again;
+  and the repository's tag list stay as they were; a re-run of a build job uploads its artifact again.
+  Its acceptance step records which image, by digest, and platform it was given, and passes: the
+  first run tested the same layers for real, and this run is about where images go;
 - on the default branch with `bakegen test` failing: no digest reaches the merge, which stops before
   tagging or signing, and the published tags keep their images.
 
@@ -64,7 +66,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +211,8 @@ class Run:
     merges: list[JobRun]
     #: What the merge jobs had cosign sign: (reference, annotations), one entry per `cosign sign`.
     signed: list[tuple[str, dict[str, str]]]
+    #: What a recording acceptance step was asked to test, one line of arguments per call.
+    acceptance_asked: list[str] = field(default_factory=list)
 
     @property
     def outputs(self) -> dict[str, str]:
@@ -374,11 +378,24 @@ def published(local) -> Run:
 
 
 @pytest.fixture(scope="module")
-def scratch(local, published) -> tuple[Run, dict[str, Any]]:
+def scratch(local, published, tmp_path_factory) -> tuple[Run, dict[str, Any]]:
     before = {"tags": tag_list(local.registry, f"{NAMESPACE}/python"), "digests": shared_digests(local)}
     fresh_artifacts(local)
+    # The acceptance step passes here and records what it was asked to test: the default-branch run
+    # tested the same layers for real (only the revision in the config differs), and this run checks
+    # where things go, not the image again; the arm64 half under emulation is minutes of a cold CI.
+    stub_dir = tmp_path_factory.mktemp("recording-bakegen")
+    asked = stub_dir / "asked"
+    stub = stub_dir / "bakegen"
+    stub.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = test ]; then shift; echo "$*" >> {asked}; exit 0; fi\n'
+        f'exec {VENV_BIN}/bakegen "$@"\n'
+    )
+    stub.chmod(0o755)
     run = replay_run(local, ref="refs/heads/feature/replay", sha=hashlib.sha1(b"feature/replay").hexdigest(),
-                     rerun=True)
+                     build_path=(str(stub_dir),), rerun=True, acceptance_stub=True)
+    run.acceptance_asked = asked.read_text().splitlines() if asked.exists() else []
     return run, before
 
 
@@ -484,6 +501,13 @@ def test_other_branch_publishes_only_to_scratch(local, published, scratch) -> No
     assert index_digest(ref) != before["digests"]["3.13-wee"]
     assert {reference for reference, _ in run.signed} == {f"{local.namespace}/python-scratch@{index_digest(ref)}"}
     assert "3.13-wee" in {annotations["tag"] for _, annotations in run.signed}
+    # Each build job's acceptance step was given the image that job pushed, by digest, on its own
+    # platform: the digests the merge put under the tag (three calls: the re-run tests again).
+    merged = {m["platform"]["architecture"]: m["digest"] for m in imagetools_raw(ref)["manifests"]
+              if m.get("platform", {}).get("os") == "linux"}
+    assert len(run.acceptance_asked) == 3, run.acceptance_asked
+    assert set(run.acceptance_asked) == {f"{local.namespace}/python-scratch@{merged[arch]} --platform linux/{arch}"
+                                         for arch in ("amd64", "arm64")}
 
 
 def test_rerun_of_a_build_job_uploads_again(scratch) -> None:

@@ -538,6 +538,34 @@ def test_cli_passes(fake, project_dir: Path, clean_env) -> None:
     assert result.stdout.splitlines()[-1].startswith("-- 3_13-wee linux/amd64: 21 passed, 0 failed, 1 skipped")
 
 
+def test_only_the_named_checks_run_and_report(fake) -> None:
+    # machine and version come from the probe, override-cmd has a container of its own, utc is in
+    # the batch: the batch holds that one step, and nothing else runs or reports.
+    fe = fake({"r/py:wee": FakeImage(labels=WEE_LABELS, steps={"utc": (1, "CET")})})
+    lines: list[str] = []
+    options = runner.Options(["linux/arm64"], only=frozenset({"machine", "version", "override-cmd", "utc"}))
+    reports = runner.run([runner.Named("r/py:wee", "r/py:wee")], options, lines.append)
+    assert [name for name, _ in reports[0].outcomes] == ["override-cmd", "version", "machine", "utc"]
+    assert reports[0].failed == ["utc"]
+    assert "PASS  machine                  aarch64" in lines
+    batches = [c["command"][2] for c in fe.calls if "@@bakegen-" in " ".join(c["command"])]
+    assert len(batches) == 1 and re.findall(r"begin %s\\n' \S+ (\S+)", batches[0]) == ["utc"]
+    assert len(fe.calls) == 3  # the probe, override-cmd's container, the batch
+
+
+def test_check_option_validates_names_before_any_container(fake, project_dir: Path, clean_env) -> None:
+    fe = fake({"docker.io/bakegen/python:3.13.15-wee": FakeImage()})
+    args = ["test", "-C", str(project_dir), "3_13-wee"]
+    typo = cli.invoke(app, [*args, "--check", "machine,versio"], catch_exceptions=False)
+    assert typo.exit_code == 1 and fe.calls == []
+    assert typo.stderr.strip() == (
+        "bakegen: error: --check versio: no such check; did you mean version? (see `bakegen test --list`)"
+    )
+    passed = cli.invoke(app, [*args, "--check", "machine", "--check", "version"], catch_exceptions=False)
+    assert passed.exit_code == 0, passed.output
+    assert passed.stdout.splitlines()[-1].startswith("-- 3_13-wee linux/amd64: 2 passed, 0 failed, 0 skipped")
+
+
 def test_cli_lists_the_checks() -> None:
     result = cli.invoke(app, ["test", "--list"], catch_exceptions=False)
     assert result.exit_code == 0
