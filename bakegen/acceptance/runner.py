@@ -126,6 +126,11 @@ class Runner:
         return found
 
 
+def asked(only: frozenset[str] = frozenset()) -> list[Check]:
+    """The rows of CHECKS named in ``only``; every row when it is empty."""
+    return [c for c in CHECKS if not only or c.name in only]
+
+
 def selected(facts: Facts, variant: str | None, only: frozenset[str] = frozenset()) -> list[tuple[Check, str | None]]:
     """Every check (or those named in ``only``) with the reason it does not apply to this image
     (None: it applies).
@@ -133,9 +138,7 @@ def selected(facts: Facts, variant: str | None, only: frozenset[str] = frozenset
     Rows of the same name (one per Python range) report once: the one that applies, else the first.
     """
     chosen: dict[str, tuple[Check, str | None]] = {}
-    for check in CHECKS:
-        if only and check.name not in only:
-            continue
+    for check in asked(only):
         reason = check.skip_reason(facts, variant)
         if check.name not in chosen or (reason is None and chosen[check.name][1] is not None):
             chosen[check.name] = (check, reason)
@@ -249,7 +252,7 @@ def check_subject(runner: Runner, named: Named, platform: str, reference: Module
     report = Report(subject)
     if facts is None:
         report.outcomes = [("probe", failed(f"the image's Python did not report itself: {probed.reason()}"))]
-        names = dict.fromkeys(c.name for c in CHECKS if not runner.options.only or c.name in runner.options.only)
+        names = dict.fromkeys(c.name for c in asked(runner.options.only))
         report.outcomes += [(name, skipped("needs the probe")) for name in names]
     else:
         report.outcomes = run_checks(runner, subject, facts, reference)

@@ -321,12 +321,27 @@ def platform_manifest(ref: str, arch: str) -> dict:
     return imagetools_raw(f"{ref.rsplit(':', 1)[0]}@{entry['digest']}")
 
 
+def image_digests(ref: str) -> dict[str, str]:
+    """The platform images of an index by architecture (attestation manifests left out)."""
+    return {m["platform"]["architecture"]: m["digest"] for m in imagetools_raw(ref)["manifests"]
+            if m.get("platform", {}).get("os") == "linux"}
+
+
 def image_config(ref: str, arch: str) -> dict:
     manifest = platform_manifest(ref, arch)
     repo = ref.rsplit(":", 1)[0]
     registry, _, path = repo.partition("/")
     with urllib.request.urlopen(f"http://{registry}/v2/{path}/blobs/{manifest['config']['digest']}", timeout=30) as r:
         return json.load(r)
+
+
+def bakegen_standing_in_for_test(folder: Path, test_body: str) -> Path:
+    """A `bakegen` in ``folder`` (returned, for a build job's PATH) whose `test` command runs the
+    shell ``test_body`` instead; every other command is this virtualenv's bakegen."""
+    stub = folder / "bakegen"
+    stub.write_text(f'#!/bin/sh\nif [ "$1" = test ]; then {test_body}; fi\nexec {VENV_BIN}/bakegen "$@"\n')
+    stub.chmod(0o755)
+    return folder
 
 
 # --- fixtures --------------------------------------------------------------------------------------
@@ -386,13 +401,7 @@ def scratch(local, published, tmp_path_factory) -> tuple[Run, dict[str, Any]]:
     # where things go, not the image again; the arm64 half under emulation is minutes of a cold CI.
     stub_dir = tmp_path_factory.mktemp("recording-bakegen")
     asked = stub_dir / "asked"
-    stub = stub_dir / "bakegen"
-    stub.write_text(
-        "#!/bin/sh\n"
-        f'if [ "$1" = test ]; then shift; echo "$*" >> {asked}; exit 0; fi\n'
-        f'exec {VENV_BIN}/bakegen "$@"\n'
-    )
-    stub.chmod(0o755)
+    bakegen_standing_in_for_test(stub_dir, f'shift; echo "$*" >> {asked}; exit 0')
     run = replay_run(local, ref="refs/heads/feature/replay", sha=hashlib.sha1(b"feature/replay").hexdigest(),
                      build_path=(str(stub_dir),), rerun=True, acceptance_stub=True)
     run.acceptance_asked = asked.read_text().splitlines() if asked.exists() else []
@@ -401,14 +410,10 @@ def scratch(local, published, tmp_path_factory) -> tuple[Run, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def failed_tests(local, scratch, tmp_path_factory) -> tuple[Run, dict[str, str | None]]:
-    stub_dir = tmp_path_factory.mktemp("failing-bakegen")
-    stub = stub_dir / "bakegen"
-    stub.write_text(
-        "#!/bin/sh\n"
-        'if [ "$1" = test ]; then echo "FAIL python-imports: made to fail by the replay test"; exit 4; fi\n'
-        f'exec {VENV_BIN}/bakegen "$@"\n'
+    stub_dir = bakegen_standing_in_for_test(
+        tmp_path_factory.mktemp("failing-bakegen"),
+        'echo "FAIL python-imports: made to fail by the replay test"; exit 4',
     )
-    stub.chmod(0o755)
     before = shared_digests(local)
     fresh_artifacts(local)
     # The failing stub stands in for the acceptance step even where `bakegen test` is not there yet.
@@ -504,17 +509,14 @@ def test_other_branch_publishes_only_to_scratch(local, published, scratch) -> No
     # Each build job's acceptance step was given the image that job pushed, by digest, on its own
     # platform (three calls: the re-run tests again). bake's digest names the job's own index (its
     # image and attestation manifests); the image in it is the one the merge put under the tag.
-    merged = {m["platform"]["architecture"]: m["digest"] for m in imagetools_raw(ref)["manifests"]
-              if m.get("platform", {}).get("os") == "linux"}
+    merged = image_digests(ref)
     assert len(run.acceptance_asked) == 3, run.acceptance_asked
     tested = []
     for line in run.acceptance_asked:
         reference, option, platform = line.split()
         assert reference.startswith(f"{local.namespace}/python-scratch@sha256:") and option == "--platform", line
         arch = platform.removeprefix("linux/")
-        images = [m["digest"] for m in imagetools_raw(reference)["manifests"]
-                  if m.get("platform", {}).get("architecture") == arch]
-        assert images == [merged[arch]], line
+        assert image_digests(reference) == {arch: merged[arch]}, line
         tested.append(arch)
     assert sorted(tested) == ["amd64", "amd64", "arm64"]
 
